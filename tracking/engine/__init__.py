@@ -1,0 +1,1 @@
+"""The analysis engine: pure Python + NumPy, no Django. Landmarks in, events out."""
