@@ -1,0 +1,39 @@
+# FormTrack: `make run` serves the platform, `make test` runs the whole suite. Both set up first.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+MODELS := $(VENV)/.models
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint format bench
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip check
+	touch $@
+
+$(MODELS): $(INSTALLED) scripts/install_models.sh
+	bash scripts/install_models.sh
+	touch $@
+
+setup: $(INSTALLED) $(MODELS)
+
+run: setup
+	$(PY) manage.py migrate --noinput
+	@$(PY) manage.py seed_demo > .demo.out && cat .demo.out | grep -v DEMO_TOKEN
+	@bash scripts/serve.sh "$$(sed -n 's/^DEMO_TOKEN=//p' .demo.out)" $(HOST) $(PORT)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

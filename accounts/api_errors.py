@@ -1,0 +1,34 @@
+"""The REST API's error envelope: every error is JSON with `type`, `code` and `message`."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.views import exception_handler
+
+from accounts.authentication import ApiAccessFailed, HasApiToken
+
+
+def api_exception_handler(exc, context):
+    """Every API error as JSON with `type: error`, a `code` and a `message`."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.NotAuthenticated):
+        code, message = "missing_token", HasApiToken.message
+    elif isinstance(exc, ApiAccessFailed):
+        code, message = exc.error_code, str(exc.detail)
+    elif isinstance(exc, exceptions.ValidationError):
+        code, message = "invalid_parameter", "The request has invalid fields."
+    else:
+        codes = exc.get_codes() if hasattr(exc, "get_codes") else "error"
+        code = codes if isinstance(codes, str) else "error"
+        message = str(exc.detail) if isinstance(exc.detail, str) else "Request failed."
+    body = {"type": "error", "code": code, "error": code, "message": message}
+    if isinstance(exc, exceptions.ValidationError):
+        body["details"] = response.data
+    response.data = body
+    return response

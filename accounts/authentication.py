@@ -1,0 +1,53 @@
+"""API token authentication for the REST API."""
+
+from rest_framework import exceptions, permissions
+from rest_framework.authentication import BaseAuthentication
+
+from accounts import services
+from accounts.errors import AccessError
+from accounts.models import ApiToken
+
+
+class ApiAccessFailed(exceptions.APIException):
+    def __init__(self, error: AccessError):
+        super().__init__(detail=error.message, code=error.code)
+        self.status_code = error.status
+        self.error_code = error.code
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer ft_live_…`, or `?token=` as on the tracking pages."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _, raw = header.partition(" ")
+            if scheme != self.keyword or not raw.strip():
+                raise ApiAccessFailed(
+                    AccessError(
+                        "invalid_token", "Send the token as 'Authorization: Bearer <token>'.", 401
+                    )
+                )
+            raw = raw.strip()
+        else:
+            raw = request.query_params.get("token", "")
+        if not raw:
+            return None
+        origin = request.headers.get("Origin") or request.headers.get("Referer")
+        try:
+            token = services.token_authenticate(raw, origin=origin, browser=False)
+        except AccessError as error:
+            raise ApiAccessFailed(error) from error
+        return (token.created_by, token)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class HasApiToken(permissions.BasePermission):
+    message = "Missing API token: send 'Authorization: Bearer <token>' or ?token=."
+
+    def has_permission(self, request, view):
+        return isinstance(request.auth, ApiToken)

@@ -1,0 +1,38 @@
+class AccessError(Exception):
+    """A request refused for its credentials or its quota, with the contract's error code."""
+
+    def __init__(self, code: str, message: str, status: int):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+    def to_event(self) -> dict:
+        return {"type": "error", "code": self.code, "error": self.code, "message": self.message}
+
+
+def invalid_token() -> AccessError:
+    return AccessError(
+        "invalid_token",
+        "Invalid params. This API token is unknown, revoked or expired: "
+        "set token=YOUR_API_KEY from your FormTrack dashboard.",
+        401,
+    )
+
+
+def origin_not_allowed(origin: str | None) -> AccessError:
+    seen = origin or "no origin"
+    return AccessError(
+        "origin_not_allowed",
+        f"This API token may not be used from {seen}: add it to the token's allowed origins.",
+        403,
+    )
+
+
+def quota_exceeded(limit: int) -> AccessError:
+    return AccessError(
+        "quota_exceeded",
+        f"Your organisation has used all {limit} tracking calls of this month. "
+        "Upgrade your plan or wait for next month.",
+        429,
+    )

@@ -1,0 +1,209 @@
+"""Organisations (the tenants), their members, API tokens and usage.
+
+Every tenant-owned model has an `organization` foreign key and a `TenantQuerySet` manager, so that
+lookups go through `accounts.tenancy` and can never reach another organisation's rows.
+"""
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts import plans
+
+TOKEN_PREFIX = "ft_live_"  # noqa: S105 - the public brand prefix, not a secret
+# The visible part of a token: the brand prefix plus the first characters of the secret, enough to
+# tell tokens apart in the dashboard and for secret scanners, too few to guess the rest.
+VISIBLE_PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_org(self, organization):
+        return self.filter(organization=organization)
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=120)
+    plan = models.CharField(
+        max_length=20,
+        choices=[(p.id, p.name) for p in plans.PLANS.values()],
+        default=plans.FREE.id,
+    )
+    # Only business organisations have a negotiated quota; other plans take theirs from plans.py.
+    custom_monthly_calls = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def plan_obj(self) -> plans.Plan:
+        return plans.get_plan(self.plan)
+
+    @property
+    def monthly_call_limit(self) -> int:
+        if self.plan_obj.monthly_calls is not None:
+            return self.plan_obj.monthly_calls
+        if self.custom_monthly_calls is not None:
+            return self.custom_monthly_calls
+        return settings.BUSINESS_DEFAULT_MONTHLY_CALLS
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="unique_membership")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.organization} ({self.role})"
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in (self.Role.OWNER, self.Role.ADMIN)
+
+
+def token_digest(raw_token: str) -> str:
+    key = settings.API_TOKEN_PEPPER.encode()
+    if key:
+        return hmac.new(key, raw_token.encode(), hashlib.sha256).hexdigest()
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of a URL or Origin header, lower-cased; None when it has none."""
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class ApiToken(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=32, unique=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Empty: usable from anywhere. Otherwise pages, WebSockets and the API refuse other origins.
+    allowed_origins = models.JSONField(default=list, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def new_secret() -> str:
+        return TOKEN_PREFIX + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_revoked and not self.is_expired
+
+    def allows_origin(self, origin: str | None) -> bool:
+        if not self.allowed_origins:
+            return True
+        return origin is not None and origin in self.allowed_origins
+
+
+class MonthlyUsage(models.Model):
+    """Calls taken by an organisation in one calendar month: the quota counter."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="monthly_usage"
+    )
+    month = models.DateField(help_text="First day of the month.")
+    calls = models.PositiveIntegerField(default=0)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="unique_monthly_usage")
+        ]
+
+    def __str__(self):
+        return f"{self.organization} {self.month:%Y-%m}: {self.calls}"
+
+
+class UsageRecord(models.Model):
+    """Per-day usage rows for the reports: one per org, token, exercise, kind and day."""
+
+    class Kind(models.TextChoices):
+        LIVE = "live", "Live"
+        UPLOAD = "upload", "Upload"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="usage_records"
+    )
+    token = models.ForeignKey(
+        ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="usage_records"
+    )
+    exercise = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    day = models.DateField()
+    calls = models.PositiveIntegerField(default=0)
+    seconds_tracked = models.FloatField(default=0)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "token", "exercise", "kind", "day"],
+                condition=models.Q(token__isnull=False),
+                name="unique_usage_record_per_token",
+            ),
+            # Rows whose token was deleted (or usage without a token) still add up per day.
+            models.UniqueConstraint(
+                fields=["organization", "exercise", "kind", "day"],
+                condition=models.Q(token__isnull=True),
+                name="unique_usage_record_without_token",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "day"])]
+
+    def __str__(self):
+        return f"{self.organization} {self.day} {self.kind} {self.exercise}: {self.calls}"

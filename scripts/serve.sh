@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Serve FormTrack with Daphne (HTTP + WebSockets); with REDIS_URL also run a Celery worker.
+# Usage: scripts/serve.sh DEMO_TOKEN [HOST] [PORT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+token="$1"
+host="${2:-127.0.0.1}"
+port="${3:-8000}"
+base="http://${host}:${port}"
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+if [ -n "${REDIS_URL:-}" ]; then
+  .venv/bin/celery -A config worker --loglevel=INFO --concurrency="$(nproc)" &
+  pids+=($!)
+  jobs_line="Background jobs: Celery worker on ${REDIS_URL}"
+else
+  jobs_line="Background jobs: in-process thread pool (set REDIS_URL for a Celery worker)"
+fi
+
+cat <<MSG
+
+FormTrack is running on ${base}
+  Live tracking:    ${base}/pose_tracker/tracking?token=${token}&exercise=squat
+  Upload tracking:  ${base}/pose_tracker/upload_tracking?token=${token}&exercise=squat
+  API (Swagger):    ${base}/api/docs/        (Authorization: Bearer ${token})
+  Dashboard:        ${base}/dashboard/        (demo@formtrack.local / formtrack-demo)
+  ${jobs_line}
+
+MSG
+
+.venv/bin/daphne -b "$host" -p "$port" config.asgi:application &
+pids+=($!)
+wait -n "${pids[@]}"

@@ -1,0 +1,88 @@
+"""The story world every test can use.
+
+Acme (developer plan) has an owner, Olivia, and a member, Max. Globex (free plan) belongs to Oscar,
+the outsider, who must never see Acme's data. Initech is on the business plan. Each organisation has
+a token; the raw secrets are the fixtures `acme_token`, `globex_token` and `initech_token`.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts import services
+from accounts.models import Membership
+from tests.factories import OrganizationFactory, UserFactory, make_token
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(username="olivia@acme.test")
+
+
+@pytest.fixture
+def member(db):
+    return UserFactory(username="max@acme.test")
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="oscar@globex.test")
+
+
+@pytest.fixture
+def acme(owner, member):
+    org = OrganizationFactory(name="Acme", plan="developer")
+    services.membership_add(organization=org, user=owner, role=Membership.Role.OWNER)
+    services.membership_add(organization=org, user=member, role=Membership.Role.MEMBER)
+    return org
+
+
+@pytest.fixture
+def globex(outsider):
+    org = OrganizationFactory(name="Globex", plan="free")
+    services.membership_add(organization=org, user=outsider, role=Membership.Role.OWNER)
+    return org
+
+
+@pytest.fixture
+def initech(db):
+    boss = UserFactory(username="bill@initech.test")
+    org = OrganizationFactory(name="Initech", plan="business", custom_monthly_calls=20_000)
+    services.membership_add(organization=org, user=boss, role=Membership.Role.OWNER)
+    return org
+
+
+@pytest.fixture
+def acme_token(acme, owner):
+    return make_token(acme, name="Acme app", created_by=owner)
+
+
+@pytest.fixture
+def globex_token(globex, outsider):
+    return make_token(globex, name="Globex app", created_by=outsider)
+
+
+@pytest.fixture
+def initech_token(initech):
+    return make_token(initech, name="Initech app")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def acme_api(acme_token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {acme_token}")
+    return client

@@ -1,0 +1,118 @@
+import json
+import re
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import MonthlyUsage
+from tests.factories import make_token
+
+pytestmark = pytest.mark.django_db
+
+
+def page_config(response) -> dict:
+    html = response.content.decode()
+    match = re.search(r'<script id="formtrack-config" type="application/json">(.*?)</script>', html)
+    assert match, "the page embeds its configuration as JSON"
+    return json.loads(match.group(1))
+
+
+@pytest.mark.parametrize("path", ["/pose_tracker/tracking", "/pose_tracker/upload_tracking"])
+def test_page_with_a_valid_token_embeds_the_parsed_configuration(client, acme_token, path):
+    response = client.get(path, {"token": acme_token, "exercise": "face_squat", "keypoints": "yes"})
+    assert response.status_code == 200
+    config = page_config(response)
+    assert config["params"]["exercise"] == "squat"
+    assert config["params"]["keypoints"] is True
+    assert config["initialEvents"] == []
+    assert "X-Frame-Options" not in response.headers  # host apps embed it in an iframe
+
+
+def test_exercise_with_reference_answers_400_naming_both(client, acme_token):
+    response = client.get(
+        "/pose_tracker/tracking",
+        {"token": acme_token, "exercise": "squat", "reference": str(uuid.uuid4())},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<code>exercise</code>" in html or "exercise" in html
+    assert "reference" in html
+    event = page_config(response)["initialEvents"][0]
+    assert event["type"] == "error" and event["code"]
+
+
+def test_every_parameter_problem_is_listed(client, acme_token):
+    response = client.get(
+        "/pose_tracker/tracking",
+        {"token": acme_token, "exercise": "squats", "minGrade": "Z", "width": "5"},
+    )
+    assert response.status_code == 400
+    problems = page_config(response)["initialEvents"][0]["details"]["problems"]
+    assert {p["param"] for p in problems} >= {"exercise", "minGrade", "width"}
+
+
+def test_missing_token_answers_401(client):
+    response = client.get("/pose_tracker/tracking", {"exercise": "squat"})
+    assert response.status_code == 401
+    assert page_config(response)["initialEvents"][0]["code"] == "missing_token"
+
+
+def test_revoked_token_answers_401(client, acme_token):
+    services.token_revoke(token=services.token_authenticate(acme_token))
+    response = client.get("/pose_tracker/tracking", {"token": acme_token, "exercise": "squat"})
+    assert response.status_code == 401
+    assert page_config(response)["initialEvents"][0]["code"] == "invalid_token"
+
+
+def test_origin_outside_the_allow_list_answers_403(client, acme):
+    raw = make_token(acme, allowed_origins=["https://app.example.com"])
+    ok = client.get(
+        "/pose_tracker/tracking",
+        {"token": raw, "exercise": "squat"},
+        HTTP_REFERER="https://app.example.com/workout",
+    )
+    assert ok.status_code == 200
+    assert page_config(ok)["parentOrigin"] == "https://app.example.com"
+    refused = client.get(
+        "/pose_tracker/tracking",
+        {"token": raw, "exercise": "squat"},
+        HTTP_REFERER="https://evil.example.com/",
+    )
+    assert refused.status_code == 403
+
+
+def test_exhausted_quota_answers_429(client, globex, globex_token):
+    MonthlyUsage.objects.create(
+        organization=globex, month=timezone.localdate().replace(day=1), calls=500
+    )
+    response = client.get("/pose_tracker/tracking", {"token": globex_token, "exercise": "squat"})
+    assert response.status_code == 429
+    assert page_config(response)["initialEvents"][0]["code"] == "quota_exceeded"
+
+
+def test_free_plan_page_says_which_outputs_were_blocked(client, globex_token):
+    response = client.get(
+        "/pose_tracker/tracking",
+        {"token": globex_token, "exercise": "squat", "keypoints": "true", "angles": "1"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="blocked-outputs"' in html and "keypoints" in html and "angles" in html
+    config = page_config(response)
+    assert config["params"]["keypoints"] is False
+    event = config["initialEvents"][0]
+    assert event["code"] == "developer_features_not_allowed"
+    assert set(event["details"]["blocked"]) == {"keypoints", "angles"}
+
+
+def test_free_plan_keeps_keypoints_in_pose_only_mode(client, globex_token):
+    response = client.get("/pose_tracker/tracking", {"token": globex_token, "keypoints": "true"})
+    assert response.status_code == 200
+    assert page_config(response)["params"]["keypoints"] is True
+
+
+def test_page_does_not_take_a_call(client, acme, acme_token):
+    client.get("/pose_tracker/tracking", {"token": acme_token, "exercise": "squat"})
+    assert not MonthlyUsage.objects.filter(organization=acme, calls__gt=0).exists()

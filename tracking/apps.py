@@ -1,0 +1,14 @@
+import mimetypes
+
+from django.apps import AppConfig
+
+
+class TrackingConfig(AppConfig):
+    name = "tracking"
+    verbose_name = "Tracking"
+
+    def ready(self):
+        # The in-browser pose model needs these served with JavaScript / wasm types.
+        mimetypes.add_type("application/wasm", ".wasm")
+        mimetypes.add_type("text/javascript", ".cjs")
+        mimetypes.add_type("text/javascript", ".mjs")

@@ -1,0 +1,3 @@
+"""WebSocket routes. The live tracking consumer (real-time issue) registers here."""
+
+websocket_urlpatterns: list = []
