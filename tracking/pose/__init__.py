@@ -1,0 +1,1 @@
+"""Server-side pose estimation and media handling for uploads (no Django here)."""

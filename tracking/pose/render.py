@@ -1,0 +1,162 @@
+"""Drawing poses onto frames: the skeleton, the rep counter and the last grade; annotated videos
+and image overlays."""
+
+import os
+
+import cv2
+import numpy as np
+from mediapipe.python.solutions.pose_connections import POSE_CONNECTIONS
+
+from tracking.engine.pose import COCO_TO_BLAZEPOSE, LANDMARK_INDEX, LANDMARK_NAMES, Pose
+
+# The usual COCO/MoveNet skeleton, as pairs of BlazePose indices.
+_COCO_EDGES = (
+    ("nose", "left_eye"),
+    ("nose", "right_eye"),
+    ("left_eye", "left_ear"),
+    ("right_eye", "right_ear"),
+    ("left_shoulder", "right_shoulder"),
+    ("left_shoulder", "left_elbow"),
+    ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"),
+    ("right_elbow", "right_wrist"),
+    ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"),
+    ("left_hip", "right_hip"),
+    ("left_hip", "left_knee"),
+    ("left_knee", "left_ankle"),
+    ("right_hip", "right_knee"),
+    ("right_knee", "right_ankle"),
+)
+SKELETONS = {
+    "blazepose": (tuple(range(33)), tuple(sorted(POSE_CONNECTIONS))),
+    "coco": (
+        COCO_TO_BLAZEPOSE,
+        tuple((LANDMARK_INDEX[a], LANDMARK_INDEX[b]) for a, b in _COCO_EDGES),
+    ),
+}
+
+# BGR. Left and right in different colours make a mirrored or mislabelled side visible at a glance.
+_LEFT = (255, 160, 40)
+_RIGHT = (40, 160, 255)
+_CENTRE = (230, 230, 230)
+_PANEL = (32, 32, 32)
+_TEXT = (255, 255, 255)
+_GRADE_COLOURS = {"A": (80, 200, 60), "B": (60, 200, 160), "C": (40, 200, 230), "D": (40, 140, 255)}
+_FAILING_GRADE = (60, 60, 230)
+_SIDE_COLOURS = tuple(
+    _LEFT if "left" in name else _RIGHT if "right" in name else _CENTRE for name in LANDMARK_NAMES
+)
+
+
+def draw_skeleton(
+    frame: np.ndarray, pose: Pose, *, skeleton: str = "blazepose", min_visibility: float = 0.5
+) -> None:
+    """Draw the pose's landmarks and bones onto a BGR frame in place.
+
+    Points below min_visibility are left out, with their bones: BlazePose guesses the position of
+    parts outside the frame, and drawing those guesses would show a confident wrong skeleton.
+    """
+    if pose.landmarks is None:
+        return
+    points, edges = SKELETONS[skeleton]
+    height, width = frame.shape[:2]
+    pixels = np.rint(pose.landmarks[:, :2] * (width, height)).astype(int)
+    visible = pose.landmarks[:, 3] >= min_visibility
+    thickness = max(2, round(min(width, height) / 240))
+    for a, b in edges:
+        if visible[a] and visible[b]:
+            cv2.line(frame, pixels[a], pixels[b], _SIDE_COLOURS[b], thickness, cv2.LINE_AA)
+    for index in points:
+        if visible[index]:
+            cv2.circle(frame, pixels[index], thickness + 1, _SIDE_COLOURS[index], -1, cv2.LINE_AA)
+
+
+def draw_status(frame: np.ndarray, *, count: int | None, grade: str | None) -> None:
+    """Draw the counter and the last rep's grade in the top-left corner of a BGR frame."""
+    if count is None and grade is None:
+        return
+    height, width = frame.shape[:2]
+    scale = max(0.5, min(width, height) / 480)
+    thickness = max(1, round(scale * 2))
+    line_height = round(34 * scale)
+    pad = round(10 * scale)
+    lines = []
+    if count is not None:
+        lines.append((f"Count {count}", _TEXT))
+    if grade is not None:
+        lines.append((f"Grade {grade}", _GRADE_COLOURS.get(grade, _FAILING_GRADE)))
+    text_width = max(
+        cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0][0] for text, _ in lines
+    )
+    cv2.rectangle(frame, (0, 0), (text_width + 2 * pad, len(lines) * line_height + pad), _PANEL, -1)
+    for row, (text, colour) in enumerate(lines, start=1):
+        origin = (pad, row * line_height - round(6 * scale))
+        cv2.putText(
+            frame, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA
+        )
+
+
+def render_image_overlay(
+    image: np.ndarray, pose: Pose, *, skeleton: str = "blazepose", max_side: int = 1920
+) -> bytes:
+    """PNG bytes of a BGR image with the pose drawn on it, scaled down to max_side if larger."""
+    scale = max_side / max(image.shape[:2])
+    if scale < 1:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    else:
+        image = image.copy()
+    draw_skeleton(image, pose, skeleton=skeleton)
+    ok, png = cv2.imencode(".png", image)
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return png.tobytes()
+
+
+class AnnotatedVideoWriter:
+    """An MP4 file written frame by frame, H.264 when OpenCV's FFmpeg has an encoder for it.
+
+    Otherwise MPEG-4 Part 2 (mp4v), which Safari plays but Chrome and Firefox do not:
+    `browser_playable` says which one this file got.
+    """
+
+    # (fourcc, plays in all major browsers)
+    CODECS = (("avc1", True), ("mp4v", False))
+    _unavailable: set[str] = set()  # fourccs that failed once in this process: don't retry
+
+    def __init__(self, path: str | os.PathLike, *, fps: float, size: tuple[int, int]):
+        self.size = size
+        for fourcc, browser_playable in self.CODECS:
+            if fourcc in self._unavailable:
+                continue
+            writer = cv2.VideoWriter(
+                str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*fourcc), fps, size
+            )
+            if writer.isOpened():
+                self._writer = writer
+                self.codec = fourcc
+                self.browser_playable = browser_playable
+                return
+            self._unavailable.add(fourcc)
+        raise RuntimeError(f"No MP4 video encoder is available to write {path}")
+
+    def write(self, frame_bgr: np.ndarray) -> None:
+        if (frame_bgr.shape[1], frame_bgr.shape[0]) != self.size:
+            frame_bgr = cv2.resize(frame_bgr, self.size, interpolation=cv2.INTER_AREA)
+        self._writer.write(frame_bgr)
+
+    def close(self) -> None:
+        self._writer.release()
+
+    def __enter__(self) -> "AnnotatedVideoWriter":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def export_size(width: int, height: int, max_side: int = 1280) -> tuple[int, int]:
+    """The annotated video's frame size: the source's, scaled down to max_side, with even sides
+    (4:2:0 encoders need them)."""
+    scale = min(1.0, max_side / max(width, height))
+    return 2 * round(width * scale / 2), 2 * round(height * scale / 2)
