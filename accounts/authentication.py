@@ -51,3 +51,9 @@ class HasApiToken(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return isinstance(request.auth, ApiToken)
+
+
+def bearer_secret(request) -> str | None:
+    """The raw token of an `Authorization: Bearer …` header, when the request sent one."""
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    return raw.strip() or None if scheme == ApiTokenAuthentication.keyword else None

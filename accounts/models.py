@@ -26,6 +26,10 @@ class TenantQuerySet(models.QuerySet):
         return self.filter(organization=organization)
 
 
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_hex(24)
+
+
 class Organization(models.Model):
     name = models.CharField(max_length=120)
     plan = models.CharField(
@@ -35,6 +39,8 @@ class Organization(models.Model):
     )
     # Only business organisations have a negotiated quota; other plans take theirs from plans.py.
     custom_monthly_calls = models.PositiveIntegerField(null=True, blank=True)
+    # Signs upload callbacks (X-FormTrack-Signature), so receivers can check they came from us.
+    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

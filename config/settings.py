@@ -5,6 +5,7 @@ in-process background runner for analysis jobs. Set DATABASE_URL and REDIS_URL f
 channels, a Redis Celery broker and a Redis cache.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -154,6 +155,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Uploads: files over the size limit are refused with 413, videos over the duration limit with 400.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
+UPLOAD_MAX_DURATION_S = env.float("UPLOAD_MAX_DURATION_S", default=10 * 60)
+UPLOAD_ANALYSIS_FPS = env.float("UPLOAD_ANALYSIS_FPS", default=15.0)
+# Pose estimation uses about one core per process: long videos are split across this many.
+UPLOAD_ANALYSIS_WORKERS = env.int("UPLOAD_ANALYSIS_WORKERS", default=os.cpu_count() or 1)
+# Signed links to uploaded media and exports stay valid this long.
+MEDIA_LINK_MAX_AGE_S = env.int("MEDIA_LINK_MAX_AGE_S", default=7 * 24 * 3600)
+# Callback URLs on private or loopback addresses are refused unless this is set (local testing).
+CALLBACK_ALLOW_PRIVATE_HOSTS = env.bool("CALLBACK_ALLOW_PRIVATE_HOSTS", default=DEBUG)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Business plan organisations get their monthly quota from Organization.monthly_quota; this is
 # the default for new business organisations.

@@ -4,23 +4,39 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
+from references import api as references_api
 from tracking import api as tracking_api
 from tracking import views as tracking_views
 
 api_v1 = [
     path("exercises", tracking_api.ExerciseListView.as_view(), name="api-exercises"),
     path("me", accounts_api.MeView.as_view(), name="api-me"),
+    path("uploads", tracking_api.UploadListCreateView.as_view(), name="api-uploads"),
+    path("uploads/<uuid:upload_id>", tracking_api.UploadDetailView.as_view(), name="api-upload"),
+    path("references", references_api.ReferenceListCreateView.as_view(), name="api-references"),
+    path(
+        "references/<uuid:reference_id>",
+        references_api.ReferenceDetailView.as_view(),
+        name="api-reference",
+    ),
+    path(
+        "uploads/<uuid:upload_id>/events",
+        tracking_api.UploadEventsView.as_view(),
+        name="api-upload-events",
+    ),
 ]
 
 urlpatterns = [
     path("", accounts_views.home, name="home"),
-    path("dashboard/", accounts_views.dashboard, name="dashboard"),
+    path("dashboard/references/", include("references.urls")),
+    path("dashboard/", include("accounts.urls")),
     path("pose_tracker/tracking", tracking_views.tracking_page, name="tracking"),
     path(
         "pose_tracker/upload_tracking",
         tracking_views.upload_tracking_page,
         name="upload-tracking",
     ),
+    path("files/<str:signed>", tracking_views.media_file, name="media-file"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,3 +1,8 @@
-"""WebSocket routes. The live tracking consumer (real-time issue) registers here."""
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from tracking import consumers
+
+websocket_urlpatterns = [
+    path("ws/pose_tracker/tracking", consumers.TrackingConsumer.as_asgi()),
+    path("ws/uploads/<uuid:upload_id>", consumers.UploadProgressConsumer.as_asgi()),
+]

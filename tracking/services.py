@@ -1,11 +1,45 @@
-"""Opening a tracking page or session: parameters, token, origin, plan and quota, in one place."""
+"""Tracking services: opening a page or session (parameters, token, origin, plan, quota) and the
+upload lifecycle (validate, store, queue, analyse, notify)."""
 
+import datetime
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import socket
+import tempfile
+import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core import signing
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts import errors, selectors, services
 from accounts.errors import AccessError
 from accounts.models import ApiToken
+from config import background
+from references.selectors import ReferenceUnavailable, reference_signature_for
+from tracking import tasks
+from tracking.live import LiveSession
+from tracking.models import Upload, UploadEvent
 from tracking.params import ParamsError, TrackingParams, parse_tracking_params
+from tracking.pose import media, pipeline
+
+# A worker holds a job this long past its last progress report before another may take it over.
+ANALYSIS_LEASE = datetime.timedelta(minutes=5)
+MEDIA_LINK_SALT = "formtrack.media-link"
+PROGRESS_TICKET_SALT = "formtrack.upload-progress"
 
 
 @dataclass(frozen=True)
@@ -13,23 +47,25 @@ class TrackingAccess:
     params: TrackingParams
     token: ApiToken
     calls_left: int
+    reference_signature: dict | None = None
 
 
 class TrackingRefused(Exception):
     """Why a page, session or upload cannot start: an HTTP status and the `error` event."""
 
-    def __init__(self, status: int, event: dict, problems: list[dict]):
+    def __init__(self, status: int, event: dict, problems: list[dict], language: str = "en"):
         super().__init__(event["message"])
         self.status = status
         self.event = event
         self.problems = problems
+        self.language = language
 
     @classmethod
     def from_params_error(cls, error: ParamsError) -> "TrackingRefused":
         problems = [
             {"code": p.code, "param": p.param, "message": p.message} for p in error.problems
         ]
-        return cls(error.status, error.to_event(), problems)
+        return cls(error.status, error.to_event(), problems, error.language)
 
     @classmethod
     def from_access_error(cls, error: AccessError) -> "TrackingRefused":
@@ -37,7 +73,9 @@ class TrackingRefused(Exception):
         return cls(error.status, error.to_event(), [problem])
 
 
-def tracking_open(query, *, endpoint: str, origin: str | None) -> TrackingAccess:
+def tracking_open(
+    query, *, endpoint: str, origin: str | None, browser: bool = True
+) -> TrackingAccess:
     """Validate everything a tracking page, WebSocket or upload needs before it starts.
 
     Takes no quota: a call is taken when a session actually starts or an upload is accepted.
@@ -47,11 +85,414 @@ def tracking_open(query, *, endpoint: str, origin: str | None) -> TrackingAccess
     except ParamsError as error:
         raise TrackingRefused.from_params_error(error) from error
     try:
-        token = services.token_authenticate(params.token, origin=origin, browser=True)
+        token = services.token_authenticate(params.token, origin=origin, browser=browser)
     except AccessError as error:
         raise TrackingRefused.from_access_error(error) from error
     org = token.organization
     quota = selectors.quota_status(organization=org)
     if quota.left == 0:
         raise TrackingRefused.from_access_error(errors.quota_exceeded(quota.limit))
-    return TrackingAccess(params=params.gated_for(org.plan_obj), token=token, calls_left=quota.left)
+    signature = None
+    if params.reference is not None:
+        try:
+            signature = reference_signature_for(organization=org, reference_id=params.reference)
+        except ReferenceUnavailable as error:
+            problem = {"code": error.code, "param": "reference", "message": error.message}
+            event = {"type": "error", "code": error.code, "error": error.code}
+            raise TrackingRefused(
+                error.status, event | {"message": error.message}, [problem], params.language
+            ) from error
+    return TrackingAccess(
+        params=params.gated_for(org.plan_obj),
+        token=token,
+        calls_left=quota.left,
+        reference_signature=signature,
+    )
+
+
+# --- Uploads -------------------------------------------------------------------------------------
+
+
+class UploadRejected(Exception):
+    """A file refused before anything is stored: an HTTP status and a contract error code."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def _spool_to_temp(file) -> Path:
+    """Copy an uploaded file to a private temporary file, so it can be inspected before storing."""
+    handle, name = tempfile.mkstemp(prefix="formtrack-upload-")
+    with os.fdopen(handle, "wb") as out:
+        for chunk in file.chunks():
+            out.write(chunk)
+    return Path(name)
+
+
+def _inspect_media(path: Path, *, source: str) -> tuple[str, float | None]:
+    """The media kind sniffed from the content (never the name) and a video's duration."""
+    try:
+        kind = media.sniff_media_kind(path, limits=_media_limits())
+        duration = media.probe_video(path).duration_s if kind == "video" else None
+    except media.MediaError as error:
+        raise UploadRejected(error.code, error.message) from error
+    if kind != source:
+        raise UploadRejected(
+            "media_type_mismatch",
+            f"This file is {'an image' if kind == 'image' else 'a video'}: "
+            f"send source={kind} to analyse it.",
+        )
+    return kind, duration
+
+
+def _media_limits() -> media.MediaLimits:
+    return media.MediaLimits(max_duration_s=settings.UPLOAD_MAX_DURATION_S)
+
+
+def _check_callback_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UploadRejected("invalid_callback_url", "callback_url must be an http(s) URL.")
+    if settings.CALLBACK_ALLOW_PRIVATE_HOSTS:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except OSError as error:
+        raise UploadRejected(
+            "invalid_callback_url", "callback_url's host does not resolve."
+        ) from error
+    if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        raise UploadRejected("invalid_callback_url", "callback_url must point at a public address.")
+
+
+def upload_create(*, access: TrackingAccess, file, callback_url: str = "") -> Upload:
+    """Validate and store an uploaded file, take one call, and queue its analysis.
+
+    Nothing is stored and no call is taken unless the file is acceptable.
+    """
+    params = access.params
+    if file.size == 0:
+        raise UploadRejected("empty_file", "The uploaded file is empty.")
+    if file.size > settings.UPLOAD_MAX_BYTES:
+        limit_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+        raise UploadRejected("file_too_large", f"Files are limited to {limit_mb} MB.", 413)
+    if callback_url:
+        _check_callback_url(callback_url)
+    spooled = _spool_to_temp(file)
+    try:
+        kind, duration = _inspect_media(spooled, source=params.source)
+        with transaction.atomic():
+            try:
+                services.usage_take_call(
+                    token=access.token, exercise=params.exercise or "", kind="upload"
+                )
+            except AccessError as error:
+                raise UploadRejected(error.code, error.message, error.status) from error
+            upload = Upload(
+                organization=access.token.organization,
+                token=access.token,
+                kind=kind,
+                query=params.to_query(),
+                exercise=params.exercise or "",
+                original_name=(file.name or "")[:255],
+                size_bytes=file.size,
+                duration_s=duration,
+                callback_url=callback_url,
+            )
+            with spooled.open("rb") as content:
+                upload.file.save(file.name or "upload", File(content), save=False)
+            try:
+                upload.save()
+            except Exception:
+                upload.file.delete(save=False)
+                raise
+            background.enqueue(tasks.analyze_upload, str(upload.id))
+    finally:
+        spooled.unlink(missing_ok=True)
+    return upload
+
+
+def upload_delete(*, upload: Upload) -> None:
+    storage_names = [f.name for f in (upload.file, upload.annotated_file) if f]
+    upload.delete()
+    for name in storage_names:
+        default_storage.delete(name)
+
+
+def _claim(upload_id) -> bool:
+    """Take the job for this worker; a second delivery of the same job does nothing.
+
+    A job stays claimable after its lease runs out, so a worker that died mid-analysis does not
+    leave it stuck: the redelivered task picks it up again.
+    """
+    now = timezone.now()
+    return bool(
+        Upload.objects.filter(pk=upload_id)
+        .filter(
+            Q(status=Upload.Status.QUEUED) | Q(status=Upload.Status.PROCESSING, lease_until__lt=now)
+        )
+        .update(
+            status=Upload.Status.PROCESSING,
+            started_at=now,
+            lease_until=now + ANALYSIS_LEASE,
+            attempts=F("attempts") + 1,
+            progress=0,
+        )
+    )
+
+
+def upload_analyze(*, upload_id) -> None:
+    """Run one claimed upload through pose estimation and the engine, and store what it gives."""
+    if not _claim(upload_id):
+        return
+    upload = Upload.objects.select_related("organization", "token").get(pk=upload_id)
+    params = parse_tracking_params(upload.query, endpoint="upload").gated_for(
+        upload.organization.plan_obj
+    )
+    progress = _ProgressReporter(upload)
+    annotated_name = f"uploads/org_{upload.organization_id}/{upload.id}/annotated" + (
+        ".mp4" if upload.kind == Upload.Kind.VIDEO else ".png"
+    )
+    with tempfile.TemporaryDirectory(prefix="formtrack-analysis-") as workdir:
+        annotated_tmp = Path(workdir) / Path(annotated_name).name
+        try:
+            result = pipeline.analyze_file(
+                Path(upload.file.path),
+                params=params,
+                on_progress=progress,
+                export_path=annotated_tmp if upload.kind == Upload.Kind.VIDEO else None,
+                overlay_path=annotated_tmp if upload.kind == Upload.Kind.IMAGE else None,
+                analysis_fps=settings.UPLOAD_ANALYSIS_FPS,
+                workers=settings.UPLOAD_ANALYSIS_WORKERS,
+                limits=_media_limits(),
+            )
+        except media.MediaError as error:
+            _fail(upload, error.code, error.message)
+            return
+        if annotated_tmp.exists():
+            with annotated_tmp.open("rb") as content:
+                stored = default_storage.save(annotated_name, File(content))
+            upload.annotated_file.name = stored
+    events = list(result.events)
+    if upload.annotated_file:
+        events.extend(_media_events(upload, params))
+    with transaction.atomic():
+        UploadEvent.objects.filter(upload=upload).delete()  # a re-run replaces, never duplicates
+        UploadEvent.objects.bulk_create(
+            UploadEvent(upload=upload, seq=i, type=e["type"], payload=e)
+            for i, e in enumerate(events)
+        )
+        upload.summary = result.summary
+        upload.stats = result.stats
+        upload.status = Upload.Status.DONE
+        upload.progress = 100
+        upload.finished_at = timezone.now()
+        upload.lease_until = None
+        upload.save()
+        if upload.token and upload.duration_s:
+            services.usage_add_seconds(
+                token=upload.token,
+                exercise=upload.exercise,
+                kind="upload",
+                seconds=upload.duration_s,
+            )
+    _notify(upload)
+    _send_callback(upload)
+
+
+def upload_requeue(*, upload_id) -> bool:
+    """Put a job that hit a transient error back in the queue; False if that was impossible."""
+    try:
+        return bool(
+            Upload.objects.filter(pk=upload_id, status=Upload.Status.PROCESSING).update(
+                status=Upload.Status.QUEUED, lease_until=None
+            )
+        )
+    except Exception:  # the database itself may be what is failing
+        return False
+
+
+def upload_fail(*, upload_id, code: str, message: str) -> None:
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is not None and not upload.is_finished:
+        _fail(upload, code, message)
+
+
+def _fail(upload: Upload, code: str, message: str) -> None:
+    upload.status = Upload.Status.FAILED
+    upload.error_code = code
+    upload.error_message = message
+    upload.finished_at = timezone.now()
+    upload.lease_until = None
+    upload.save(
+        update_fields=["status", "error_code", "error_message", "finished_at", "lease_until"]
+    )
+    _notify(upload)
+    _send_callback(upload)
+
+
+def _media_events(upload: Upload, params) -> list[dict]:
+    url = media_link(upload.annotated_file.name)
+    if upload.kind == Upload.Kind.IMAGE:
+        return [{"type": "image_overlay", "url": url, "image": url}]
+    if params.export:
+        return [{"type": "export_ready", "url": url}]
+    return []
+
+
+def media_link(storage_name: str) -> str:
+    """A signed, expiring link to a stored file; it works without the API token (e.g. <video>)."""
+    signed = signing.dumps(storage_name, salt=MEDIA_LINK_SALT)
+    return settings.SITE_URL.rstrip("/") + reverse("media-file", args=[signed])
+
+
+def media_link_resolve(signed: str) -> str | None:
+    try:
+        return signing.loads(signed, salt=MEDIA_LINK_SALT, max_age=settings.MEDIA_LINK_MAX_AGE_S)
+    except signing.BadSignature:
+        return None
+
+
+class _ProgressReporter:
+    """Saves progress and pushes it to the upload's WebSocket group, at most once per percent."""
+
+    def __init__(self, upload: Upload):
+        self.upload = upload
+        self.last = -1
+
+    def __call__(self, percent: float) -> None:
+        value = max(0, min(99, int(percent)))
+        if value <= self.last:
+            return
+        self.last = value
+        Upload.objects.filter(pk=self.upload.pk).update(
+            progress=value, lease_until=timezone.now() + ANALYSIS_LEASE
+        )
+        self.upload.progress = value
+        _notify(self.upload)
+
+
+def upload_status_event(upload: Upload) -> dict:
+    """The `initialization` event the upload page shows (contract §4.2)."""
+    if upload.status == Upload.Status.DONE:
+        return {
+            "type": "initialization",
+            "message": "Analysis completed",
+            "ready": True,
+            "source": upload.kind,
+            "uploadId": str(upload.id),
+            "status": upload.status,
+            "progress": 100,
+        }
+    if upload.status == Upload.Status.FAILED:
+        return {
+            "type": "error",
+            "code": upload.error_code,
+            "error": upload.error_code,
+            "message": upload.error_message,
+            "uploadId": str(upload.id),
+            "status": upload.status,
+        }
+    return {
+        "type": "initialization",
+        "message": f"Your video is processing, please stay on this page ({upload.progress}%)"
+        if upload.kind == Upload.Kind.VIDEO
+        else f"Your image is processing ({upload.progress}%)",
+        "ready": False,
+        "source": upload.kind,
+        "uploadId": str(upload.id),
+        "status": upload.status,
+        "progress": upload.progress,
+    }
+
+
+def upload_group(upload_id) -> str:
+    return f"upload_{upload_id}"
+
+
+def _notify(upload: Upload) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    event = upload_status_event(upload)
+    async_to_sync(layer.group_send)(
+        upload_group(upload.pk), {"type": "upload.status", "event": event}
+    )
+
+
+def _send_callback(upload: Upload) -> None:
+    """POST the outcome to the upload's callback_url, signed with the organisation's secret."""
+    if not upload.callback_url:
+        return
+    body = json.dumps(
+        {
+            "type": "upload_finished",
+            "uploadId": str(upload.id),
+            "status": upload.status,
+            "summary": upload.summary,
+            "error": {"code": upload.error_code, "message": upload.error_message}
+            if upload.error_code
+            else None,
+        }
+    ).encode()
+    signature = hmac.new(
+        upload.organization.webhook_secret.encode(), body, hashlib.sha256
+    ).hexdigest()
+    request = urllib.request.Request(  # noqa: S310 - the scheme was checked at upload time
+        upload.callback_url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-FormTrack-Signature": f"sha256={signature}",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            outcome = f"{response.status}"
+    except (OSError, ValueError) as error:
+        outcome = f"failed: {error}"[:200]
+    Upload.objects.filter(pk=upload.pk).update(callback_status=outcome)
+
+
+def upload_progress_ticket(upload: Upload) -> str:
+    """A signed ticket that lets a page follow one upload's progress without the API token."""
+    return signing.dumps(str(upload.pk), salt=PROGRESS_TICKET_SALT)
+
+
+def upload_for_progress_ticket(ticket: str, upload_id) -> Upload | None:
+    try:
+        signed_id = signing.loads(ticket, salt=PROGRESS_TICKET_SALT, max_age=24 * 3600)
+    except signing.BadSignature:
+        return None
+    if signed_id != str(upload_id):
+        return None
+    return Upload.objects.filter(pk=upload_id).first()
+
+
+# --- Live sessions -------------------------------------------------------------------------------
+
+
+def live_session_start(query, *, origin: str | None, browser: bool = True) -> LiveSession:
+    """Open a live session: validate like the page does, then take one call of the quota."""
+    access = tracking_open(query, endpoint="tracking", origin=origin, browser=browser)
+    try:
+        services.usage_take_call(
+            token=access.token, exercise=access.params.exercise or "", kind="live"
+        )
+    except AccessError as error:
+        raise TrackingRefused.from_access_error(error) from error
+    return LiveSession(access)
+
+
+def live_session_end(live: LiveSession) -> None:
+    live.close()
+    services.usage_add_seconds(
+        token=live.token,
+        exercise=live.params.exercise or "",
+        kind="live",
+        seconds=round(live.seconds_tracked, 3),
+    )

@@ -1,10 +1,13 @@
 """The two tracking pages that host apps embed."""
 
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from accounts.models import origin_of
+from tracking import services
 from tracking.engine.catalog import EXERCISES
 from tracking.services import TrackingRefused, tracking_open
 
@@ -12,13 +15,13 @@ from tracking.services import TrackingRefused, tracking_open
 @xframe_options_exempt
 @require_GET
 def tracking_page(request):
-    return _tracking_page(request, endpoint="tracking")
+    return _tracking_page(request, endpoint="tracking", template="tracking/page.html")
 
 
 @xframe_options_exempt
 @require_GET
 def upload_tracking_page(request):
-    return _tracking_page(request, endpoint="upload")
+    return _tracking_page(request, endpoint="upload", template="tracking/upload.html")
 
 
 def _request_origin(request) -> str | None:
@@ -26,15 +29,14 @@ def _request_origin(request) -> str | None:
     return request.headers.get("Origin") or request.headers.get("Referer")
 
 
-def _tracking_page(request, *, endpoint):
-    lang = "fr" if request.GET.get("language", "").lower().startswith("fr") else "en"
+def _tracking_page(request, *, endpoint, template):
     try:
         access = tracking_open(request.GET, endpoint=endpoint, origin=_request_origin(request))
     except TrackingRefused as refused:
         context = {
             "status": refused.status,
             "problems": refused.problems,
-            "lang": lang,
+            "lang": refused.language,
             "bridge_config": {"initialEvents": [refused.event]},
         }
         return render(request, "tracking/refused.html", context, status=refused.status)
@@ -53,6 +55,18 @@ def _tracking_page(request, *, endpoint):
             # With an allow-list, events go only to the (checked) embedding origin, never to "*".
             "parentOrigin": origin if access.token.allowed_origins else "*",
             "callsLeft": access.calls_left,
+            "uploadQuery": params.to_query(),
         },
     }
-    return render(request, "tracking/page.html", context)
+    return render(request, template, context)
+
+
+@require_GET
+def media_file(request, signed):
+    """Serve a stored upload or export behind a signed, expiring link."""
+    name = services.media_link_resolve(signed)
+    if name is None or not default_storage.exists(name):
+        raise Http404("This link is invalid or has expired.")
+    response = FileResponse(default_storage.open(name, "rb"))
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,132 @@
+// The upload page: send the file to the API, follow progress (WebSocket, polling as a fallback),
+// then show the annotated media, the per-rep scores and the summary, posting every event to the host.
+(function () {
+  "use strict";
+  const { config, post } = window.FormTrack;
+  const params = config.params;
+  const $ = (id) => document.getElementById(id);
+  const isImage = params.source === "image";
+
+  function show(id, visible) { $(id).hidden = !visible; }
+
+  function fail(event) {
+    post(event);
+    $("error-message").textContent = event.message;
+    show("error-card", true);
+    show("progress-card", false);
+  }
+
+  function progress(event) {
+    post(event);
+    $("progress-message").textContent = event.message;
+    $("progress-bar").value = event.progress || 0;
+  }
+
+  async function api(path, options = {}) {
+    const headers = Object.assign({ Authorization: "Bearer " + params.token }, options.headers || {});
+    const response = await fetch(path, Object.assign({}, options, { headers }));
+    const body = response.status === 204 ? null : await response.json();
+    if (!response.ok) throw body || { type: "error", code: "http_" + response.status, message: response.statusText };
+    return body;
+  }
+
+  async function upload(file) {
+    show("picker", false);
+    show("error-card", false);
+    show("progress-card", true);
+    progress({ type: "initialization", message: isImage ? "loading image" : "loading video", ready: false, source: params.source });
+    const form = new FormData();
+    form.append("file", file);
+    let created;
+    try {
+      created = await api("/api/v1/uploads?" + config.uploadQuery, { method: "POST", body: form });
+    } catch (error) {
+      fail(error);
+      show("picker", true);
+      return;
+    }
+    follow(created);
+  }
+
+  function follow(created) {
+    let finished = false;
+    const finish = async (event) => {
+      if (finished) return;
+      finished = true;
+      if (event.type === "error") { fail(event); return; }
+      await showResults(created.id, event);
+    };
+    const onEvent = (event) => {
+      if (event.status === "done" || event.status === "failed") finish(event);
+      else progress(event);
+    };
+    const poll = async () => {
+      while (!finished) {
+        try {
+          const upload = await api("/api/v1/uploads/" + created.id);
+          if (upload.status === "failed") onEvent({ type: "error", code: upload.error.code, error: upload.error.code, message: upload.error.message, status: "failed" });
+          else if (upload.status === "done") onEvent({ type: "initialization", message: "Analysis completed", ready: true, status: "done", progress: 100 });
+          else onEvent({ type: "initialization", message: "Your video is processing, please stay on this page (" + upload.progress + "%)", ready: false, progress: upload.progress, status: upload.status });
+        } catch (error) { /* keep polling: the server may be restarting */ }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    };
+    try {
+      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      const socket = new WebSocket(scheme + location.host + created.progress_ws);
+      socket.onmessage = (message) => onEvent(JSON.parse(message.data));
+      socket.onerror = () => poll();
+      socket.onclose = () => { if (!finished) poll(); };
+    } catch (error) {
+      poll();
+    }
+  }
+
+  async function allEvents(uploadId) {
+    const events = [];
+    let url = "/api/v1/uploads/" + uploadId + "/events?page_size=1000";
+    while (url) {
+      const page = await api(url);
+      events.push(...page.results);
+      url = page.next ? new URL(page.next).pathname + new URL(page.next).search : null;
+    }
+    return events;
+  }
+
+  async function showResults(uploadId, doneEvent) {
+    const [upload, events] = await Promise.all([api("/api/v1/uploads/" + uploadId), allEvents(uploadId)]);
+    for (const event of events) post(event);
+    post(doneEvent);
+    show("progress-card", false);
+    show("result-card", true);
+    const mediaBox = $("result-media");
+    if (upload.annotated_url) {
+      const element = document.createElement(upload.kind === "image" ? "img" : "video");
+      element.src = upload.annotated_url;
+      if (upload.kind === "video") { element.controls = true; element.playsInline = true; element.muted = true; }
+      element.style.maxWidth = "100%";
+      mediaBox.replaceChildren(element);
+    }
+    const summary = events.find((e) => e.type === "exercise_summary") || upload.summary || {};
+    const rows = [["Reps", summary.counter ?? summary.reps], ["Average score", summary.avg_rep_score ?? summary.average_score],
+      ["Grade", summary.grade], ["Rejected reps", summary.rejected_reps]];
+    $("summary").replaceChildren(...rows.filter(([, v]) => v !== undefined && v !== null).flatMap(([k, v]) => {
+      const dt = document.createElement("dt"); dt.textContent = k;
+      const dd = document.createElement("dd"); dd.textContent = typeof v === "number" ? Math.round(v * 10) / 10 : v;
+      return [dt, dd];
+    }));
+    const body = $("reps").querySelector("tbody");
+    body.replaceChildren(...(summary.history || []).map((rep) => {
+      const tr = document.createElement("tr");
+      for (const value of [rep.index, rep.formScore ?? rep.score, rep.grade, rep.durationMs ? (rep.durationMs / 1000).toFixed(1) + " s" : "", (rep.faults || []).join(", ")]) {
+        const td = document.createElement("td"); td.textContent = value ?? ""; tr.appendChild(td);
+      }
+      return tr;
+    }));
+  }
+
+  $("file-input").addEventListener("change", (event) => {
+    const file = event.target.files[0];
+    if (file) upload(file);
+  });
+})();

@@ -1,0 +1,92 @@
+"""Uploaded videos and photos, analysed in the background, and the events they produced."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import ApiToken, Organization, TenantQuerySet
+
+
+def upload_path(upload, filename):
+    return f"uploads/org_{upload.organization_id}/{upload.id}/source{_extension(filename)}"
+
+
+def _extension(filename: str) -> str:
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return f".{suffix}" if suffix.isalnum() and len(suffix) <= 5 else ""
+
+
+class Upload(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Kind(models.TextChoices):
+        VIDEO = "video", "Video"
+        IMAGE = "image", "Image"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="uploads")
+    token = models.ForeignKey(
+        ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # The canonical query (TrackingParams.to_query()); the worker parses it with the same parser.
+    query = models.TextField()
+    exercise = models.CharField(max_length=64, blank=True)
+    file = models.FileField(upload_to=upload_path, max_length=255)
+    original_name = models.CharField(max_length=255, blank=True)
+    size_bytes = models.BigIntegerField()
+    duration_s = models.FloatField(null=True, blank=True)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # A worker holds the job until this time; a crashed worker's job can be claimed again after it.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    summary = models.JSONField(null=True, blank=True)
+    stats = models.JSONField(null=True, blank=True)
+    annotated_file = models.FileField(max_length=255, blank=True)
+
+    callback_url = models.URLField(max_length=500, blank=True)
+    callback_status = models.CharField(max_length=200, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.kind} {self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class UploadEvent(models.Model):
+    """One event of an upload's timeline, in the order the engine produced it."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=40)
+    payload = models.JSONField()
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "seq"], name="unique_upload_event_seq")
+        ]
+
+    def __str__(self):
+        return f"{self.upload_id} #{self.seq} {self.type}"

@@ -1,0 +1,46 @@
+"""Celery tasks: take an id, call a service. Errors are handled here, business logic is not."""
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+MAX_RETRIES = 3
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def analyze_upload(self, upload_id: str) -> None:
+    from tracking import services  # the services module enqueues this task
+
+    try:
+        services.upload_analyze(upload_id=upload_id)
+    except SoftTimeLimitExceeded:
+        services.upload_fail(
+            upload_id=upload_id,
+            code="analysis_timeout",
+            message="The analysis took too long and was stopped. The file is kept.",
+        )
+    except TRANSIENT_ERRORS as error:
+        if self.request.retries >= MAX_RETRIES:
+            services.upload_fail(
+                upload_id=upload_id,
+                code="analysis_failed",
+                message="The analysis could not finish (a service was unavailable). "
+                "The file is kept.",
+            )
+            return
+        requeued = services.upload_requeue(upload_id=upload_id)
+        # Not requeued (e.g. the database is still down): wait for the job's lease to run out.
+        countdown = 30 * 2**self.request.retries if requeued else services.ANALYSIS_LEASE.seconds
+        raise self.retry(exc=error, countdown=countdown) from error
+    except Exception:
+        logger.exception("Upload %s failed", upload_id)
+        services.upload_fail(
+            upload_id=upload_id,
+            code="analysis_failed",
+            message="The analysis failed unexpectedly. The file is kept; try again later.",
+        )
