@@ -1,0 +1,273 @@
+"""Hold timing: seconds spent in a valid pose, pausing when the pose breaks.
+
+The pose must be valid for ENTER_MS before a hold starts (a pose passing through is not a hold),
+and invalid for EXIT_MS before it ends (one bad frame does not stop the clock). Only time spent in
+a valid pose is credited, and a gap between frames counts for at most MAX_STEP_MS, so a frozen
+stream never adds time.
+"""
+
+from dataclasses import dataclass
+
+from tracking.engine.body import Coach, SidePicker, Smoother, recommendations_event
+from tracking.engine.catalog import Difficulty, Exercise
+from tracking.engine.metrics import PER_SIDE_METRICS, SIDES, Frame
+from tracking.engine.scoring import Evidence, RepScore, grade_for, score_hold
+
+ENTER_MS = 300.0
+EXIT_MS = 400.0
+MAX_STEP_MS = 250.0
+
+
+@dataclass
+class HoldSegment:
+    start_ms: float
+    end_ms: float
+    held_ms: float
+
+
+class HoldTimer:
+    __slots__ = ("held_ms", "holding", "segments", "_valid_since", "_invalid_since", "_last_t")
+
+    def __init__(self):
+        self.held_ms = 0.0
+        self.holding = False
+        self.segments: list[HoldSegment] = []
+        self._valid_since: float | None = None
+        self._invalid_since: float | None = None
+        self._last_t: float | None = None
+
+    @property
+    def current(self) -> HoldSegment | None:
+        return self.segments[-1] if self.holding else None
+
+    def update(self, t_ms: float, valid: bool) -> None:
+        last = self._last_t
+        self._last_t = t_ms
+        step = 0.0 if last is None else max(0.0, min(t_ms - last, MAX_STEP_MS))
+        if valid:
+            self._invalid_since = None
+            if self._valid_since is None:
+                self._valid_since = t_ms
+            if self.holding:
+                self._credit(t_ms, step)
+            elif t_ms - self._valid_since >= ENTER_MS:
+                self.holding = True
+                self.segments.append(HoldSegment(self._valid_since, t_ms, 0.0))
+                self._credit(t_ms, t_ms - self._valid_since)
+            return
+        self._valid_since = None
+        if not self.holding:
+            return
+        if self._invalid_since is None:
+            self._invalid_since = t_ms
+        if t_ms - self._invalid_since >= EXIT_MS:
+            self.stop()
+
+    def stop(self) -> None:
+        """End the current hold now (pose broken, or person lost)."""
+        self.holding = False
+        self._valid_since = None
+        self._invalid_since = None
+
+    def _credit(self, t_ms: float, step: float) -> None:
+        segment = self.segments[-1]
+        segment.held_ms += step
+        segment.end_ms = t_ms
+        self.held_ms += step
+
+
+# A hold check must fail this long without a break before it is cued.
+CUE_AFTER_MS = 1_000.0
+
+
+class HoldAnalysis:
+    """Duration exercises: the hold timer, live cues, per-hold scores and the summary."""
+
+    def __init__(self, exercise: Exercise, difficulty: Difficulty, params, coach: Coach):
+        self.exercise = exercise
+        self.difficulty = difficulty
+        self.want_recommendations = bool(params.recommendations)
+        self.want_progression = bool(params.progression)
+        self.coach = coach
+        self.smoother = Smoother()
+        self.picker = SidePicker(exercise.needs)
+        self.timer = HoldTimer()
+        self.view = "front"
+        self._checks: tuple = ()
+        self._evidence: Evidence | None = None
+        self._fault_since: dict[str, float] = {}
+        self._scores: list[RepScore] = []  # one per finished hold, parallel to timer.segments
+        self._seconds_sent = 0
+        self._progress_sent: int | None = None
+
+    def start(self, view: str) -> None:
+        self.view = view
+        self._checks = tuple(
+            c for c in self.exercise.checks if c.phase == "hold" and view in c.views
+        )
+
+    def pause(self) -> None:
+        self._close_segment()
+        self.timer.stop()
+        self.smoother.reset()
+        self.picker.reset()
+
+    def warm_up(self, frame: Frame, view: str) -> None:
+        self.picker.update(frame)
+
+    def clear_warm_up(self) -> None:
+        """Holds keep nothing from the warm-up."""
+
+    def _value(self, frame: Frame, metric: str, side: str | None):
+        if metric not in PER_SIDE_METRICS:
+            side = None
+        return self.smoother.value(frame, metric, side)
+
+    def _valid(self, frame: Frame, side: str) -> bool:
+        for condition in self.exercise.hold.conditions:
+            if condition.side == "any":
+                if not any(condition.holds(self._value(frame, condition.metric, s)) for s in SIDES):
+                    return False
+            elif not condition.holds(self._value(frame, condition.metric, condition.side or side)):
+                return False
+        return True
+
+    def update(self, frame: Frame) -> list[dict]:
+        t = frame.t
+        side = self.picker.update(frame)
+        was_holding = self.timer.holding
+        self.timer.update(t, self._valid(frame, side))
+        events: list[dict] = []
+        if was_holding and not self.timer.holding:
+            self._close_segment()
+        if not self.timer.holding:
+            self._fault_since.clear()
+        else:
+            if self._evidence is None:
+                self._evidence = Evidence()
+            faults = []
+            due = []
+            for check in self._checks:
+                value = self._value(frame, check.metric, side)
+                if value is not None and check.is_fault(value, self.difficulty.tolerance):
+                    faults.append(check.id)
+                    since = self._fault_since.setdefault(check.id, t)
+                    if t - since >= CUE_AFTER_MS:
+                        due.append(check.message)
+                else:
+                    self._fault_since.pop(check.id, None)
+            self._evidence.observe(
+                t, faults, frame.metric("hip_centre_x"), frame.metric("torso_length"), MAX_STEP_MS
+            )
+            seconds = int(self.timer.held_ms // 1000)
+            if seconds > self._seconds_sent:
+                self._seconds_sent = seconds
+                events.append(
+                    {
+                        "type": "counter",
+                        "current_count": seconds,
+                        "form_score": self.form_score(),
+                    }
+                )
+            if self.want_recommendations and due:
+                cues = self.coach.cues(t, due)
+                if cues:
+                    events.append(recommendations_event(cues))
+        if self.want_progression:
+            value = min(100, int(100 * self.timer.held_ms / (1000 * self.exercise.hold.target_s)))
+            if value != self._progress_sent:
+                self._progress_sent = value
+                events.insert(0, {"type": "progression", "value": value})
+        return events
+
+    def _current_score(self) -> RepScore | None:
+        if self._evidence is None:
+            return None
+        return score_hold(self.exercise, self.view, self._evidence)
+
+    def _close_segment(self) -> None:
+        if self._evidence is not None and self.timer.segments:
+            self._scores.append(self._current_score())
+        self._evidence = None
+
+    def _all_scores(self) -> list[tuple[float, float]]:
+        """(score, held ms) for every hold so far, the one in progress included."""
+        finished = zip(self._scores, self.timer.segments, strict=False)
+        pairs = [(result.score, segment.held_ms) for result, segment in finished]
+        current = self._current_score() if self.timer.holding else None
+        if current is not None:
+            pairs.append((current.score, self.timer.segments[-1].held_ms))
+        return pairs
+
+    def _average(self) -> float | None:
+        pairs = [(score, held) for score, held in self._all_scores() if held > 0]
+        total = sum(held for _, held in pairs)
+        if total <= 0:
+            return None
+        return sum(score * held for score, held in pairs) / total
+
+    def form_score(self) -> dict:
+        current = self._current_score()
+        average = self._average()
+        score = current.score if current is not None else average
+        return {
+            "score": round(score) if score is not None else 0,
+            "avg_score": round(average, 1) if average is not None else 0,
+            "grade": grade_for(score) if score is not None else "F",
+        }
+
+    def final_counter(self) -> dict:
+        self._close_segment()
+        self.timer.stop()
+        average = self._average()
+        return {
+            "type": "counter",
+            "current_count": int(self.timer.held_ms // 1000),
+            "final": True,
+            "form_score": {
+                "score": round(average) if average is not None else 0,
+                "avg_score": round(average, 1) if average is not None else 0,
+                "grade": _grade(average),
+            },
+        }
+
+    def summary_fields(self) -> dict:
+        average = self._average()
+        history = []
+        finished = zip(self.timer.segments, self._scores, strict=False)
+        for index, (segment, result) in enumerate(finished, 1):
+            history.append(
+                {
+                    "index": index,
+                    "formScore": result.score,
+                    "durationMs": round(segment.held_ms),
+                    "score": result.score,
+                    "grade": result.grade,
+                    "faults": list(result.faults),
+                    "startMs": round(segment.start_ms, 1),
+                    "endMs": round(segment.end_ms, 1),
+                }
+            )
+        held = self.timer.held_ms
+        return {
+            "counter": int(held // 1000),
+            "reps": None,
+            "attempts": 0,
+            "rejected_reps": 0,
+            "avg_rep_score": round(average, 1) if average is not None else None,
+            "average_score": round(average, 1) if average is not None else None,
+            "grade": _grade(average) if average is not None else None,
+            "history": history,
+            "rejected": [],
+            "attempt_details": [],
+            "time_under_tension_ms": round(held),
+            "held_ms": round(held),
+            "longest_hold_ms": round(max((s.held_ms for s in self.timer.segments), default=0.0)),
+            "target_s": self.exercise.hold.target_s,
+            "tempo": {},
+            "unit": "seconds",
+        }
+
+
+def _grade(score: float | None) -> str:
+    return grade_for(score) if score is not None else "F"

@@ -1,0 +1,422 @@
+"""Per-frame body measurements (joint angles, ratios) that exercises count and check on.
+
+A `Frame` holds one pose as plain Python lists (pixels) so that the few measurements an exercise
+needs cost microseconds. Every measurement is gated on visibility: when a landmark it uses is one
+the model only guesses (visibility below VISIBILITY_GATE) it returns None, and nothing is counted
+from it.
+
+Angles are measured in the image plane, in pixels (so a non-square image does not skew them), as
+peers and the hosted API do. Only the arm-plane measurement uses depth: from the image alone a front
+raise and a lateral raise look the same from some views.
+"""
+
+import math
+from collections.abc import Callable
+
+from tracking.engine.pose import (
+    LEFT_ANKLE,
+    LEFT_EAR,
+    LEFT_ELBOW,
+    LEFT_FOOT_INDEX,
+    LEFT_HEEL,
+    LEFT_HIP,
+    LEFT_KNEE,
+    LEFT_SHOULDER,
+    LEFT_WRIST,
+    NOSE,
+    RIGHT_ANKLE,
+    RIGHT_EAR,
+    RIGHT_ELBOW,
+    RIGHT_FOOT_INDEX,
+    RIGHT_HEEL,
+    RIGHT_HIP,
+    RIGHT_KNEE,
+    RIGHT_SHOULDER,
+    RIGHT_WRIST,
+    Pose,
+)
+
+VISIBILITY_GATE = 0.5
+SIDES = ("left", "right")
+OTHER_SIDE = {"left": "right", "right": "left"}
+
+# Joint name -> BlazePose index, per body side.
+JOINTS: dict[str, dict[str, int]] = {
+    "left": {
+        "ear": LEFT_EAR,
+        "shoulder": LEFT_SHOULDER,
+        "elbow": LEFT_ELBOW,
+        "wrist": LEFT_WRIST,
+        "hip": LEFT_HIP,
+        "knee": LEFT_KNEE,
+        "ankle": LEFT_ANKLE,
+        "heel": LEFT_HEEL,
+        "foot": LEFT_FOOT_INDEX,
+    },
+    "right": {
+        "ear": RIGHT_EAR,
+        "shoulder": RIGHT_SHOULDER,
+        "elbow": RIGHT_ELBOW,
+        "wrist": RIGHT_WRIST,
+        "hip": RIGHT_HIP,
+        "knee": RIGHT_KNEE,
+        "ankle": RIGHT_ANKLE,
+        "heel": RIGHT_HEEL,
+        "foot": RIGHT_FOOT_INDEX,
+    },
+}
+
+_DEGREES = 180.0 / math.pi
+
+
+class Frame:
+    """One pose as flat lists: x, y and z in pixels (z on the x scale), visibility in [0, 1]."""
+
+    __slots__ = ("x", "y", "z", "v", "world", "width", "height", "t", "_cache")
+
+    def __init__(self, pose: Pose):
+        width, height = pose.image_width, pose.image_height
+        rows = pose.landmarks.tolist()
+        self.x = [row[0] * width for row in rows]
+        self.y = [row[1] * height for row in rows]
+        self.z = [row[2] * width for row in rows]
+        # NaN compares False, so an unknown landmark is simply not visible.
+        self.v = [row[3] if row[3] == row[3] else 0.0 for row in rows]
+        self.world = pose.world.tolist() if pose.world is not None else None
+        self.width = width
+        self.height = height
+        self.t = pose.timestamp_ms
+        self._cache: dict = {}
+
+    def visible(self, *indices: int) -> bool:
+        v = self.v
+        return all(v[i] >= VISIBILITY_GATE for i in indices)
+
+    def in_image(self, index: int, margin: float = 0.0) -> bool:
+        x, y = self.x[index], self.y[index]
+        mx, my = margin * self.width, margin * self.height
+        return -mx <= x <= self.width + mx and -my <= y <= self.height + my
+
+    def metric(self, name: str, side: str | None = None) -> float | None:
+        key = (name, side)
+        cache = self._cache
+        if key in cache:
+            return cache[key]
+        value = METRICS[name](self, side)
+        cache[key] = value
+        return value
+
+
+def angle_at(f: Frame, a: int, b: int, c: int) -> float:
+    """Interior angle a-b-c at b, degrees, in the image plane."""
+    x, y = f.x, f.y
+    v1x, v1y = x[a] - x[b], y[a] - y[b]
+    v2x, v2y = x[c] - x[b], y[c] - y[b]
+    return math.atan2(abs(v1x * v2y - v1y * v2x), v1x * v2x + v1y * v2y) * _DEGREES
+
+
+def _joint_angle(first: str, middle: str, last: str) -> Callable[[Frame, str], float | None]:
+    def measure(f: Frame, side: str) -> float | None:
+        joints = JOINTS[side]
+        a, b, c = joints[first], joints[middle], joints[last]
+        if not f.visible(a, b, c):
+            return None
+        return angle_at(f, a, b, c)
+
+    return measure
+
+
+def torso_length(f: Frame, side: str | None = None) -> float | None:
+    """Shoulder-centre to hip-centre distance in pixels (one side's when only one is visible)."""
+    left = f.visible(LEFT_SHOULDER, LEFT_HIP)
+    right = f.visible(RIGHT_SHOULDER, RIGHT_HIP)
+    x, y = f.x, f.y
+    if left and right:
+        sx = (x[LEFT_SHOULDER] + x[RIGHT_SHOULDER]) / 2
+        sy = (y[LEFT_SHOULDER] + y[RIGHT_SHOULDER]) / 2
+        hx, hy = (x[LEFT_HIP] + x[RIGHT_HIP]) / 2, (y[LEFT_HIP] + y[RIGHT_HIP]) / 2
+    elif left or right:
+        s, h = (LEFT_SHOULDER, LEFT_HIP) if left else (RIGHT_SHOULDER, RIGHT_HIP)
+        sx, sy, hx, hy = x[s], y[s], x[h], y[h]
+    else:
+        return None
+    length = math.hypot(sx - hx, sy - hy)
+    return length if length > 1e-6 else None
+
+
+def facing(f: Frame, side: str | None = None) -> float | None:
+    """+1 when the person faces the image's +x direction, -1 when -x (meaningful side-on)."""
+    x = f.x
+    if f.visible(NOSE) and (f.visible(LEFT_SHOULDER) or f.visible(RIGHT_SHOULDER)):
+        shoulders = [x[i] for i in (LEFT_SHOULDER, RIGHT_SHOULDER) if f.v[i] >= VISIBILITY_GATE]
+        offset = x[NOSE] - sum(shoulders) / len(shoulders)
+        if abs(offset) > 1e-6:
+            return 1.0 if offset > 0 else -1.0
+    toes = 0.0
+    for s in SIDES:
+        joints = JOINTS[s]
+        if f.visible(joints["heel"], joints["foot"]):
+            toes += x[joints["foot"]] - x[joints["heel"]]
+    if toes:
+        return 1.0 if toes > 0 else -1.0
+    return None
+
+
+def _scaled(f: Frame, value: float) -> float | None:
+    torso = f.metric("torso_length")
+    return None if torso is None else value / torso
+
+
+def body_line(f: Frame, side: str) -> float | None:
+    """Shoulder-hip-ankle angle, signed: above 180 when the hips are above the straight line."""
+    joints = JOINTS[side]
+    s, h, a = joints["shoulder"], joints["hip"], joints["ankle"]
+    if not f.visible(s, h, a):
+        return None
+    interior = angle_at(f, s, h, a)
+    x, y = f.x, f.y
+    lx, ly = x[a] - x[s], y[a] - y[s]
+    # Normal to the shoulder-ankle line pointing up in the image (smaller y).
+    nx, ny = (ly, -lx) if -lx < 0 else (-ly, lx)
+    above = (x[h] - x[s]) * nx + (y[h] - y[s]) * ny > 0
+    return 360.0 - interior if above else interior
+
+
+def torso_lean(f: Frame, side: str) -> float | None:
+    """Hip-to-shoulder line from vertical, degrees: + leaning forward, - leaning back (side-on)."""
+    joints = JOINTS[side]
+    s, h = joints["shoulder"], joints["hip"]
+    direction = f.metric("facing")
+    if direction is None or not f.visible(s, h):
+        return None
+    return math.atan2((f.x[s] - f.x[h]) * direction, f.y[h] - f.y[s]) * _DEGREES
+
+
+def torso_elevation(f: Frame, side: str) -> float | None:
+    """Hip-to-shoulder line above the horizontal, degrees: 0 lying, 90 upright."""
+    joints = JOINTS[side]
+    s, h = joints["shoulder"], joints["hip"]
+    if not f.visible(s, h):
+        return None
+    return math.atan2(f.y[h] - f.y[s], abs(f.x[s] - f.x[h])) * _DEGREES
+
+
+def body_elevation(f: Frame, side: str) -> float | None:
+    """Ankle-to-shoulder line above the horizontal, degrees (a plank lifts the shoulders)."""
+    joints = JOINTS[side]
+    s, a = joints["shoulder"], joints["ankle"]
+    if not f.visible(s, a):
+        return None
+    return math.atan2(f.y[a] - f.y[s], abs(f.x[s] - f.x[a])) * _DEGREES
+
+
+def shin_lean(f: Frame, side: str) -> float | None:
+    """Ankle-to-knee line from vertical, degrees: + when the knee is ahead of the ankle."""
+    joints = JOINTS[side]
+    k, a = joints["knee"], joints["ankle"]
+    direction = f.metric("facing")
+    if direction is None or not f.visible(k, a):
+        return None
+    return math.atan2((f.x[k] - f.x[a]) * direction, f.y[a] - f.y[k]) * _DEGREES
+
+
+def front_shin_lean(f: Frame, side: str | None = None) -> float | None:
+    """Shin lean of the leading leg (the ankle further forward), as in a lunge."""
+    direction = f.metric("facing")
+    if direction is None:
+        return None
+    leading = max(SIDES, key=lambda s: f.x[JOINTS[s]["ankle"]] * direction)
+    return f.metric("shin_lean", leading)
+
+
+def upper_arm_angle(f: Frame, side: str) -> float | None:
+    """Shoulder-to-elbow line from hanging straight down, degrees."""
+    joints = JOINTS[side]
+    s, e = joints["shoulder"], joints["elbow"]
+    if not f.visible(s, e):
+        return None
+    return math.atan2(abs(f.x[e] - f.x[s]), f.y[e] - f.y[s]) * _DEGREES
+
+
+def knee_height(f: Frame, side: str) -> float | None:
+    """Knee height above the hip in torso lengths: about -0.9 standing, 0 with the thigh level."""
+    joints = JOINTS[side]
+    h, k = joints["hip"], joints["knee"]
+    if not f.visible(h, k):
+        return None
+    return _scaled(f, f.y[h] - f.y[k])
+
+
+def wrist_height(f: Frame, side: str) -> float | None:
+    """Wrist height above the shoulder in torso lengths: about -1 hanging, +1 overhead."""
+    joints = JOINTS[side]
+    s, w = joints["shoulder"], joints["wrist"]
+    if not f.visible(s, w):
+        return None
+    return _scaled(f, f.y[s] - f.y[w])
+
+
+def heel_raise(f: Frame, side: str) -> float | None:
+    """Heel height above the toes in shin lengths: 0 flat-footed, about 0.2 up on the toes."""
+    joints = JOINTS[side]
+    k, a, heel, toe = joints["knee"], joints["ankle"], joints["heel"], joints["foot"]
+    if not f.visible(k, a, heel, toe):
+        return None
+    shin = math.hypot(f.x[k] - f.x[a], f.y[k] - f.y[a])
+    return (f.y[toe] - f.y[heel]) / shin if shin > 1e-6 else None
+
+
+def foot_lift(f: Frame, side: str) -> float | None:
+    """How far this foot is above the other one, in torso lengths (standing on the other leg)."""
+    this, other = JOINTS[side]["ankle"], JOINTS[OTHER_SIDE[side]]["ankle"]
+    if not f.visible(this, other):
+        return None
+    return _scaled(f, f.y[other] - f.y[this])
+
+
+def arm_plane(f: Frame, side: str) -> float | None:
+    """Direction of the raised arm around the body: 0 degrees straight ahead, 90 out to the side.
+
+    Uses depth (world landmarks when given, else image z): a front raise seen from the front and a
+    lateral raise seen from the side both point the arm at the camera.
+    """
+    joints = JOINTS[side]
+    if not f.visible(joints["shoulder"], joints["elbow"], joints["wrist"]):
+        return None
+    if f.world is not None:
+        points = f.world
+    else:
+        points = [(f.x[i], f.y[i], f.z[i]) for i in range(len(f.x))]
+    ls, rs, lh, rh = (points[i] for i in (LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP))
+    lateral = [rs[i] - ls[i] for i in range(3)]
+    up = [(ls[i] + rs[i] - lh[i] - rh[i]) / 2 for i in range(3)]
+    up_norm = math.sqrt(sum(c * c for c in up))
+    if up_norm < 1e-9:
+        return None
+    up = [c / up_norm for c in up]
+    along = sum(lateral[i] * up[i] for i in range(3))
+    lateral = [lateral[i] - along * up[i] for i in range(3)]
+    lateral_norm = math.sqrt(sum(c * c for c in lateral))
+    if lateral_norm < 1e-9:
+        return None
+    lateral = [c / lateral_norm for c in lateral]
+    forward = [
+        lateral[1] * up[2] - lateral[2] * up[1],
+        lateral[2] * up[0] - lateral[0] * up[2],
+        lateral[0] * up[1] - lateral[1] * up[0],
+    ]
+    shoulder, wrist = points[joints["shoulder"]], points[joints["wrist"]]
+    arm = [wrist[i] - shoulder[i] for i in range(3)]
+    sideways = abs(sum(arm[i] * lateral[i] for i in range(3)))
+    ahead = abs(sum(arm[i] * forward[i] for i in range(3)))
+    if sideways + ahead < 1e-9:
+        return None
+    return math.atan2(sideways, ahead) * _DEGREES
+
+
+def _both(f: Frame, *joint_names: str) -> bool:
+    return all(f.visible(JOINTS[s][name]) for s in SIDES for name in joint_names)
+
+
+def _horizontal_gap(f: Frame, joint: str) -> float:
+    return abs(f.x[JOINTS["left"][joint]] - f.x[JOINTS["right"][joint]])
+
+
+def shoulder_width_ratio(f: Frame, side: str | None = None) -> float | None:
+    """Shoulder gap over torso length: about 0.7 facing the camera, near 0 side-on."""
+    if not _both(f, "shoulder"):
+        return None
+    x, y = f.x, f.y
+    gap = math.hypot(x[LEFT_SHOULDER] - x[RIGHT_SHOULDER], y[LEFT_SHOULDER] - y[RIGHT_SHOULDER])
+    return _scaled(f, gap)
+
+
+def knee_feet_ratio(f: Frame, side: str | None = None) -> float | None:
+    """Knee gap over ankle gap (front view): below about 0.7 the knees cave in."""
+    if not _both(f, "knee", "ankle"):
+        return None
+    feet = _horizontal_gap(f, "ankle")
+    return _horizontal_gap(f, "knee") / feet if feet > 1e-6 else None
+
+
+def feet_shoulder_ratio(f: Frame, side: str | None = None) -> float | None:
+    """Ankle gap over shoulder gap (front view)."""
+    if not _both(f, "ankle", "shoulder"):
+        return None
+    shoulders = _horizontal_gap(f, "shoulder")
+    return _horizontal_gap(f, "ankle") / shoulders if shoulders > 1e-6 else None
+
+
+def ankle_spread(f: Frame, side: str | None = None) -> float | None:
+    """Ankle gap in torso lengths (front view): about 0.3 feet together, 1 in a jumping jack."""
+    if not _both(f, "ankle"):
+        return None
+    return _scaled(f, _horizontal_gap(f, "ankle"))
+
+
+def torso_tilt(f: Frame, side: str | None = None) -> float | None:
+    """Hip-centre to shoulder-centre line from vertical, unsigned degrees (front view sway)."""
+    if not _both(f, "shoulder", "hip"):
+        return None
+    x, y = f.x, f.y
+    dx = (x[LEFT_SHOULDER] + x[RIGHT_SHOULDER] - x[LEFT_HIP] - x[RIGHT_HIP]) / 2
+    dy = (y[LEFT_HIP] + y[RIGHT_HIP] - y[LEFT_SHOULDER] - y[RIGHT_SHOULDER]) / 2
+    return math.atan2(abs(dx), dy) * _DEGREES
+
+
+def hip_centre_x(f: Frame, side: str | None = None) -> float | None:
+    """Horizontal hip position in pixels (for sway)."""
+    hips = [i for i in (LEFT_HIP, RIGHT_HIP) if f.v[i] >= VISIBILITY_GATE]
+    if not hips:
+        return None
+    return sum(f.x[i] for i in hips) / len(hips)
+
+
+# name -> measure(frame, side); side is "left"/"right" for one-side measurements, None otherwise.
+METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
+    "knee_angle": _joint_angle("hip", "knee", "ankle"),
+    "hip_angle": _joint_angle("shoulder", "hip", "knee"),
+    "elbow_angle": _joint_angle("shoulder", "elbow", "wrist"),
+    "shoulder_angle": _joint_angle("hip", "shoulder", "elbow"),
+    "body_line": body_line,
+    "torso_lean": torso_lean,
+    "torso_elevation": torso_elevation,
+    "body_elevation": body_elevation,
+    "shin_lean": shin_lean,
+    "upper_arm_angle": upper_arm_angle,
+    "knee_height": knee_height,
+    "wrist_height": wrist_height,
+    "heel_raise": heel_raise,
+    "foot_lift": foot_lift,
+    "arm_plane": arm_plane,
+    "torso_length": torso_length,
+    "facing": facing,
+    "front_shin_lean": front_shin_lean,
+    "shoulder_width_ratio": shoulder_width_ratio,
+    "knee_feet_ratio": knee_feet_ratio,
+    "feet_shoulder_ratio": feet_shoulder_ratio,
+    "ankle_spread": ankle_spread,
+    "torso_tilt": torso_tilt,
+    "hip_centre_x": hip_centre_x,
+}
+
+# Measurements taken on one body side; the rest describe the whole body.
+PER_SIDE_METRICS = frozenset(
+    {
+        "knee_angle",
+        "hip_angle",
+        "elbow_angle",
+        "shoulder_angle",
+        "body_line",
+        "torso_lean",
+        "torso_elevation",
+        "body_elevation",
+        "shin_lean",
+        "upper_arm_angle",
+        "knee_height",
+        "wrist_height",
+        "heel_raise",
+        "foot_lift",
+        "arm_plane",
+    }
+)

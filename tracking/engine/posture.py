@@ -1,0 +1,192 @@
+"""Getting the person ready before counting, and noticing when they are lost.
+
+Before counting, every frame is checked in this order and the first problem is reported:
+1. the joints the exercise needs are visible and inside the image (both sides facing the camera or
+   for alternating exercises, one side side-on);
+2. the camera view: facing (shoulder width at least 0.3 torso lengths) or side-on (at most 0.55);
+3. distance: the body spans at least a quarter of the image;
+4. the exercise's start position (standing, lying...).
+All must pass for READY_STABLE_MS in a row ("hold still") before counting starts. Once counting, a
+person whose needed joints are not visible for LOST_AFTER_MS is lost: counting pauses, and starts
+again only after the same checks.
+
+`direction` tells where to go, in the image's own left and right as the host displays it.
+"""
+
+from dataclasses import dataclass
+
+from tracking.engine.body import view_of
+from tracking.engine.catalog import Exercise
+from tracking.engine.messages import message
+from tracking.engine.metrics import JOINTS, SIDES, VISIBILITY_GATE, Frame
+
+READY_STABLE_MS = 500.0
+LOST_AFTER_MS = 500.0
+FRONT_MIN_RATIO = 0.3
+SIDE_MAX_RATIO = 0.55
+MIN_BODY_EXTENT = 0.25
+TOO_CLOSE_EXTENT = 0.95
+
+
+@dataclass(frozen=True)
+class Placement:
+    ok: bool
+    message: str
+    direction: str
+    requirements: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    view: str = "front"
+
+
+def _missing_joints(frame: Frame, side: str, needs: tuple[str, ...]) -> list[str]:
+    joints = JOINTS[side]
+    return [
+        f"{side}_{name}"
+        for name in needs
+        if frame.v[joints[name]] < VISIBILITY_GATE or not frame.in_image(joints[name], 0.02)
+    ]
+
+
+def assess(exercise: Exercise, frame: Frame | None, view: str | None, language: str) -> Placement:
+    if frame is None:
+        return Placement(False, message("step_in", language), "in-frame", ("full_body_visible",))
+    view = view_of(frame, view)
+    needs = exercise.needs
+    missing = {side: _missing_joints(frame, side, needs) for side in SIDES}
+    both_needed = view == "front" or exercise.counting.alternating
+    complete = [side for side in SIDES if not missing[side]]
+    if len(complete) < (2 if both_needed else 1):
+        names = (
+            tuple(missing["left"] + missing["right"])
+            if both_needed
+            else tuple(min(missing.values(), key=len))
+        )
+        key, direction = _which_way(frame, needs)
+        return Placement(
+            False, message(key, language), direction, ("full_body_visible",), names, view
+        )
+    ratio = frame.metric("shoulder_width_ratio")
+    if exercise.view == "front" and (ratio is None or ratio < FRONT_MIN_RATIO):
+        return Placement(
+            False, message("face_camera", language), "face-camera", ("face_camera",), (), view
+        )
+    if exercise.view == "side" and ratio is not None and ratio > SIDE_MAX_RATIO:
+        return Placement(
+            False,
+            message("profile_camera", language),
+            "profile-camera",
+            ("profile_camera",),
+            (),
+            view,
+        )
+    extent = _extent(frame, [JOINTS[side][name] for side in complete for name in needs])
+    if extent < MIN_BODY_EXTENT:
+        return Placement(
+            False, message("move_closer", language), "move-closer", ("distance",), (), view
+        )
+    start = exercise.start
+    if start is not None and not any(_in_start(frame, exercise, side) for side in complete):
+        return Placement(
+            False, start.cue.in_language(language), "in-frame", ("start_position",), (), view
+        )
+    return Placement(True, message("hold_still", language), "in-frame", ("hold_still",), (), view)
+
+
+def _in_start(frame: Frame, exercise: Exercise, side: str) -> bool:
+    return all(
+        condition.holds(frame.metric(condition.metric, condition.side or side))
+        for condition in exercise.start.conditions
+    )
+
+
+def _extent(frame: Frame, indices: list[int]) -> float:
+    if not indices:
+        return 0.0
+    xs = [frame.x[i] for i in indices]
+    ys = [frame.y[i] for i in indices]
+    return max((max(xs) - min(xs)) / frame.width, (max(ys) - min(ys)) / frame.height)
+
+
+def _which_way(frame: Frame, needs: tuple[str, ...]) -> tuple[str, str]:
+    """Where the missing part of the body went: off a side edge, off the top or bottom, or
+    simply not seen."""
+    indices = [JOINTS[side][name] for side in SIDES for name in needs]
+    xs = [frame.x[i] for i in indices]
+    ys = [frame.y[i] for i in indices]
+    if min(ys) < 0 or max(ys) > frame.height or _extent(frame, indices) > TOO_CLOSE_EXTENT:
+        return "move_back", "move-back"
+    if min(xs) < 0:
+        return "move_right", "right"
+    if max(xs) > frame.width:
+        return "move_left", "left"
+    return "show_body", "in-frame"
+
+
+def present(exercise: Exercise, frame: Frame | None) -> bool:
+    """Still there: at least one side's needed joints are visible."""
+    if frame is None:
+        return False
+    needs = exercise.needs
+    return any(
+        all(frame.v[JOINTS[side][name]] >= VISIBILITY_GATE for name in needs) for side in SIDES
+    )
+
+
+class PostureGate:
+    """States: "placing" until ready, "ready" while counting, "lost" after losing the person."""
+
+    def __init__(self, exercise: Exercise, language: str):
+        self.exercise = exercise
+        self.language = language
+        self.state = "placing"
+        self.view: str | None = None
+        self._ok_since: float | None = None
+        self._absent_since: float | None = None
+        self._last_sent: tuple | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    def update(self, t_ms: float, frame: Frame | None) -> tuple[dict | None, Placement | None]:
+        """The posture event to send (or None) and, before counting, this frame's placement."""
+        if self.state == "ready":
+            if present(self.exercise, frame):
+                self._absent_since = None
+                return None, None
+            if self._absent_since is None:
+                self._absent_since = t_ms
+            if t_ms - self._absent_since < LOST_AFTER_MS:
+                return None, None
+            self.state = "lost"
+            self._ok_since = None
+            lost_message = message("lost", self.language)
+            lost = Placement(False, lost_message, "in-frame", ("full_body_visible",))
+            return self._event(lost), lost
+        placement = assess(self.exercise, frame, self.view, self.language)
+        self.view = placement.view
+        if not placement.ok:
+            self._ok_since = None
+            return self._event(placement), placement
+        if self._ok_since is None:
+            self._ok_since = t_ms
+        if t_ms - self._ok_since < READY_STABLE_MS:
+            return self._event(placement), placement
+        self.state = "ready"
+        self._absent_since = None
+        ready = Placement(True, message("ready", self.language), "in-frame", (), (), placement.view)
+        return self._event(ready), ready
+
+    def _event(self, placement: Placement) -> dict | None:
+        key = (placement.message, placement.direction, placement.ok, self.state)
+        if key == self._last_sent:
+            return None
+        self._last_sent = key
+        return {
+            "type": "posture",
+            "message": placement.message,
+            "direction": placement.direction,
+            "ready": self.state == "ready",
+            "requirements": list(placement.requirements),
+            "missing_keypoints": list(placement.missing),
+        }

@@ -1,0 +1,391 @@
+"""Repetition exercises: counting, per-rep scores, minGrade, cues, progression and the summary.
+
+Which sides are read:
+- side-on, the more visible side only (the far side is mostly guessed by the model);
+- facing the camera, each side has its own detector, and reps of the two sides that overlap in
+  time by half or more are one rep (both arms curling together count once, alternating arms
+  count each);
+- alternating exercises (high knees, mountain climbers) read both sides in every view and count
+  every limb's rep.
+"""
+
+from dataclasses import dataclass, field
+
+from tracking.engine.body import Coach, SidePicker, Smoother, recommendations_event
+from tracking.engine.catalog import Check, Condition, Difficulty, Exercise, Signal, Text
+from tracking.engine.counting import RepCandidate, RepDetector
+from tracking.engine.metrics import PER_SIDE_METRICS, SIDES, Frame
+from tracking.engine.scoring import Evidence, RepScore, grade_at_least, grade_for, score_rep
+
+MERGE_OVERLAP = 0.5
+RECENT_REPS = 8
+PROGRESSION_MIN_STEP_MS = 50.0
+MAX_STEP_MS = 250.0
+# Below this depth score the exercise's depth cue is given.
+DEPTH_CUE_BELOW = 0.7
+
+
+@dataclass
+class RepRecord:
+    index: int
+    side: str | None
+    candidate: RepCandidate
+    result: RepScore
+
+    def to_history(self) -> dict:
+        c, r = self.candidate, self.result
+        return {
+            "index": self.index,
+            "formScore": r.score,
+            "durationMs": round(c.duration_ms),
+            "score": r.score,
+            "grade": r.grade,
+            "faults": list(r.faults),
+            "depth": round(r.depth, 3),
+            "tempo": round(r.tempo, 3),
+            "stability": round(r.stability, 3),
+            "descentMs": round(c.descent_ms),
+            "ascentMs": round(c.ascent_ms),
+            "side": self.side,
+            "startMs": round(c.start_ms, 1),
+            "endMs": round(c.end_ms, 1),
+        }
+
+
+@dataclass
+class Attempt:
+    side: str | None
+    candidate: RepCandidate
+    reason: str  # "too_shallow" | "wrong_movement"
+
+    def to_dict(self) -> dict:
+        return {
+            "reason": self.reason,
+            "durationMs": round(self.candidate.duration_ms),
+            "depth": round(self.candidate.depth, 3),
+            "side": self.side,
+            "endMs": round(self.candidate.end_ms, 1),
+        }
+
+
+@dataclass
+class _Limb:
+    side: str | None
+    detector: RepDetector
+    evidence: Evidence = field(default_factory=Evidence)
+    rest_seed: float | None = None
+    rest_seen_ms: float = 0.0
+
+
+class RepAnalysis:
+    def __init__(self, exercise: Exercise, difficulty: Difficulty, params, coach: Coach):
+        self.exercise = exercise
+        self.difficulty = difficulty
+        self.min_grade = params.min_grade
+        self.want_recommendations = bool(params.recommendations)
+        self.want_progression = bool(params.progression)
+        self.coach = coach
+        self.smoother = Smoother()
+        self.picker = SidePicker(exercise.needs)
+        self.limbs = {
+            side: _Limb(side, RepDetector(exercise.counting, difficulty)) for side in (*SIDES, None)
+        }
+        self.view = "front"
+        self.signal: Signal | None = exercise.signal_for("front")
+        self.reps: list[RepRecord] = []
+        self.rejected: list[RepRecord] = []
+        self.attempts: list[Attempt] = []
+        self._recent: list[tuple[str | None, RepCandidate]] = []
+        self._bottom_checks: tuple[Check, ...] = ()
+        self._rep_checks: tuple[Check, ...] = ()
+        self._last_progression: tuple[float, float] | None = None
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def _configure(self, view: str) -> None:
+        """Read this camera view: its signal and the checks that apply to it."""
+        self.view = view
+        self.signal = self.exercise.signal_for(view)
+        checks = [c for c in self.exercise.checks if view in c.views]
+        self._bottom_checks = tuple(c for c in checks if c.phase == "bottom")
+        self._rep_checks = tuple(c for c in checks if c.phase == "rep")
+
+    def start(self, view: str) -> None:
+        """Counting (re)starts in this camera view, from the rest position seen while warming up."""
+        self._configure(view)
+        for limb in self.limbs.values():
+            limb.detector.reset()
+            if limb.rest_seed is not None:
+                limb.detector.seed_rest(limb.rest_seed, limb.rest_seen_ms)
+            limb.evidence = Evidence()
+
+    def pause(self) -> None:
+        for limb in self.limbs.values():
+            limb.detector.reset()
+            limb.rest_seed = None
+        self.smoother.reset()
+        self.picker.reset()
+
+    def _active_sides(self, frame: Frame) -> tuple[str | None, ...]:
+        signal = self.signal
+        if signal is None or not signal.per_side:
+            return (None,)
+        if self.exercise.counting.alternating or self.view == "front":
+            return SIDES
+        return (self.picker.update(frame),)
+
+    # -- per frame ----------------------------------------------------------------------------
+
+    def _measure(self, frame: Frame, metric: str, side: str | None) -> float | None:
+        """A smoothed measurement; a one-side metric asked for the whole body is the mean of the
+        visible sides (only used for whole-body signals, which are front-view)."""
+        if side is None and metric in PER_SIDE_METRICS:
+            values = [self.smoother.value(frame, metric, s) for s in SIDES]
+            values = [v for v in values if v is not None]
+            return sum(values) / len(values) if values else None
+        return self.smoother.value(frame, metric, side)
+
+    def _progress(self, frame: Frame, side: str | None) -> float | None:
+        total = 0.0
+        components = self.signal.components
+        for component in components:
+            value = self._measure(frame, component.metric, side)
+            if value is None:
+                return None
+            total += (value - component.top) / (component.target - component.top)
+        return total / len(components)
+
+    def warm_up(self, frame: Frame, view: str) -> None:
+        """While the person gets ready: smooth, and remember the most start-like position."""
+        if view != self.view:
+            self._configure(view)
+            self.clear_warm_up()
+        for side in self._active_sides(frame):
+            progress = self._progress(frame, side)
+            if progress is None:
+                continue
+            limb = self.limbs[side]
+            if limb.rest_seed is None or progress < limb.rest_seed:
+                limb.rest_seed = progress
+            if progress <= limb.rest_seed + self.exercise.counting.floor / 8:
+                limb.rest_seen_ms = frame.t
+
+    def clear_warm_up(self) -> None:
+        for limb in self.limbs.values():
+            limb.rest_seed = None
+
+    def update(self, frame: Frame) -> list[dict]:
+        events: list[dict] = []
+        t = frame.t
+        progression = None
+        for side in self._active_sides(frame):
+            progress = self._progress(frame, side)
+            if progress is None:
+                continue
+            limb = self.limbs[side]
+            detector = limb.detector
+            was_resting = not detector.in_rep
+            candidate = detector.update(t, progress)
+            if was_resting and detector.in_rep:
+                limb.evidence = Evidence()
+            if detector.in_rep or candidate is not None:
+                self._observe(frame, limb)
+            if candidate is not None:
+                events.extend(self._complete(limb, candidate))
+                limb.evidence = Evidence()
+            if progression is None or detector.progression > progression:
+                progression = detector.progression
+        if self.want_progression and progression is not None:
+            event = self._progression_event(t, progression)
+            if event is not None:
+                events.insert(0, event)
+        return events
+
+    def _observe(self, frame: Frame, limb: _Limb) -> None:
+        side = limb.side
+        faults = []
+        tolerance = self.difficulty.tolerance
+        for check in self._rep_checks:
+            value = self._measure(frame, check.metric, side)
+            if value is not None and check.is_fault(value, tolerance):
+                faults.append(check.id)
+        evidence = limb.evidence
+        evidence.observe(
+            frame.t,
+            faults,
+            frame.metric("hip_centre_x"),
+            frame.metric("torso_length"),
+            MAX_STEP_MS,
+        )
+        if limb.detector.peak_ms == frame.t:
+            at_peak = evidence.at_peak
+            for check in self._bottom_checks:
+                value = self._measure(frame, check.metric, side)
+                if value is not None:
+                    at_peak[check.id] = value
+            for index, condition in enumerate(self.exercise.requires):
+                value = self._condition_value(frame, condition, side)
+                if value is not None:
+                    at_peak[f"requires:{index}"] = value
+
+    def _condition_value(self, frame: Frame, condition: Condition, side: str | None):
+        wanted = side if condition.side is None else condition.side
+        if wanted is None and condition.metric in PER_SIDE_METRICS:
+            values = [frame.metric(condition.metric, s) for s in SIDES]
+            values = [v for v in values if v is not None]
+            return sum(values) / len(values) if values else None
+        return frame.metric(condition.metric, wanted)
+
+    def _progression_event(self, t: float, value: float) -> dict | None:
+        rounded = round(value)
+        last = self._last_progression
+        if last is not None:
+            last_t, last_value = last
+            if rounded == last_value:
+                return None
+            edge = rounded in (0, 100)
+            if not edge and t - last_t < PROGRESSION_MIN_STEP_MS:
+                return None
+        self._last_progression = (t, rounded)
+        event = {"type": "progression", "value": rounded}
+        limb_phase = max(limb.detector.phase for limb in self.limbs.values())
+        if rounded == 100:
+            limb_phase = 0
+        event["phase"] = self.exercise.phases[limb_phase]
+        return event
+
+    # -- a rep completes ----------------------------------------------------------------------
+
+    def _overlapping(self, side: str | None, candidate: RepCandidate) -> bool:
+        if self.exercise.counting.alternating:
+            return False
+        return any(
+            other_side != side and candidate.overlap_share(other) >= MERGE_OVERLAP
+            for other_side, other in self._recent
+        )
+
+    def _remember(self, side: str | None, candidate: RepCandidate) -> None:
+        self._recent.append((side, candidate))
+        del self._recent[:-RECENT_REPS]
+
+    def _complete(self, limb: _Limb, candidate: RepCandidate) -> list[dict]:
+        side = limb.side
+        if self._overlapping(side, candidate):
+            if candidate.reached:
+                limb.detector.counted(candidate.depth)
+            return []
+        if not candidate.reached:
+            if not self.exercise.counting.alternating:
+                self.attempts.append(Attempt(side, candidate, "too_shallow"))
+            cue = self.exercise.depth_cue
+            return self._cue_event(candidate.end_ms, [cue] if cue else [])
+        self._drop_attempts_overlapping(side, candidate)
+        self._remember(side, candidate)
+        if not self._is_this_exercise(limb.evidence):
+            self.attempts.append(Attempt(side, candidate, "wrong_movement"))
+            return []
+        limb.detector.counted(candidate.depth)
+        peak = candidate.peak_progress
+        if not self.exercise.counting.alternating:
+            # Facing the camera both sides move together: the rep is as deep as the deeper side.
+            for other in self.limbs.values():
+                if other is not limb and other.detector.in_rep:
+                    peak = max(peak, other.detector.peak_progress)
+        result = score_rep(
+            self.exercise, self.difficulty, self.view, candidate, peak, limb.evidence
+        )
+        texts: list[Text] = [
+            check.message for check in sorted(result.failed_checks, key=lambda c: -c.weight)
+        ]
+        if result.depth < DEPTH_CUE_BELOW and self.exercise.depth_cue:
+            texts.insert(0, self.exercise.depth_cue)
+        events: list[dict] = []
+        if self.min_grade and not grade_at_least(result.grade, self.min_grade):
+            self.rejected.append(RepRecord(len(self.rejected) + 1, side, candidate, result))
+        else:
+            record = RepRecord(len(self.reps) + 1, side, candidate, result)
+            self.reps.append(record)
+            form_score = self.form_score(result.score)
+            events.append(
+                {"type": "counter", "current_count": len(self.reps), "form_score": form_score}
+            )
+            events.append({"type": "form_score", **form_score})
+        events.extend(self._cue_event(candidate.end_ms, texts))
+        return events
+
+    def _is_this_exercise(self, evidence: Evidence) -> bool:
+        for index, condition in enumerate(self.exercise.requires):
+            value = evidence.at_peak.get(f"requires:{index}")
+            # Unmeasured (landmarks hidden at the turn) is not evidence of another movement.
+            if value is not None and not condition.holds(value):
+                return False
+        return True
+
+    def _drop_attempts_overlapping(self, side: str | None, candidate: RepCandidate) -> None:
+        self.attempts = [
+            attempt
+            for attempt in self.attempts
+            if attempt.side == side or candidate.overlap_share(attempt.candidate) < MERGE_OVERLAP
+        ]
+
+    def _cue_event(self, t: float, texts: list[Text]) -> list[dict]:
+        if not self.want_recommendations or not texts:
+            return []
+        cues = self.coach.cues(t, texts)
+        return [recommendations_event(cues)] if cues else []
+
+    # -- reporting ----------------------------------------------------------------------------
+
+    @property
+    def average_score(self) -> float | None:
+        if not self.reps:
+            return None
+        return sum(record.result.score for record in self.reps) / len(self.reps)
+
+    def form_score(self, score: float | None) -> dict:
+        average = self.average_score
+        shown = score if score is not None else average
+        return {
+            "score": round(shown) if shown is not None else 0,
+            "avg_score": round(average, 1) if average is not None else 0,
+            "grade": grade_for(shown) if shown is not None else "F",
+        }
+
+    def final_counter(self) -> dict:
+        return {
+            "type": "counter",
+            "current_count": len(self.reps),
+            "final": True,
+            "form_score": self.form_score(None),
+        }
+
+    def summary_fields(self) -> dict:
+        reps = self.reps
+        average = self.average_score
+        tension = sum(record.candidate.duration_ms for record in reps)
+        tempo: dict = {}
+        if reps:
+            count = len(reps)
+            span_ms = reps[-1].candidate.end_ms - reps[0].candidate.start_ms
+            tempo = {
+                "avgRepMs": round(tension / count),
+                "avgDescentMs": round(sum(r.candidate.descent_ms for r in reps) / count),
+                "avgAscentMs": round(sum(r.candidate.ascent_ms for r in reps) / count),
+                "repsPerMinute": round(count * 60_000.0 / span_ms, 1) if span_ms > 0 else None,
+            }
+        return {
+            "counter": len(reps),
+            "reps": len(reps),
+            "attempts": len(self.attempts),
+            "rejected_reps": len(self.rejected),
+            "avg_rep_score": round(average, 1) if average is not None else None,
+            "average_score": round(average, 1) if average is not None else None,
+            "grade": grade_for(average) if average is not None else None,
+            "history": [record.to_history() for record in reps],
+            "rejected": [record.to_history() for record in self.rejected],
+            "attempt_details": [attempt.to_dict() for attempt in self.attempts],
+            "time_under_tension_ms": round(tension),
+            "tempo": tempo,
+            "min_grade": self.min_grade,
+            "unit": "reps",
+        }

@@ -1,0 +1,173 @@
+"""Per-rep and per-hold scores (0-100) and A-F grades.
+
+A rep's score blends depth (range of motion against the textbook turn, scaled by difficulty),
+tempo (inside the exercise's tempo band) and stability (how far the hips travel sideways), then
+subtracts the weight of every failed form check:
+
+    score = 100 * (0.6 * depth + 0.2 * tempo + 0.2 * stability) - sum(failed check weights)
+
+A hold's score starts at 100 and loses each check's weight in proportion to the share of the held
+time it was failing (all of it once failing half the time), and up to 20 for instability.
+"""
+
+from dataclasses import dataclass, field
+
+from tracking.engine.catalog import Check, Difficulty, Exercise
+from tracking.engine.counting import RepCandidate
+
+GRADE_BANDS = (("A", 90.0), ("B", 80.0), ("C", 70.0), ("D", 60.0))
+GRADE_ORDER = ("A", "B", "C", "D", "F")
+DEPTH_WEIGHT, TEMPO_WEIGHT, STABILITY_WEIGHT = 0.6, 0.2, 0.2
+# A rep whose depth scores below this is reported as shallow (and cued).
+SHALLOW_DEPTH = 0.6
+# A "rep" phase check fails when its fault covers this share of the rep.
+REP_FAULT_SHARE = 0.3
+# Hip travel (torso lengths) that starts to cost stability, and the span over which it costs all.
+SWAY_FREE, SWAY_SPAN = 0.1, 0.3
+
+
+def grade_for(score: float) -> str:
+    for grade, low in GRADE_BANDS:
+        if score >= low:
+            return grade
+    return "F"
+
+
+def grade_at_least(grade: str, minimum: str) -> bool:
+    return GRADE_ORDER.index(grade) <= GRADE_ORDER.index(minimum)
+
+
+def _unit(value: float) -> float:
+    return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
+
+
+def depth_score(peak_progress: float, difficulty: Difficulty) -> float:
+    """0..1: 0 at a quarter of the textbook range, 1 at the difficulty's ideal depth."""
+    return _unit((peak_progress - 0.25) / (difficulty.ideal_depth - 0.25))
+
+
+def tempo_score(duration_ms: float, band: tuple[float, float]) -> float:
+    fast, slow = band
+    if duration_ms < fast:
+        return _unit((duration_ms - 0.4 * fast) / (0.6 * fast))
+    if duration_ms > slow:
+        return max(0.5, 1.0 - 0.5 * (duration_ms - slow) / slow)
+    return 1.0
+
+
+def stability_score(sway: float) -> float:
+    return 1.0 - _unit((sway - SWAY_FREE) / SWAY_SPAN)
+
+
+class Evidence:
+    """What one side saw during the current rep or hold: fault time per check, the measurements
+    at the deepest point, and the hips' sideways travel (pixels, over the longest torso seen)."""
+
+    __slots__ = (
+        "fault_ms",
+        "observed_ms",
+        "at_peak",
+        "sway_low",
+        "sway_high",
+        "torso",
+        "_last_t",
+    )
+
+    def __init__(self):
+        self.fault_ms: dict[str, float] = {}
+        self.observed_ms = 0.0
+        self.at_peak: dict[str, float] = {}
+        self.sway_low: float | None = None
+        self.sway_high: float | None = None
+        self.torso = 0.0
+        self._last_t: float | None = None
+
+    def observe(
+        self,
+        t_ms: float,
+        faults: list[str],
+        sway_x: float | None,
+        torso: float | None,
+        max_step_ms: float,
+    ) -> None:
+        last = self._last_t
+        self._last_t = t_ms
+        step = 0.0 if last is None else min(t_ms - last, max_step_ms)
+        self.observed_ms += step
+        for check_id in faults:
+            self.fault_ms[check_id] = self.fault_ms.get(check_id, 0.0) + step
+        if torso is not None and torso > self.torso:
+            self.torso = torso
+        if sway_x is not None:
+            if self.sway_low is None or sway_x < self.sway_low:
+                self.sway_low = sway_x
+            if self.sway_high is None or sway_x > self.sway_high:
+                self.sway_high = sway_x
+
+    @property
+    def sway(self) -> float:
+        if self.sway_low is None or self.sway_high is None or self.torso <= 0:
+            return 0.0
+        return (self.sway_high - self.sway_low) / self.torso
+
+    def fault_share(self, check_id: str) -> float:
+        if self.observed_ms <= 0:
+            return 0.0
+        return self.fault_ms.get(check_id, 0.0) / self.observed_ms
+
+
+@dataclass
+class RepScore:
+    score: int
+    grade: str
+    depth: float
+    tempo: float
+    stability: float
+    faults: list[str] = field(default_factory=list)
+    failed_checks: list[Check] = field(default_factory=list)
+
+
+def score_rep(
+    exercise: Exercise,
+    difficulty: Difficulty,
+    view: str,
+    candidate: RepCandidate,
+    peak_progress: float,
+    evidence: Evidence,
+) -> RepScore:
+    depth = depth_score(peak_progress, difficulty)
+    tempo = tempo_score(candidate.duration_ms, exercise.counting.tempo_ms)
+    stability = stability_score(evidence.sway) if exercise.steady else 1.0
+    failed = []
+    for check in exercise.checks:
+        if view not in check.views:
+            continue
+        if check.phase == "bottom":
+            measured = evidence.at_peak.get(check.id)
+            if measured is not None and check.is_fault(measured, difficulty.tolerance):
+                failed.append(check)
+        elif check.phase == "rep" and evidence.fault_share(check.id) >= REP_FAULT_SHARE:
+            failed.append(check)
+    blended = 100.0 * (DEPTH_WEIGHT * depth + TEMPO_WEIGHT * tempo + STABILITY_WEIGHT * stability)
+    score = round(max(0.0, min(100.0, blended - sum(check.weight for check in failed))))
+    faults = [check.id for check in failed]
+    if depth < SHALLOW_DEPTH:
+        faults.append("shallow")
+    return RepScore(score, grade_for(score), depth, tempo, stability, faults, failed)
+
+
+def score_hold(exercise: Exercise, view: str, evidence: Evidence) -> RepScore:
+    penalty = 0.0
+    failed = []
+    for check in exercise.checks:
+        if view not in check.views or check.phase != "hold":
+            continue
+        share = evidence.fault_share(check.id)
+        if share > 0:
+            penalty += check.weight * min(1.0, 2.0 * share)
+        if share >= REP_FAULT_SHARE:
+            failed.append(check)
+    stability = stability_score(evidence.sway) if exercise.steady else 1.0
+    penalty += 20.0 * (1.0 - stability)
+    score = round(max(0.0, min(100.0, 100.0 - penalty)))
+    return RepScore(score, grade_for(score), 1.0, 1.0, stability, [c.id for c in failed], failed)
