@@ -13,7 +13,8 @@ What a definition holds, and how the engine reads it:
   `per_side` signals run one counter per limb; reps of both limbs that overlap in time are one rep.
 - `counting`: the smallest movement that can be a rep (`floor`, in progress units: the twitch
   guard), the shortest rep, the tempo band that scores full marks, and `alternating` for exercises
-  whose limbs take turns (both sides are then read in every view).
+  whose limbs take turns (both sides are then read in every view), and `both_sides` for movements
+  both sides make together (facing the camera, one knee bending alone is not a squat).
 - `checks`: form checks. Each names a metric, the fault condition (`op`, `value`), the phase it is
   judged in ("bottom": at the turn of the rep; "rep": over the rep; "hold": while holding), the
   views it applies to, the points it costs (`weight`) and its cue in English and French. `slack`
@@ -58,6 +59,7 @@ class Counting:
     min_rep_ms: float = 500.0
     tempo_ms: tuple[float, float] = (1000.0, 6000.0)
     alternating: bool = False
+    both_sides: bool = False  # both sides make the movement: facing the camera, a rep needs both
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class Start:
 
 
 STANDING = Start(
-    (Condition("torso_elevation", low=55.0),),
+    (Condition("torso_elevation", low=55.0), Condition("knee_angle", low=145.0)),
     Text("Stand up straight to start", "Tenez-vous droit pour commencer"),
 )
 UPRIGHT = Start(
@@ -327,7 +329,7 @@ _DEFINITIONS = [
             "front": _single("knee_angle", 170.0, 110.0),
         },
         phases=("standing", "descending", "bottom", "rising"),
-        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1200.0, 6000.0)),
+        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1200.0, 6000.0), both_sides=True),
         checks=(
             Check(
                 "knees_cave",
@@ -386,7 +388,7 @@ _DEFINITIONS = [
         label="Push-up",
         signals=_both_views(_single("elbow_angle", 160.0, 90.0)),
         phases=("arms extended", "lowering", "bottom", "pushing"),
-        counting=Counting(floor=0.25, min_rep_ms=500.0, tempo_ms=(800.0, 5000.0)),
+        counting=Counting(floor=0.25, min_rep_ms=500.0, tempo_ms=(800.0, 5000.0), both_sides=True),
         checks=(
             Check(
                 "hips_sag",
@@ -429,7 +431,7 @@ _DEFINITIONS = [
         label="Lunge",
         signals=_both_views(_single("knee_angle", 170.0, 90.0)),
         phases=("standing", "descending", "bottom", "rising"),
-        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1000.0, 6000.0)),
+        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1000.0, 6000.0), both_sides=True),
         checks=(
             Check(
                 "knee_over_toe",
@@ -484,7 +486,7 @@ _DEFINITIONS = [
         label="Deadlift",
         signals=_both_views(_single("hip_angle", 170.0, 95.0)),
         phases=("standing", "hinging", "bottom", "lifting"),
-        counting=Counting(floor=0.25, min_rep_ms=800.0, tempo_ms=(1500.0, 7000.0)),
+        counting=Counting(floor=0.25, min_rep_ms=800.0, tempo_ms=(1500.0, 7000.0), both_sides=True),
         checks=(
             Check(
                 "squatting",
@@ -527,7 +529,7 @@ _DEFINITIONS = [
         label="Tricep dip",
         signals=_both_views(_single("elbow_angle", 165.0, 90.0)),
         phases=("arms extended", "dipping", "bottom", "pressing"),
-        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1000.0, 6000.0)),
+        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1000.0, 6000.0), both_sides=True),
         checks=(
             Check(
                 "too_deep",
@@ -613,7 +615,7 @@ _DEFINITIONS = [
         label="Glute bridge",
         signals=_both_views(_single("hip_angle", 130.0, 175.0)),
         phases=("down", "lifting", "top", "lowering"),
-        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1000.0, 6000.0)),
+        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1000.0, 6000.0), both_sides=True),
         checks=(
             Check(
                 "legs_straight",
@@ -641,7 +643,7 @@ _DEFINITIONS = [
         label="Calf raise",
         signals=_both_views(_single("heel_raise", 0.0, 0.2)),
         phases=("flat", "rising", "on toes", "lowering"),
-        counting=Counting(floor=0.3, min_rep_ms=500.0, tempo_ms=(800.0, 5000.0)),
+        counting=Counting(floor=0.3, min_rep_ms=500.0, tempo_ms=(800.0, 5000.0), both_sides=True),
         checks=(
             Check(
                 "knees_bent",
@@ -737,7 +739,7 @@ _DEFINITIONS = [
         label="Leg raise",
         signals=_both_views(_single("hip_angle", 175.0, 95.0)),
         phases=("legs down", "raising", "legs up", "lowering"),
-        counting=Counting(floor=0.25, min_rep_ms=800.0, tempo_ms=(1500.0, 6000.0)),
+        counting=Counting(floor=0.25, min_rep_ms=800.0, tempo_ms=(1500.0, 6000.0), both_sides=True),
         checks=(
             Check(
                 "knees_bent",
@@ -761,7 +763,7 @@ _DEFINITIONS = [
         label="Sit-up",
         signals=_both_views(_single("torso_elevation", 5.0, 70.0)),
         phases=("lying", "curling up", "up", "lowering"),
-        counting=Counting(floor=0.2, min_rep_ms=600.0, tempo_ms=(1000.0, 5000.0)),
+        counting=Counting(floor=0.2, min_rep_ms=600.0, tempo_ms=(1000.0, 5000.0), both_sides=True),
         start=LYING,
         needs=LEGS,
         depth_cue=Text(

@@ -4,6 +4,9 @@ Progress is 0 at the exercise's textbook start position and 1 at its textbook tu
 catalog). The detector measures every movement from where the person actually rests (`top`, which
 follows them), so a person who stands with slightly bent knees, or lies a little differently, still
 counts. One rep is: leave the rest position, go past the count threshold, come back most of the way.
+A rep must also start from the person's home position (where their reps start, or where they were
+when counting began), so jitter while holding the bottom of a movement is never a rep; home follows
+the person when they settle somewhere still for HOME_SETTLE_MS.
 
 Thresholds, in progress units (1.0 = the textbook range):
 - leaving rest: half the exercise's floor;
@@ -12,6 +15,7 @@ Thresholds, in progress units (1.0 = the textbook range):
   person with a short range keeps counting, a person with a long range is not asked for more than
   the ceiling, and nothing below the floor (a twitch) ever counts;
 - returning: back within 35 % of the rep's own depth (hysteresis that scales with the rep);
+- starting from home: within `max(floor, threshold / 2)` of it;
 - a rep shorter than the exercise's `min_rep_ms` is noise. All timing is in milliseconds.
 
 A movement that left rest and came back without reaching the count threshold, but went past the
@@ -30,6 +34,7 @@ MAX_REP_MS = 20_000.0
 # While at rest and still, the rest position follows the person with this time constant.
 REST_FOLLOW_MS = 3_000.0
 STILL_SPEED = 0.25  # progress per second
+HOME_SETTLE_MS = 2_000.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class RepDetector:
         "difficulty",
         "phase",
         "top",
+        "home",
+        "still_ms",
         "depth",
         "peak_ms",
         "peak_progress",
@@ -78,7 +85,7 @@ class RepDetector:
         "reached",
         "progression",
         "_depths",
-        "_last_t",
+        "last_update_ms",
         "_last_p",
     )
 
@@ -93,6 +100,8 @@ class RepDetector:
         """Forget the rest position and any rep in progress (the person was lost)."""
         self.phase = 0
         self.top: float | None = None
+        self.home: float | None = None
+        self.still_ms = 0.0
         self.depth = 0.0
         self.peak_ms = 0.0
         self.peak_progress = 0.0
@@ -100,7 +109,7 @@ class RepDetector:
         self.rest_ms: float | None = None
         self.reached = False
         self.progression = 0.0
-        self._last_t: float | None = None
+        self.last_update_ms: float | None = None
         self._last_p = 0.0
 
     @property
@@ -110,7 +119,7 @@ class RepDetector:
     def seed_rest(self, progress: float, seen_ms: float) -> None:
         """Start from a known rest position: the most start-like one seen while getting ready,
         and when the person was last there (a rep may begin before counting does)."""
-        self.top = progress
+        self.top = self.home = progress
         self.rest_ms = seen_ms
 
     def counted(self, depth: float) -> None:
@@ -126,14 +135,14 @@ class RepDetector:
         return min(max(adapted, counting.floor), max(difficulty.ceiling, counting.floor))
 
     def update(self, t_ms: float, progress: float) -> RepCandidate | None:
-        last_t = self._last_t
+        last_t = self.last_update_ms
         dt = t_ms - last_t if last_t is not None else 0.0
         speed = (progress - self._last_p) / dt * 1000.0 if dt > 0 else 0.0
-        self._last_t, self._last_p = t_ms, progress
+        self.last_update_ms, self._last_p = t_ms, progress
         if self.rest_ms is None:
             self.rest_ms = t_ms
         if self.top is None:
-            self.top = progress
+            self.top = self.home = progress
             return None
         leave = self.counting.floor / 2
         excursion = progress - self.top
@@ -163,13 +172,18 @@ class RepDetector:
 
     def _at_rest(self, t_ms, progress, excursion, leave, dt, speed) -> None:
         self.progression = 0.0
+        still = abs(speed) < STILL_SPEED
         if excursion <= 0.0:
             self.top = progress
-        elif abs(speed) < STILL_SPEED and dt > 0:
+        elif still and dt > 0:
             self.top += excursion * min(1.0, dt / REST_FOLLOW_MS)
+        self.still_ms = self.still_ms + dt if still else 0.0
+        if self.top < self.home or self.still_ms >= HOME_SETTLE_MS:
+            self.home = self.top
         if excursion <= leave / 4:
             self.rest_ms = t_ms
-        if excursion > leave:
+        near_home = self.top - self.home <= max(self.counting.floor, self.threshold / 2)
+        if excursion > leave and near_home:
             self.phase = 1
             self.start_ms = self.rest_ms
             self.depth, self.peak_ms, self.peak_progress = excursion, t_ms, progress

@@ -20,7 +20,7 @@ from tracking.engine.catalog import Exercise
 from tracking.engine.messages import message
 from tracking.engine.metrics import JOINTS, SIDES, VISIBILITY_GATE, Frame
 
-READY_STABLE_MS = 500.0
+READY_STABLE_MS = 300.0
 LOST_AFTER_MS = 500.0
 FRONT_MIN_RATIO = 0.3
 SIDE_MAX_RATIO = 0.55

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from tracking.engine.body import Coach, SidePicker, Smoother, recommendations_event
 from tracking.engine.catalog import Check, Condition, Difficulty, Exercise, Signal, Text
 from tracking.engine.counting import RepCandidate, RepDetector
-from tracking.engine.metrics import PER_SIDE_METRICS, SIDES, Frame
+from tracking.engine.metrics import OTHER_SIDE, PER_SIDE_METRICS, SIDES, Frame
 from tracking.engine.scoring import Evidence, RepScore, grade_at_least, grade_for, score_rep
 
 MERGE_OVERLAP = 0.5
@@ -56,7 +56,7 @@ class RepRecord:
 class Attempt:
     side: str | None
     candidate: RepCandidate
-    reason: str  # "too_shallow" | "wrong_movement"
+    reason: str  # "too_shallow" | "one_sided" | "wrong_movement"
 
     def to_dict(self) -> dict:
         return {
@@ -257,11 +257,29 @@ class RepAnalysis:
     # -- a rep completes ----------------------------------------------------------------------
 
     def _overlapping(self, side: str | None, candidate: RepCandidate) -> bool:
+        """Another side already reported this rep."""
         if self.exercise.counting.alternating:
             return False
         return any(
-            other_side != side and candidate.overlap_share(other) >= MERGE_OVERLAP
+            other_side != side and other.reached and candidate.overlap_share(other) >= MERGE_OVERLAP
             for other_side, other in self._recent
+        )
+
+    def _other_side_moved(self, limb: _Limb, candidate: RepCandidate) -> bool:
+        """For movements both sides make together: did the other side move too? (A knee bending
+        on one side only is a shift of weight, not a squat.) Unseen is not evidence against."""
+        other = self.limbs[OTHER_SIDE[limb.side]]
+        floor = self.exercise.counting.floor
+        if other.detector.in_rep and other.detector.depth >= floor:
+            return True
+        last_seen = other.detector.last_update_ms
+        if last_seen is None or last_seen < candidate.start_ms:
+            return True
+        return any(
+            other_side == other.side
+            and earlier.depth >= floor
+            and candidate.overlap_share(earlier) >= MERGE_OVERLAP
+            for other_side, earlier in self._recent
         )
 
     def _remember(self, side: str | None, candidate: RepCandidate) -> None:
@@ -270,17 +288,21 @@ class RepAnalysis:
 
     def _complete(self, limb: _Limb, candidate: RepCandidate) -> list[dict]:
         side = limb.side
-        if self._overlapping(side, candidate):
+        merged = self._overlapping(side, candidate)
+        self._remember(side, candidate)
+        if merged:
             if candidate.reached:
                 limb.detector.counted(candidate.depth)
             return []
         if not candidate.reached:
-            if not self.exercise.counting.alternating:
-                self.attempts.append(Attempt(side, candidate, "too_shallow"))
+            self.attempts.append(Attempt(side, candidate, "too_shallow"))
             cue = self.exercise.depth_cue
             return self._cue_event(candidate.end_ms, [cue] if cue else [])
         self._drop_attempts_overlapping(side, candidate)
-        self._remember(side, candidate)
+        together = self.exercise.counting.both_sides and self.view == "front"
+        if together and side is not None and not self._other_side_moved(limb, candidate):
+            self.attempts.append(Attempt(side, candidate, "one_sided"))
+            return []
         if not self._is_this_exercise(limb.evidence):
             self.attempts.append(Attempt(side, candidate, "wrong_movement"))
             return []

@@ -1,0 +1,110 @@
+"""Engine speed: the real clips' landmark streams, looped, through sessions with every output on.
+
+Prints frames per second and the median and p99 time per frame, per session kind. Target: a
+median of at most 0.2 ms per frame per session (about 5,000 frames/s on one core).
+
+    .venv/bin/python bench/engine.py [--frames 20000]
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tracking.engine.pose import Pose  # noqa: E402
+from tracking.engine.session import TrackingSession  # noqa: E402
+from tracking.params import parse_tracking_params  # noqa: E402
+
+CLIPS = ROOT / "tests" / "fixtures" / "clips"
+ALL_OUTPUTS = "keypoints=true&angles=true&recommendations=true&progression=true"
+SESSIONS = [
+    ("squat", "fitness-squat-counter", f"exercise=squat&{ALL_OUTPUTS}"),
+    ("bicep_curl", "fitness-biceps-curls", f"exercise=bicep_curl&{ALL_OUTPUTS}&blazepose=true"),
+    ("jumping_jack", "fitness-squat-counter", f"exercise=jumping_jack&{ALL_OUTPUTS}"),
+    ("plank", "fitness-squat-counter", f"exercise=plank&{ALL_OUTPUTS}"),
+    ("pose only", "fitness-biceps-curls", "keypoints=true&angles=true"),
+]
+
+
+def load_clip(name: str) -> tuple[list[Pose], float]:
+    data = json.loads((CLIPS / f"{name}.landmarks.json").read_text())
+    poses = []
+    for frame in data["frames"]:
+        landmarks = np.array(frame["landmarks"]) if frame["landmarks"] else None
+        world = np.array(frame["world"]) if frame["world"] else None
+        poses.append(
+            Pose(
+                landmarks,
+                frame["timestamp_ms"],
+                data["image_width"],
+                data["image_height"],
+                world,
+                frame["frame_id"],
+            )
+        )
+    period_ms = poses[-1].timestamp_ms + 1000.0 / data["fps"]
+    return poses, period_ms
+
+
+def looped(poses: list[Pose], period_ms: float, count: int) -> list[Pose]:
+    out = []
+    for i in range(count):
+        loop, index = divmod(i, len(poses))
+        pose = poses[index]
+        out.append(
+            Pose(
+                pose.landmarks,
+                pose.timestamp_ms + loop * period_ms,
+                pose.image_width,
+                pose.image_height,
+                pose.world,
+                i,
+            )
+        )
+    return out
+
+
+def run(query: str, stream: list[Pose]) -> tuple[list[float], int]:
+    session = TrackingSession(parse_tracking_params(f"token=bench&{query}"))
+    times = []
+    events = 0
+    clock = time.perf_counter
+    for pose in stream:
+        start = clock()
+        events += len(session.feed(pose))
+        times.append(clock() - start)
+    events += len(session.finish())
+    return times, events
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=20_000, help="frames per session")
+    args = parser.parse_args()
+    print(f"{'session':<14} {'frames/s':>10} {'median ms':>10} {'p99 ms':>8} {'events':>8}")
+    worst_median = 0.0
+    for label, clip, query in SESSIONS:
+        poses, period = load_clip(clip)
+        stream = looped(poses, period, args.frames)
+        run(query, stream[:500])  # warm up
+        times, events = run(query, stream)
+        median_ms = float(np.median(times)) * 1000
+        p99_ms = float(np.percentile(times, 99)) * 1000
+        worst_median = max(worst_median, median_ms)
+        print(
+            f"{label:<14} {len(times) / sum(times):>10.0f} {median_ms:>10.3f} {p99_ms:>8.3f} "
+            f"{events:>8}"
+        )
+    verdict = "OK" if worst_median <= 0.2 else "ABOVE TARGET"
+    print(f"worst median {worst_median:.3f} ms per frame (target 0.2 ms): {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
