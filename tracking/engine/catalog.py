@@ -284,6 +284,10 @@ def _jack(id_: str, label: str, legs_target: float, legs_cue: Text, min_rep_ms: 
         ),
         start=STANDING,
         needs=BODY,
+        depth_cue=Text(
+            "Open all the way: arms overhead, feet wide",
+            "Ouvrez complètement : bras au-dessus de la tête, pieds écartés",
+        ),
     )
 
 
