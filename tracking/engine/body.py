@@ -21,7 +21,6 @@ _DEGREE_METRICS = frozenset(
         "body_line",
         "torso_lean",
         "torso_elevation",
-        "body_elevation",
         "shin_lean",
         "front_shin_lean",
         "upper_arm_angle",

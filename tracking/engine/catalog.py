@@ -810,13 +810,13 @@ _DEFINITIONS = [
             conditions=(
                 Condition("torso_elevation", low=-25.0, high=45.0),
                 Condition("body_line", low=140.0, high=235.0),
-                Condition("body_elevation", low=6.0),
+                Condition("elbow_drop", low=0.25),
                 Condition("knee_angle", low=130.0),
             ),
             target_s=60.0,
         ),
         start=LYING,
-        needs=LEGS,
+        needs=("shoulder", "elbow", "hip", "knee", "ankle"),
         progression="hold",
     ),
     Exercise(

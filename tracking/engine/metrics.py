@@ -80,8 +80,11 @@ class Frame:
         self.x = [row[0] * width for row in rows]
         self.y = [row[1] * height for row in rows]
         self.z = [row[2] * width for row in rows]
-        # NaN compares False, so an unknown landmark is simply not visible.
-        self.v = [row[3] if row[3] == row[3] else 0.0 for row in rows]
+        # NaN never equals itself: a landmark with any unknown value is simply not visible.
+        self.v = [
+            row[3] if row[0] == row[0] and row[1] == row[1] and row[3] == row[3] else 0.0
+            for row in rows
+        ]
         self.world = pose.world.tolist() if pose.world is not None else None
         self.width = width
         self.height = height
@@ -201,13 +204,14 @@ def torso_elevation(f: Frame, side: str) -> float | None:
     return math.atan2(f.y[h] - f.y[s], abs(f.x[s] - f.x[h])) * _DEGREES
 
 
-def body_elevation(f: Frame, side: str) -> float | None:
-    """Ankle-to-shoulder line above the horizontal, degrees (a plank lifts the shoulders)."""
+def elbow_drop(f: Frame, side: str) -> float | None:
+    """Elbow below the shoulder in torso lengths: about 0.5 when the arms hold the body up (plank),
+    near 0 lying flat."""
     joints = JOINTS[side]
-    s, a = joints["shoulder"], joints["ankle"]
-    if not f.visible(s, a):
+    s, e = joints["shoulder"], joints["elbow"]
+    if not f.visible(s, e):
         return None
-    return math.atan2(f.y[a] - f.y[s], abs(f.x[s] - f.x[a])) * _DEGREES
+    return _scaled(f, f.y[e] - f.y[s])
 
 
 def shin_lean(f: Frame, side: str) -> float | None:
@@ -381,7 +385,7 @@ METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "body_line": body_line,
     "torso_lean": torso_lean,
     "torso_elevation": torso_elevation,
-    "body_elevation": body_elevation,
+    "elbow_drop": elbow_drop,
     "shin_lean": shin_lean,
     "upper_arm_angle": upper_arm_angle,
     "knee_height": knee_height,
@@ -410,7 +414,7 @@ PER_SIDE_METRICS = frozenset(
         "body_line",
         "torso_lean",
         "torso_elevation",
-        "body_elevation",
+        "elbow_drop",
         "shin_lean",
         "upper_arm_angle",
         "knee_height",

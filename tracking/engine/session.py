@@ -117,6 +117,7 @@ class TrackingSession:
             return []
         first = self._first_t if self._first_t is not None else 0.0
         last = self._last_t if self._last_t is not None else first
+        final_counter = self.analysis.final_counter()
         summary = {
             "type": "exercise_summary",
             "exercise": self.exercise.id,
@@ -127,4 +128,4 @@ class TrackingSession:
             "total_time_ms": round(last - first),
             "timestampMs": last,
         }
-        return [self.analysis.final_counter(), summary]
+        return [final_counter, summary]
