@@ -1,0 +1,160 @@
+"""Upload analysis speed: a 60 s, 720p, 30 fps video made from the real clips, through analyze_file.
+
+Prints the real-time factor (video seconds per wall second), frames per second, time per stage
+and peak memory, in one process and split across worker processes (one per core).
+Targets on a 2-core machine: at least 6x real time at 15 fps analysis, with everything but
+inference under 20% of the time.
+
+    .venv/bin/python bench/upload.py [--workers 1 2] [--export] [--model lite]
+"""
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tracking.params import parse_tracking_params  # noqa: E402
+from tracking.pose.pipeline import analyze_file  # noqa: E402
+from tracking.pose.render import AnnotatedVideoWriter  # noqa: E402
+
+CLIPS = [
+    ROOT / "tests" / "fixtures" / "clips" / "fitness-squat-counter.mp4",
+    ROOT / "tests" / "fixtures" / "clips" / "fitness-biceps-curls.mp4",
+]
+SIZE = (1280, 720)
+FPS = 30.0
+
+
+def clip_frames(path: Path) -> tuple[list[np.ndarray], float]:
+    capture = cv2.VideoCapture(str(path))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return frames, fps
+
+
+def to_canvas(frame: np.ndarray) -> np.ndarray:
+    """The frame scaled to 720 px high and centred on a 1280×720 canvas."""
+    height, width = frame.shape[:2]
+    scaled = cv2.resize(frame, (round(width * SIZE[1] / height), SIZE[1]), cv2.INTER_CUBIC)
+    canvas = np.full((SIZE[1], SIZE[0], 3), 40, np.uint8)
+    left = (SIZE[0] - scaled.shape[1]) // 2
+    canvas[:, left : left + scaled.shape[1]] = scaled
+    return canvas
+
+
+def make_video(path: Path, seconds: float) -> None:
+    """The clips one after the other, looped, at 30 fps: in-between frames are blends of their
+    neighbours, so that every frame differs as in a real recording."""
+    clips = [clip_frames(clip) for clip in CLIPS]
+    total = round(seconds * FPS)
+    written = 0
+    with AnnotatedVideoWriter(path, fps=FPS, size=SIZE) as writer:
+        while written < total:
+            for frames, fps in clips:
+                for k in range(round(len(frames) * FPS / fps)):
+                    if written == total:
+                        return
+                    position = k * fps / FPS
+                    i = int(position)
+                    j = min(i + 1, len(frames) - 1)
+                    weight = position - i
+                    blend = cv2.addWeighted(frames[i], 1 - weight, frames[j], weight, 0)
+                    writer.write(to_canvas(blend))
+                    written += 1
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def report(label: str, result, wall_s: float, cpu_s: float) -> None:
+    stats = result.stats
+    stages = stats["stages_s"]
+    busy = sum(stages.values())
+    print(f"\n{label}")
+    print(
+        f"  {stats['duration_s']:.1f} s of video in {wall_s:.2f} s: "
+        f"{stats['duration_s'] / wall_s:.2f}x real time, "
+        f"{stats['frames_analyzed'] / wall_s:.1f} analysed frames/s "
+        f"({stats['frames_analyzed']} frames, {stats['workers']} process(es) estimating)"
+    )
+    for name in ("decode", "inference", "engine", "storage"):
+        seconds = stages.get(name, 0.0)
+        print(
+            f"  {name:<9} {seconds:6.2f} s  {100 * seconds / busy:5.1f}% of busy time  "
+            f"{1000 * seconds / max(1, stats['frames_analyzed']):6.2f} ms/frame"
+        )
+    print(
+        f"  CPU {cpu_s:.2f} s: {cpu_s / wall_s:.2f} of {len(os.sched_getaffinity(0))} cores "
+        "busy on average (less than the processes running means others use this machine)"
+    )
+    other = 1 - stages.get("inference", 0.0) / busy
+    print(f"  everything but inference: {100 * other:.1f}% of busy time")
+    print(f"  peak RSS: this process {stats['peak_rss_mb']:.0f} MB", end="")
+    if "workers_peak_rss_mb" in stats:
+        print(f", workers {stats['workers_peak_rss_mb']} MB", end="")
+    print()
+    if "export_codec" in stats:
+        print(f"  export codec: {stats['export_codec']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--analysis-fps", type=float, default=15.0)
+    parser.add_argument("--model", default="lite", choices=["lite", "full", "heavy"])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, len(os.sched_getaffinity(0))])
+    parser.add_argument("--export", action="store_true", help="also write the annotated MP4")
+    args = parser.parse_args()
+
+    params = parse_tracking_params(
+        f"token=bench&source=video&exercise=squat&mediapipeModel={args.model}", endpoint="upload"
+    )
+    with tempfile.TemporaryDirectory(prefix="formtrack-bench-") as workdir:
+        video = Path(workdir) / "upload.mp4"
+        started = time.perf_counter()
+        make_video(video, args.seconds)
+        print(
+            f"made {video.name}: {args.seconds:.0f} s, {SIZE[0]}x{SIZE[1]}, {FPS:.0f} fps, "
+            f"{video.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s"
+        )
+        for workers in dict.fromkeys(args.workers):
+            export = Path(workdir) / f"annotated-{workers}.mp4" if args.export else None
+            started, cpu_started = time.perf_counter(), cpu_seconds()
+            result = analyze_file(
+                video,
+                params=params,
+                analysis_fps=args.analysis_fps,
+                workers=workers,
+                export_path=export,
+            )
+            wall_s, cpu_s = time.perf_counter() - started, cpu_seconds() - cpu_started
+            report(
+                f"{args.model} model, {args.analysis_fps:g} fps analysis, workers={workers}"
+                + (", with export" if export else ""),
+                result,
+                wall_s,
+                cpu_s,
+            )
+
+
+if __name__ == "__main__":
+    main()

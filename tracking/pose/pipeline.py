@@ -1,0 +1,387 @@
+"""A whole uploaded file through pose estimation and the engine, without Django.
+
+Videos: decode, sample at the analysis rate, estimate (MediaPipe video mode), feed the engine,
+optionally burn the skeleton, counter and grade into an annotated MP4. Images: estimate once
+(image mode) and report posture, keypoints and angles, with a PNG overlay.
+
+The media and export links (`image_overlay`, `export_ready`) are the caller's: it stores the
+files written to overlay_path/export_path and knows their URLs.
+"""
+
+import math
+import os
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from tracking.engine.catalog import EXERCISES, Text, resolve_exercise
+from tracking.engine.messages import message
+from tracking.engine.metrics import JOINTS, SIDES, Frame
+from tracking.engine.outputs import angles_event, keypoints_event
+from tracking.engine.pose import Pose
+from tracking.engine.session import TrackingSession
+from tracking.pose.chunks import (
+    FRAME_SECONDS,
+    WORKER_STARTUP_S,
+    ChunkWorkers,
+    StageTimer,
+    estimate_frames,
+    peak_rss_mb,
+    reset_peak_rss,
+    split_frames,
+)
+from tracking.pose.estimator import PoseEstimator
+from tracking.pose.media import (
+    DEFAULT_LIMITS,
+    MediaLimits,
+    iter_video_frames,
+    probe_video,
+    read_image,
+    sniff_media_kind,
+)
+from tracking.pose.render import (
+    AnnotatedVideoWriter,
+    draw_skeleton,
+    draw_status,
+    export_size,
+    render_image_overlay,
+)
+
+# Worker processes cost about a second each to start: not worth it for short videos.
+MIN_SECONDS_PER_WORKER = 10.0
+WORKER_OVERLAP_S = 0.5
+FULL_BODY = Text("Full body visible", "Corps entier visible")
+
+
+@dataclass
+class AnalysisResult:
+    events: list[dict]
+    summary: dict
+    stats: dict
+
+
+def analyze_file(
+    path: str | os.PathLike,
+    *,
+    params,
+    on_progress: Callable[[int], None] | None = None,
+    on_event: Callable[[dict], None] | None = None,
+    export_path: str | os.PathLike | None = None,
+    overlay_path: str | os.PathLike | None = None,
+    analysis_fps: float = 15.0,
+    workers: int = 1,
+    limits: MediaLimits = DEFAULT_LIMITS,
+) -> AnalysisResult:
+    """Analyse one image or video file (the kind is sniffed from its content).
+
+    params: a tracking request (tracking.params.TrackingParams or anything with its attributes:
+    exercise, reference, keypoints, angles, blazepose, mediapipe_model, export, language, ...).
+    on_progress(percent) is called with 0..100 as the work advances; on_event(event) with each
+    event as it is produced. export_path receives the annotated MP4 of a video, overlay_path the
+    PNG overlay of an image. workers > 1 splits a video of at least MIN_SECONDS_PER_WORKER per
+    worker across that many processes (stats' stage seconds then add up all processes' time;
+    peak_rss_mb is this process's peak during the analysis, workers_peak_rss_mb the workers').
+    Raises media.MediaError when the file cannot be analysed.
+    """
+    if analysis_fps <= 0:
+        raise ValueError("analysis_fps must be positive")
+    started = time.perf_counter()
+    reset_peak_rss()
+    progress = _Progress(on_progress)
+    timer = StageTimer()
+    with timer.stage("decode"):
+        kind = sniff_media_kind(path, limits=limits)
+    run = _Run(params, timer, progress, on_event)
+    if kind == "image":
+        summary, stats = _analyze_image(path, run, overlay_path, limits)
+    else:
+        summary, stats = _analyze_video(path, run, export_path, analysis_fps, workers, limits)
+    progress.report(100)
+    wall_s = time.perf_counter() - started
+    stats |= {
+        "media": kind,
+        "model": params.mediapipe_model,
+        "wall_s": round(wall_s, 3),
+        "stages_s": {name: round(seconds, 3) for name, seconds in timer.seconds.items()},
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    if kind == "video":
+        stats["realtime_factor"] = round(stats["duration_s"] / wall_s, 2)
+    return AnalysisResult(run.events, summary, stats)
+
+
+class _Progress:
+    def __init__(self, callback):
+        self._callback = callback
+        self._percent = -1
+
+    @property
+    def percent(self) -> int:
+        return max(0, self._percent)
+
+    def report(self, percent: float) -> None:
+        percent = min(100, max(self._percent, int(percent)))
+        if percent != self._percent and self._callback is not None:
+            self._callback(percent)
+        self._percent = percent
+
+
+class _Run:
+    """What one analysis collects: events in order, and what the annotated video shows."""
+
+    def __init__(self, params, timer: StageTimer, progress: _Progress, on_event):
+        self.params = params
+        self.timer = timer
+        self.progress = progress
+        self.events: list[dict] = []
+        self._on_event = on_event
+        self.skeleton = "blazepose" if params.blazepose else "coco"
+        self.pose_only = params.exercise is None and params.reference is None
+        self.count: int | None = None
+        self.form_score: dict | None = None
+
+    @property
+    def grade(self) -> str | None:
+        return self.form_score.get("grade") if self.form_score else None
+
+    def emit(self, events: list[dict]) -> None:
+        for event in events:
+            if event.get("type") == "counter":
+                self.count = event.get("current_count", self.count)
+                self.form_score = event.get("form_score") or self.form_score
+            self.events.append(event)
+            if self._on_event is not None:
+                self._on_event(event)
+
+
+def _analyze_image(path, run: _Run, overlay_path, limits) -> tuple[dict, dict]:
+    params = run.params
+    with run.timer.stage("decode"):
+        image = read_image(path, limits=limits)
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    run.progress.report(10)
+    with run.timer.stage("inference"):
+        with PoseEstimator(params.mediapipe_model, "image") as estimator:
+            pose = estimator.estimate(rgb, 0.0, frame_id=0)
+    run.progress.report(80)
+    frame = Frame(pose) if pose.landmarks is not None else None
+    events = [_posture_event(frame, params.language)]
+    if params.keypoints or run.pose_only:
+        capture_size = (params.width, params.height) if params.width and params.height else None
+        events.append(keypoints_event(frame, params.blazepose, capture_size, 0, 0.0))
+    if frame is not None and params.angles:
+        events.append(angles_event(frame, 0, 0.0))
+    run.emit(events)
+    if overlay_path is not None:
+        with run.timer.stage("storage"):
+            Path(overlay_path).write_bytes(render_image_overlay(image, pose, skeleton=run.skeleton))
+    height, width = image.shape[:2]
+    summary = {
+        "media": "image",
+        "width": width,
+        "height": height,
+        "person_detected": pose.landmarks is not None,
+    }
+    return summary, {"frames_analyzed": 1}
+
+
+def _analyze_video(
+    path, run: _Run, export_path, analysis_fps, workers, limits
+) -> tuple[dict, dict]:
+    params = run.params
+    with run.timer.stage("decode"):
+        info = probe_video(path, limits=limits)
+    run.progress.report(1)
+    session = TrackingSession(params)
+    poses: list[Pose] = []
+    analysed_fps = min(analysis_fps, info.fps)
+    expected_frames = max(1, round(info.duration_s * analysed_fps))
+    workers = max(1, min(workers, math.floor(info.duration_s / MIN_SECONDS_PER_WORKER)))
+    chunks = split_frames(
+        info.frame_count,
+        workers,
+        overlap_frames=round(WORKER_OVERLAP_S * info.fps),
+        head_start_frames=round(
+            WORKER_STARTUP_S / FRAME_SECONDS[params.mediapipe_model] * info.fps / analysed_fps
+        ),
+    )
+    own, others = chunks[0], chunks[1:]
+    # Progress: estimation is most of the work, unless a second pass must draw the export.
+    estimated_share = 70 if export_path is not None and others else 95
+    with ExitStack() as resources:
+        writer = None
+        if export_path is not None:
+            size = export_size(info.width, info.height)
+            writer = resources.enter_context(
+                AnnotatedVideoWriter(export_path, fps=analysed_fps, size=size)
+            )
+        pool = None
+        if others:  # started first: their start-up overlaps this process's own chunk
+            pool = resources.enter_context(
+                ChunkWorkers(
+                    path,
+                    others,
+                    model=params.mediapipe_model,
+                    analysis_fps=analysis_fps,
+                    limits=limits,
+                )
+            )
+        with PoseEstimator(params.mediapipe_model, "video") as estimator:
+            # Each frame of this process's chunk is estimated, fed to the engine and drawn
+            # while it is decoded.
+            for frame, pose in estimate_frames(
+                path,
+                estimator,
+                analysis_fps=analysis_fps,
+                timer=run.timer,
+                stop_frame=own.stop_frame,
+                limits=limits,
+            ):
+                _feed(session, pose, run, poses)
+                if writer is not None:
+                    _write_annotated(writer, frame, pose, (run.count, run.grade), run)
+                done = len(poses) + (pool.frames_done() if pool is not None else 0)
+                run.progress.report(estimated_share * done / expected_frames)
+        if pool is not None:
+            own_frames = len(poses)
+            results = pool.results(
+                on_frames=lambda done: run.progress.report(
+                    estimated_share * (own_frames + done) / expected_frames
+                )
+            )
+            statuses = {}
+            for result in results:
+                run.timer.add(result.stage_seconds)
+                for pose in result.poses:
+                    _feed(session, pose, run, poses)
+                    statuses[pose.frame_id] = (run.count, run.grade)
+            if writer is not None:
+                # A frame's counter needs the engine's state there, known only now: decode the
+                # workers' part of the video again to draw it.
+                _write_annotated_from(
+                    path, others[0].start_frame, writer, poses, statuses, run, analysis_fps, limits
+                )
+        with run.timer.stage("engine"):
+            final_events = session.finish()
+    run.emit(_closing_events(final_events, run))
+    stats = {
+        "duration_s": round(info.duration_s, 3),
+        "source_fps": info.fps,
+        "codec": info.codec,
+        "analysis_fps": analysis_fps,
+        "frames_analyzed": len(poses),
+        "frames_with_person": sum(pose.landmarks is not None for pose in poses),
+        "workers": len(chunks),
+    }
+    if pool is not None:
+        stats["workers_peak_rss_mb"] = [round(result.peak_rss_mb, 1) for result in results]
+    if writer is not None:
+        stats["export_codec"] = writer.codec
+        stats["export_browser_playable"] = writer.browser_playable
+    summary_event = next((e for e in run.events if e.get("type") == "exercise_summary"), None)
+    summary = {
+        "media": "video",
+        "duration_s": stats["duration_s"],
+        "frames_analyzed": len(poses),
+        "frames_with_person": stats["frames_with_person"],
+        "final_count": run.count,
+        "exercise_summary": summary_event,
+    }
+    return summary, stats
+
+
+def _feed(session: TrackingSession, pose: Pose, run: _Run, poses: list[Pose]) -> None:
+    with run.timer.stage("engine"):
+        events = session.feed(pose)
+    run.emit(events)
+    poses.append(pose)
+
+
+def _write_annotated(writer, frame, pose: Pose, status, run: _Run) -> None:
+    with run.timer.stage("storage"):
+        frame = cv2.resize(frame, writer.size, interpolation=cv2.INTER_AREA)
+        draw_skeleton(frame, pose, skeleton=run.skeleton)
+        if not run.pose_only:
+            count, grade = status
+            draw_status(frame, count=count or 0, grade=grade)
+        writer.write(frame)
+
+
+def _write_annotated_from(
+    path, start_frame, writer, poses, statuses, run: _Run, analysis_fps, limits
+) -> None:
+    """Draw the frames from start_frame on, with the engine's status as it was at each."""
+    by_frame = {pose.frame_id: pose for pose in poses if pose.frame_id >= start_frame}
+    start_percent = run.progress.percent
+    frames = iter_video_frames(
+        path, analysis_fps=analysis_fps, start_frame=start_frame, limits=limits
+    )
+    done = 0
+    while True:
+        with run.timer.stage("decode"):
+            item = next(frames, None)
+        if item is None:
+            return
+        frame, _, index = item
+        # The first frame after a seek is always kept; the workers may have skipped it.
+        if index in by_frame:
+            _write_annotated(writer, frame, by_frame[index], statuses[index], run)
+            done += 1
+        run.progress.report(start_percent + (99 - start_percent) * done / len(by_frame))
+
+
+def _closing_events(final_events: list[dict], run: _Run) -> list[dict]:
+    """The engine's closing events, with a final counter (if the engine gave none) and the
+    keypoints batch (if asked for) placed before the exercise summary."""
+    params = run.params
+    closing = []
+    exercise = EXERCISES.get(resolve_exercise(params.exercise) or "") if params.exercise else None
+    # Jumps report jump events, not a counter.
+    counted = params.reference is not None or (exercise is not None and exercise.kind != "jump")
+    has_final_counter = any(e.get("type") == "counter" and e.get("final") for e in final_events)
+    if counted and not has_final_counter:
+        final = {"type": "counter", "current_count": run.count or 0, "final": True}
+        if run.form_score is not None:
+            final["form_score"] = run.form_score
+        closing.append(final)
+    if params.keypoints:
+        # The engine sent keypoints for every frame: the batch gathers them for the whole video.
+        frames = [
+            {key: e[key] for key in ("frameId", "timestampMs", "score", "keypoints")}
+            for e in run.events
+            if e.get("type") == "keypoints"
+        ]
+        closing.append({"type": "keypoints_batch", "frames": frames})
+    summary_at = next(
+        (i for i, e in enumerate(final_events) if e.get("type") == "exercise_summary"),
+        len(final_events),
+    )
+    return final_events[:summary_at] + closing + final_events[summary_at:]
+
+
+def _posture_event(frame: Frame | None, language: str) -> dict:
+    """Whether the whole body is in the picture; the engine's placement needs an exercise."""
+    missing = []
+    if frame is None:
+        text = message("step_in", language)
+    else:
+        missing = [
+            f"{side}_{joint}"
+            for side in SIDES
+            for joint in ("shoulder", "hip", "knee", "ankle")
+            if not frame.visible(JOINTS[side][joint])
+        ]
+        text = message("show_body", language) if missing else FULL_BODY.in_language(language)
+    ready = frame is not None and not missing
+    return {
+        "type": "posture",
+        "message": text,
+        "direction": "in-frame",
+        "ready": ready,
+        "requirements": [] if ready else ["full_body_visible"],
+        "missing_keypoints": missing,
+    }
