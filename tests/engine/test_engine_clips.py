@@ -84,3 +84,10 @@ def test_min_grade_rejects_reps_below_it(engine, squat_clip):
 def test_wrong_exercise_for_the_clip_counts_nothing(engine, curl_clip):
     # Curling the arms is not a squat.
     assert engine.summary("exercise=squat", curl_clip)["counter"] == 0
+
+
+@pytest.mark.parametrize(("exercise", "clip", "reps"), CLIPS)
+def test_counts_without_world_landmarks(engine, request, exercise, clip, reps):
+    # Browsers may send image landmarks only.
+    poses = [replace(pose, world=None) for pose in request.getfixturevalue(clip)]
+    assert engine.summary(f"exercise={exercise}", poses)["counter"] == reps

@@ -17,6 +17,7 @@ _DEGREE_METRICS = frozenset(
         "knee_angle",
         "hip_angle",
         "elbow_angle",
+        "elbow_angle_3d",
         "shoulder_angle",
         "body_line",
         "torso_lean",

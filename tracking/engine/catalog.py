@@ -204,9 +204,13 @@ def _curl(id_: str, label: str, curl_cue: Text) -> Exercise:
         kind="repetition",
         view="either",
         label=label,
-        signals=_both_views(_single("elbow_angle", 160.0, 45.0)),
+        # Facing the camera the forearm points at the lens mid-curl: read the elbow in 3-D there.
+        signals={
+            "side": _single("elbow_angle", 160.0, 45.0),
+            "front": _single("elbow_angle_3d", 160.0, 45.0),
+        },
         phases=("arms down", "curling", "top", "lowering"),
-        counting=Counting(floor=0.25, min_rep_ms=500.0, tempo_ms=(1000.0, 6000.0)),
+        counting=Counting(floor=0.25, min_rep_ms=400.0, tempo_ms=(1000.0, 6000.0)),
         checks=(
             Check("loose_upper_arm", "upper_arm_angle", ">", 35.0, "rep", ELBOWS_PINNED, 15, 5),
             Check("lean_back", "torso_lean", "<", -15.0, "rep", TORSO_STILL, 20, 5, ("side",)),

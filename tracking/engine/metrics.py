@@ -118,6 +118,31 @@ def angle_at(f: Frame, a: int, b: int, c: int) -> float:
     return math.atan2(abs(v1x * v2y - v1y * v2x), v1x * v2x + v1y * v2y) * _DEGREES
 
 
+def _joint_angle_3d(first: str, middle: str, last: str) -> Callable[[Frame, str], float | None]:
+    """The angle in 3-D from world landmarks when the pose has them, else in the image plane.
+
+    Facing the camera a forearm (or thigh) pointing at the lens flips the image-plane angle from
+    about 180 to about 0 in one frame; the 3-D angle moves smoothly through the whole rep.
+    """
+    flat = _joint_angle(first, middle, last)
+
+    def measure(f: Frame, side: str) -> float | None:
+        world = f.world
+        if world is None:
+            return flat(f, side)
+        joints = JOINTS[side]
+        a, b, c = joints[first], joints[middle], joints[last]
+        if not f.visible(a, b, c):
+            return None
+        pa, pb, pc = world[a], world[b], world[c]
+        u = (pa[0] - pb[0], pa[1] - pb[1], pa[2] - pb[2])
+        w = (pc[0] - pb[0], pc[1] - pb[1], pc[2] - pb[2])
+        cross = (u[1] * w[2] - u[2] * w[1], u[2] * w[0] - u[0] * w[2], u[0] * w[1] - u[1] * w[0])
+        return math.atan2(math.hypot(*cross), u[0] * w[0] + u[1] * w[1] + u[2] * w[2]) * _DEGREES
+
+    return measure
+
+
 def _joint_angle(first: str, middle: str, last: str) -> Callable[[Frame, str], float | None]:
     def measure(f: Frame, side: str) -> float | None:
         joints = JOINTS[side]
@@ -381,6 +406,7 @@ METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "knee_angle": _joint_angle("hip", "knee", "ankle"),
     "hip_angle": _joint_angle("shoulder", "hip", "knee"),
     "elbow_angle": _joint_angle("shoulder", "elbow", "wrist"),
+    "elbow_angle_3d": _joint_angle_3d("shoulder", "elbow", "wrist"),
     "shoulder_angle": _joint_angle("hip", "shoulder", "elbow"),
     "body_line": body_line,
     "torso_lean": torso_lean,
@@ -410,6 +436,7 @@ PER_SIDE_METRICS = frozenset(
         "knee_angle",
         "hip_angle",
         "elbow_angle",
+        "elbow_angle_3d",
         "shoulder_angle",
         "body_line",
         "torso_lean",

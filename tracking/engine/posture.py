@@ -4,7 +4,7 @@ Before counting, every frame is checked in this order and the first problem is r
 1. the joints the exercise needs are visible and inside the image (both sides facing the camera or
    for alternating exercises, one side side-on);
 2. the camera view: facing (shoulder width at least 0.3 torso lengths) or side-on (at most 0.55);
-3. distance: the body spans at least a quarter of the image;
+3. distance: the visible body spans at least a quarter of the image;
 4. the exercise's start position (standing, lying...).
 All must pass for READY_STABLE_MS in a row ("hold still") before counting starts. Once counting, a
 person whose needed joints are not visible for LOST_AFTER_MS is lost: counting pauses, and starts
@@ -79,8 +79,8 @@ def assess(exercise: Exercise, frame: Frame | None, view: str | None, language: 
             (),
             view,
         )
-    extent = _extent(frame, [JOINTS[side][name] for side in complete for name in needs])
-    if extent < MIN_BODY_EXTENT:
+    seen = [i for i, visibility in enumerate(frame.v) if visibility >= VISIBILITY_GATE]
+    if _extent(frame, seen) < MIN_BODY_EXTENT:
         return Placement(
             False, message("move_closer", language), "move-closer", ("distance",), (), view
         )
