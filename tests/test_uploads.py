@@ -264,7 +264,7 @@ class _CallbackReceiver(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((dict(self.headers), body))
+        self.received.append((self.headers, body))  # header names are case-insensitive here
         self.send_response(204)
         self.end_headers()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from tracking.engine import open_session
 from tracking.protocol import MAX_BINARY_BYTES, ProtocolError
 
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -21,12 +22,10 @@ class JpegFrame:
 
 class LiveSession:
     def __init__(self, access):
-        from tracking.engine.session import TrackingSession
-
         self.params = access.params
         self.token = access.token
         self.calls_left = access.calls_left
-        self.engine = TrackingSession(self.params)
+        self.engine = open_session(self.params, access.reference_signature)
         self.estimator = None
         self.started = time.monotonic()
         self.frames = 0
