@@ -252,6 +252,15 @@ def upload_analyze(*, upload_id) -> None:
     params = parse_tracking_params(upload.query, endpoint="upload").gated_for(
         upload.organization.plan_obj
     )
+    signature = None
+    if params.reference is not None:
+        try:
+            signature = reference_signature_for(
+                organization=upload.organization, reference_id=params.reference
+            )
+        except ReferenceUnavailable as error:  # deleted or failed since the upload was accepted
+            _fail(upload, error.code, error.message)
+            return
     progress = _ProgressReporter(upload)
     annotated_name = f"uploads/org_{upload.organization_id}/{upload.id}/annotated" + (
         ".mp4" if upload.kind == Upload.Kind.VIDEO else ".png"
@@ -268,6 +277,7 @@ def upload_analyze(*, upload_id) -> None:
                 analysis_fps=settings.UPLOAD_ANALYSIS_FPS,
                 workers=settings.UPLOAD_ANALYSIS_WORKERS,
                 limits=_media_limits(),
+                reference_signature=signature,
             )
         except media.MediaError as error:
             _fail(upload, error.code, error.message)

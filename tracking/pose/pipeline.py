@@ -18,12 +18,12 @@ from pathlib import Path
 
 import cv2
 
+from tracking.engine import open_session
 from tracking.engine.catalog import EXERCISES, Text, resolve_exercise
 from tracking.engine.messages import message
 from tracking.engine.metrics import JOINTS, SIDES, Frame
 from tracking.engine.outputs import angles_event, keypoints_event
 from tracking.engine.pose import Pose
-from tracking.engine.session import TrackingSession
 from tracking.pose.chunks import (
     FRAME_SECONDS,
     WORKER_STARTUP_S,
@@ -75,6 +75,7 @@ def analyze_file(
     analysis_fps: float = 15.0,
     workers: int = 1,
     limits: MediaLimits = DEFAULT_LIMITS,
+    reference_signature: dict | None = None,
 ) -> AnalysisResult:
     """Analyse one image or video file (the kind is sniffed from its content).
 
@@ -85,6 +86,7 @@ def analyze_file(
     PNG overlay of an image. workers > 1 splits a video of at least MIN_SECONDS_PER_WORKER per
     worker across that many processes (stats' stage seconds then add up all processes' time;
     peak_rss_mb is this process's peak during the analysis, workers_peak_rss_mb the workers').
+    reference_signature: the movement signature when params.reference is set.
     Raises media.MediaError when the file cannot be analysed.
     """
     if analysis_fps <= 0:
@@ -99,7 +101,10 @@ def analyze_file(
     if kind == "image":
         summary, stats = _analyze_image(path, run, overlay_path, limits)
     else:
-        summary, stats = _analyze_video(path, run, export_path, analysis_fps, workers, limits)
+        session = open_session(params, reference_signature)
+        summary, stats = _analyze_video(
+            path, run, session, export_path, analysis_fps, workers, limits
+        )
     progress.report(100)
     wall_s = time.perf_counter() - started
     stats |= {
@@ -190,13 +195,12 @@ def _analyze_image(path, run: _Run, overlay_path, limits) -> tuple[dict, dict]:
 
 
 def _analyze_video(
-    path, run: _Run, export_path, analysis_fps, workers, limits
+    path, run: _Run, session, export_path, analysis_fps, workers, limits
 ) -> tuple[dict, dict]:
     params = run.params
     with run.timer.stage("decode"):
         info = probe_video(path, limits=limits)
     run.progress.report(1)
-    session = TrackingSession(params)
     poses: list[Pose] = []
     analysed_fps = min(analysis_fps, info.fps)
     expected_frames = max(1, round(info.duration_s * analysed_fps))
@@ -294,7 +298,7 @@ def _analyze_video(
     return summary, stats
 
 
-def _feed(session: TrackingSession, pose: Pose, run: _Run, poses: list[Pose]) -> None:
+def _feed(session, pose: Pose, run: _Run, poses: list[Pose]) -> None:
     with run.timer.stage("engine"):
         events = session.feed(pose)
     run.emit(events)
