@@ -264,7 +264,9 @@ def _run_job(job: dict) -> ChunkResult:
             ):
                 if pose.frame_id >= chunk.start_frame:
                     poses.append(pose)
-                    print(len(poses), flush=True)  # progress, one line per frame
+                    # Progress, a line per frame. Should the parent die, this write fails
+                    # (broken pipe) and the worker ends with it.
+                    print(len(poses), flush=True)
         error = None
     except MediaError as media_error:
         error = (media_error.code, media_error.message)
