@@ -241,6 +241,8 @@ def _raise(id_: str, view: str, label: str, plane: Condition) -> Exercise:
                 Text("Keep your arms long", "Gardez les bras longs"),
                 5,
                 10,
+                # Only the exercise's own view shows the elbow bend in the image plane.
+                (view,),
             ),
             Check("swing", "torso_lean", "<", -10.0, "rep", TORSO_STILL, 15, 5, ("side",)),
         ),

@@ -3,7 +3,9 @@
 Before counting, every frame is checked in this order and the first problem is reported:
 1. the joints the exercise needs are visible and inside the image (both sides facing the camera or
    for alternating exercises, one side side-on);
-2. the camera view: facing (shoulder width at least 0.3 torso lengths) or side-on (at most 0.55);
+2. the camera view: facing (shoulder width at least 0.3 torso lengths) or side-on (at most 0.55).
+   A person who keeps another view for VIEW_GRACE_MS is counted in the view they chose (every
+   repetition exercise has a signal for both views): asking forever would only block them;
 3. distance: the visible body spans at least a quarter of the image;
 4. the exercise's start position (standing, lying...).
 All must pass for READY_STABLE_MS in a row ("hold still") before counting starts. Once counting, a
@@ -21,6 +23,8 @@ from tracking.engine.messages import message
 from tracking.engine.metrics import JOINTS, SIDES, VISIBILITY_GATE, Frame
 
 READY_STABLE_MS = 300.0
+VIEW_GRACE_MS = 3_000.0
+VIEW_REQUIREMENTS = (("face_camera",), ("profile_camera",))
 LOST_AFTER_MS = 500.0
 FRONT_MIN_RATIO = 0.3
 SIDE_MAX_RATIO = 0.55
@@ -47,7 +51,13 @@ def _missing_joints(frame: Frame, side: str, needs: tuple[str, ...]) -> list[str
     ]
 
 
-def assess(exercise: Exercise, frame: Frame | None, view: str | None, language: str) -> Placement:
+def assess(
+    exercise: Exercise,
+    frame: Frame | None,
+    view: str | None,
+    language: str,
+    insist_on_view: bool = True,
+) -> Placement:
     if frame is None:
         return Placement(False, message("step_in", language), "in-frame", ("full_body_visible",))
     view = view_of(frame, view)
@@ -66,11 +76,12 @@ def assess(exercise: Exercise, frame: Frame | None, view: str | None, language: 
             False, message(key, language), direction, ("full_body_visible",), names, view
         )
     ratio = frame.metric("shoulder_width_ratio")
-    if exercise.view == "front" and (ratio is None or ratio < FRONT_MIN_RATIO):
+    wants = exercise.view if insist_on_view else "either"
+    if wants == "front" and (ratio is None or ratio < FRONT_MIN_RATIO):
         return Placement(
             False, message("face_camera", language), "face-camera", ("face_camera",), (), view
         )
-    if exercise.view == "side" and ratio is not None and ratio > SIDE_MAX_RATIO:
+    if wants == "side" and ratio is not None and ratio > SIDE_MAX_RATIO:
         return Placement(
             False,
             message("profile_camera", language),
@@ -142,6 +153,7 @@ class PostureGate:
         self.view: str | None = None
         self._ok_since: float | None = None
         self._absent_since: float | None = None
+        self._wrong_view_since: float | None = None
         self._last_sent: tuple | None = None
 
     @property
@@ -164,6 +176,11 @@ class PostureGate:
             lost = Placement(False, lost_message, "in-frame", ("full_body_visible",))
             return self._event(lost), lost
         placement = assess(self.exercise, frame, self.view, self.language)
+        if placement.requirements in VIEW_REQUIREMENTS:
+            if self._wrong_view_since is None:
+                self._wrong_view_since = t_ms
+            if t_ms - self._wrong_view_since >= VIEW_GRACE_MS:
+                placement = assess(self.exercise, frame, self.view, self.language, False)
         self.view = placement.view
         if not placement.ok:
             self._ok_since = None
@@ -174,6 +191,7 @@ class PostureGate:
             return self._event(placement), placement
         self.state = "ready"
         self._absent_since = None
+        self._wrong_view_since = None
         ready = Placement(True, message("ready", self.language), "in-frame", (), (), placement.view)
         return self._event(ready), ready
 
