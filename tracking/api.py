@@ -168,9 +168,18 @@ class EventPagination(PageNumberPagination):
     max_page_size = 1000
 
 
+class EventPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = serializers.ListField(
+        child=serializers.DictField(), help_text="Events in order; each has a `type`."
+    )
+
+
 class UploadEventsView(APIView):
     @extend_schema(
-        responses=serializers.DictField(),
+        responses=EventPageSerializer,
         parameters=[OpenApiParameter("type", str, description="Only events of this type")],
         summary="An upload's event timeline, in order",
     )
