@@ -306,8 +306,8 @@ def _feed(session, pose: Pose, run: _Run, poses: list[Pose]) -> None:
 
 
 def _write_annotated(writer, frame, pose: Pose, status, run: _Run) -> None:
+    """Draw onto the decoded frame itself (it is not used afterwards) and write it."""
     with run.timer.stage("storage"):
-        frame = cv2.resize(frame, writer.size, interpolation=cv2.INTER_AREA)
         draw_skeleton(frame, pose, skeleton=run.skeleton)
         if not run.pose_only:
             count, grade = status
