@@ -60,7 +60,9 @@ class ReferenceSerializer(serializers.ModelSerializer):
 
 class ReferenceCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    video = serializers.FileField(help_text="A video holding one clean repetition.")
+    video = serializers.FileField(
+        allow_empty_file=True, help_text="A video holding one clean repetition."
+    )
     trim_start_ms = serializers.IntegerField(min_value=0, required=False, default=0)
     trim_end_ms = serializers.IntegerField(min_value=1, required=False, allow_null=True)
 

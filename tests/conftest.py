@@ -10,6 +10,8 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import Membership
+from config import celery_app
+from tests import background
 from tests.factories import OrganizationFactory, UserFactory, make_token
 
 
@@ -86,3 +88,32 @@ def acme_api(acme_token):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {acme_token}")
     return client
+
+
+@pytest.fixture(scope="session")
+def shared_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("analysis-media")
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_process(django_db_setup, django_db_blocker, shared_media):
+    """With Celery configured (CI: Redis), one real worker process for the whole session."""
+    if not background.uses_celery():
+        yield None
+        return
+    with django_db_blocker.unblock():
+        celery_app.conf.task_default_queue = background.worker_queue()
+        process = background.start_celery_worker(shared_media)
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture
+def worker(_celery_worker_process, shared_media, settings):
+    """Background analysis as deployed: a Celery worker, or the in-process runner by default.
+
+    Both see the same media folder as the test.
+    """
+    settings.MEDIA_ROOT = shared_media
+    return _celery_worker_process

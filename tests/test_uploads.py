@@ -16,9 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import MonthlyUsage
-from config import celery_app
 from config.asgi import application
-from tests import background
 from tracking import services
 from tracking.models import Upload, UploadEvent
 
@@ -28,26 +26,6 @@ CURL_CLIP = FIXTURES / "clips" / "fitness-biceps-curls.mp4"
 PERSON_PHOTO = FIXTURES / "images" / "messi5.jpg"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def shared_media(tmp_path_factory):
-    return tmp_path_factory.mktemp("upload-media")
-
-
-@pytest.fixture
-def worker(shared_media, settings, django_db_blocker):
-    """Media in one folder the worker also uses; with Celery configured, a real worker process."""
-    settings.MEDIA_ROOT = shared_media
-    if not background.uses_celery():
-        yield None
-        return
-    queue = background.worker_queue()
-    celery_app.conf.task_default_queue = queue
-    process = background.start_celery_worker(shared_media)
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def post_file(client, token, path_or_bytes, name, **params):
