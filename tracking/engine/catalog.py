@@ -771,7 +771,7 @@ _DEFINITIONS = [
         kind="repetition",
         view="side",
         label="Sit-up",
-        signals=_both_views(_single("torso_elevation", 5.0, 70.0)),
+        signals=_both_views(_single("torso_elevation", 5.0, 60.0)),
         phases=("lying", "curling up", "up", "lowering"),
         counting=Counting(floor=0.2, min_rep_ms=600.0, tempo_ms=(1000.0, 5000.0), both_sides=True),
         start=LYING,
