@@ -103,9 +103,9 @@ def test_the_annotated_video_can_be_read_back(tmp_path):
         320,
         240,
     )
+    assert capture.get(cv2.CAP_PROP_FOURCC) == cv2.VideoWriter_fourcc(*"h264")
     capture.release()
-    assert writer.codec in ("avc1", "mp4v")
-    assert writer.browser_playable == (writer.codec == "avc1")
+    assert writer.browser_playable
 
 
 @pytest.mark.parametrize(
