@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from accounts.models import ApiToken, Membership, MonthlyUsage, Organization, UsageRecord
+from accounts.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    MonthlyUsage,
+    Organization,
+    UsageRecord,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -44,3 +51,25 @@ class MonthlyUsageAdmin(admin.ModelAdmin):
 class UsageRecordAdmin(admin.ModelAdmin):
     list_display = ("organization", "day", "kind", "exercise", "token", "calls", "seconds_tracked")
     list_filter = ("kind", "organization")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = (
+        "email",
+        "organization",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+    )
+    list_filter = ("role", "organization")
+    search_fields = ("email",)
+    # Only the link secret's hash is stored; it cannot be turned back into a link.
+    exclude = ("token_hash",)
+    readonly_fields = ("created_at", "accepted_at", "accepted_by")
+
+    def has_add_permission(self, request):
+        # Invitations are created from the dashboard, which e-mails the one copy of the link.
+        return False

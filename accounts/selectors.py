@@ -1,10 +1,12 @@
 """Reads for organisations and usage."""
 
+import datetime
 from dataclasses import dataclass
 
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from accounts.models import Membership, MonthlyUsage
+from accounts.models import ApiToken, Invitation, Membership, MonthlyUsage, UsageRecord
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,10 @@ class QuotaStatus:
     def left(self) -> int:
         return max(self.limit - self.used, 0)
 
+    @property
+    def percent(self) -> float:
+        return min(100.0, 100.0 * self.used / self.limit) if self.limit else 100.0
+
 
 def quota_status(*, organization) -> QuotaStatus:
     month = timezone.localdate().replace(day=1)
@@ -25,3 +31,246 @@ def quota_status(*, organization) -> QuotaStatus:
 
 def memberships_of(user):
     return Membership.objects.filter(user=user).select_related("organization")
+
+
+def members_of(*, organization):
+    return (
+        Membership.objects.for_org(organization)
+        .select_related("user")
+        .order_by("user__email", "user__username")
+    )
+
+
+def open_invitations_of(*, organization):
+    return (
+        Invitation.objects.for_org(organization)
+        .filter(accepted_at=None)
+        .select_related("invited_by")
+        .order_by("email")
+    )
+
+
+def invitation_for_secret(raw: str) -> Invitation | None:
+    from accounts.models import invitation_digest
+
+    if not raw:
+        return None
+    return (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(token_hash=invitation_digest(raw))
+        .first()
+    )
+
+
+def tokens_with_month_calls(*, organization):
+    """The organisation's tokens, newest first, each with `calls_this_month` from the usage rows."""
+    month = timezone.localdate().replace(day=1)
+    return (
+        ApiToken.objects.for_org(organization)
+        .select_related("created_by")
+        .annotate(
+            calls_this_month=Sum("usage_records__calls", filter=Q(usage_records__day__gte=month)),
+        )
+        .order_by("-created_at")
+    )
+
+
+# --- Usage reports -------------------------------------------------------------------------------
+
+GROUPS = ("day", "token", "member", "exercise", "kind")
+# What every plan gets; the other groups are the team report (`team_reports` plan feature).
+SUMMARY_GROUPS = ("day",)
+MAX_RANGE_DAYS = 366
+
+
+class UsageQueryError(Exception):
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+@dataclass(frozen=True)
+class UsageQuery:
+    start: datetime.date
+    end: datetime.date
+    group_by: str = "day"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def _parse_day(params, name: str, default: datetime.date) -> datetime.date:
+    value = (params.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise UsageQueryError(
+            name, f"'{name}' must be a date like 2025-01-31 (YYYY-MM-DD), got '{value[:40]}'."
+        ) from None
+
+
+def usage_query_parse(params, *, today: datetime.date | None = None) -> UsageQuery:
+    """`from`, `to` (ISO dates, inclusive; default: this month so far) and `group_by`."""
+    today = today or timezone.localdate()
+    start = _parse_day(params, "from", today.replace(day=1))
+    end = _parse_day(params, "to", today if not params.get("from") else max(start, today))
+    if start > end:
+        raise UsageQueryError("from", f"'from' ({start}) must not be after 'to' ({end}).")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise UsageQueryError(
+            "to", f"The range may cover at most {MAX_RANGE_DAYS} days: narrow 'from' or 'to'."
+        )
+    group_by = (params.get("group_by") or "day").strip()
+    if group_by not in GROUPS:
+        raise UsageQueryError(
+            "group_by", f"'group_by' must be one of {', '.join(GROUPS)}, got '{group_by[:40]}'."
+        )
+    return UsageQuery(start=start, end=end, group_by=group_by)
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    key: str
+    label: str
+    calls: int
+    seconds_tracked: float
+    extra: tuple = ()
+
+    @property
+    def minutes_tracked(self) -> float:
+        return round(self.seconds_tracked / 60, 2)
+
+    def to_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "calls": self.calls,
+            "seconds_tracked": round(self.seconds_tracked, 3),
+            "minutes_tracked": self.minutes_tracked,
+            **dict(self.extra),
+        }
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    calls: int
+    seconds_tracked: float
+    active_days: int
+
+    @property
+    def minutes_tracked(self) -> float:
+        return round(self.seconds_tracked / 60, 2)
+
+    def to_dict(self) -> dict:
+        return {
+            "calls": self.calls,
+            "seconds_tracked": round(self.seconds_tracked, 3),
+            "minutes_tracked": self.minutes_tracked,
+            "active_days": self.active_days,
+        }
+
+
+def _usage_rows(organization, query: UsageQuery):
+    return UsageRecord.objects.for_org(organization).filter(
+        day__gte=query.start, day__lte=query.end
+    )
+
+
+def usage_totals(*, organization, query: UsageQuery) -> UsageTotals:
+    totals = _usage_rows(organization, query).aggregate(
+        calls_sum=Sum("calls"),
+        seconds_sum=Sum("seconds_tracked"),
+        days_count=Count("day", distinct=True, filter=Q(calls__gt=0) | Q(seconds_tracked__gt=0)),
+    )
+    return UsageTotals(
+        calls=totals["calls_sum"] or 0,
+        seconds_tracked=totals["seconds_sum"] or 0.0,
+        active_days=totals["days_count"] or 0,
+    )
+
+
+def _exercise_label(exercise_id: str) -> str:
+    from tracking.engine.catalog import EXERCISES
+
+    if not exercise_id:
+        return "Reference movement / none"
+    exercise = EXERCISES.get(exercise_id)
+    return exercise.label if exercise else exercise_id
+
+
+def usage_report(*, organization, query: UsageQuery) -> list[UsageRow]:
+    """Calls and seconds tracked per group. `day` lists every day of the range (zeros included);
+    the other groups list what has usage, most calls first."""
+    rows = _usage_rows(organization, query)
+    sums = {"calls_sum": Sum("calls"), "seconds_sum": Sum("seconds_tracked")}
+    group_by = query.group_by
+    if group_by == "day":
+        by_day = {r["day"]: r for r in rows.values("day").annotate(**sums)}
+        result = []
+        for offset in range(query.days):
+            day = query.start + datetime.timedelta(days=offset)
+            found = by_day.get(day, {})
+            result.append(
+                UsageRow(
+                    key=day.isoformat(),
+                    label=day.isoformat(),
+                    calls=found.get("calls_sum") or 0,
+                    seconds_tracked=found.get("seconds_sum") or 0.0,
+                )
+            )
+        return result
+    if group_by == "token":
+        grouped = rows.values("token", "token__name", "token__prefix").annotate(**sums)
+        result = [
+            UsageRow(
+                key=str(r["token"]) if r["token"] else "",
+                label=r["token__name"] or "Deleted token",
+                calls=r["calls_sum"] or 0,
+                seconds_tracked=r["seconds_sum"] or 0.0,
+                extra=(("token_prefix", r["token__prefix"] or ""),),
+            )
+            for r in grouped
+        ]
+    elif group_by == "member":
+        grouped = rows.values("token__created_by", "token__created_by__email").annotate(**sums)
+        result = [
+            UsageRow(
+                key=str(r["token__created_by"]) if r["token__created_by"] else "",
+                label=r["token__created_by__email"] or "No member (token without creator)",
+                calls=r["calls_sum"] or 0,
+                seconds_tracked=r["seconds_sum"] or 0.0,
+            )
+            for r in grouped
+        ]
+    elif group_by == "exercise":
+        grouped = rows.values("exercise").annotate(**sums)
+        result = [
+            UsageRow(
+                key=r["exercise"],
+                label=_exercise_label(r["exercise"]),
+                calls=r["calls_sum"] or 0,
+                seconds_tracked=r["seconds_sum"] or 0.0,
+            )
+            for r in grouped
+        ]
+    else:
+        kinds = dict(UsageRecord.Kind.choices)
+        grouped = rows.values("kind").annotate(**sums)
+        result = [
+            UsageRow(
+                key=r["kind"],
+                label=kinds.get(r["kind"], r["kind"]),
+                calls=r["calls_sum"] or 0,
+                seconds_tracked=r["seconds_sum"] or 0.0,
+            )
+            for r in grouped
+        ]
+    return sorted(result, key=lambda row: (-row.calls, -row.seconds_tracked, row.label))
+
+
+def usage_group_allowed(*, organization, group_by: str) -> bool:
+    return group_by in SUMMARY_GROUPS or organization.plan_obj.allows("team_reports")

@@ -1,19 +1,25 @@
 """Writes for organisations, members, tokens and usage (reads live in selectors.py)."""
 
 import datetime
+import secrets
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts import errors
 from accounts.models import (
     VISIBLE_PREFIX_LENGTH,
     ApiToken,
+    Invitation,
     Membership,
     MonthlyUsage,
     Organization,
     UsageRecord,
+    invitation_digest,
     origin_of,
     token_digest,
 )
@@ -139,4 +145,220 @@ def _usage_record_add(*, org, token, exercise, kind, day, calls=0, seconds=0.0) 
     except IntegrityError:
         UsageRecord.objects.filter(day=day, **lookup).update(
             calls=F("calls") + calls, seconds_tracked=F("seconds_tracked") + seconds
+        )
+
+
+# --- Dashboard: organisations, members, invitations ----------------------------------------------
+
+INVITATION_LIFETIME = datetime.timedelta(days=7)
+PLAYGROUND_TOKEN_NAME = "Playground (dashboard)"  # noqa: S105 - a token's display name
+PLAYGROUND_TOKEN_LIFETIME = datetime.timedelta(hours=2)
+
+
+class MembershipRejected(Exception):
+    """A member or invitation change the organisation's rules refuse (status 400 or 403)."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def organization_rename(*, organization: Organization, name: str) -> Organization:
+    name = (name or "").strip()
+    if not name:
+        raise MembershipRejected("invalid_name", "Give the organisation a name.")
+    organization.name = name[:120]
+    organization.save(update_fields=["name"])
+    return organization
+
+
+def _require_manager(actor: Membership) -> None:
+    if not actor.can_manage:
+        raise MembershipRejected(
+            "not_allowed", "Only owners and admins can manage members and tokens.", 403
+        )
+
+
+def _require_owner_for(actor: Membership, *roles: str) -> None:
+    if Membership.Role.OWNER in roles and actor.role != Membership.Role.OWNER:
+        raise MembershipRejected("not_allowed", "Only owners can give or take the owner role.", 403)
+
+
+def _other_owners(membership: Membership) -> int:
+    return (
+        Membership.objects.for_org(membership.organization_id)
+        .filter(role=Membership.Role.OWNER)
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+def _keep_an_owner(membership: Membership) -> None:
+    if membership.role == Membership.Role.OWNER and _other_owners(membership) == 0:
+        raise MembershipRejected(
+            "last_owner",
+            "An organisation needs an owner: make someone else owner first.",
+        )
+
+
+def membership_change_role(*, membership: Membership, role: str, actor: Membership) -> Membership:
+    if role not in Membership.Role.values:
+        raise MembershipRejected("invalid_role", "Choose owner, admin or member.")
+    _require_manager(actor)
+    _require_owner_for(actor, role, membership.role)
+    if role == membership.role:
+        return membership
+    with transaction.atomic():
+        # Lock the owners so two concurrent demotions cannot leave the organisation ownerless.
+        list(
+            Membership.objects.select_for_update()
+            .for_org(membership.organization_id)
+            .filter(role=Membership.Role.OWNER)
+        )
+        _keep_an_owner(membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership: Membership, actor: Membership) -> None:
+    """Remove a member; anyone may leave, managers remove others, only owners remove owners."""
+    if membership.pk != actor.pk:
+        _require_manager(actor)
+        _require_owner_for(actor, membership.role)
+    with transaction.atomic():
+        list(
+            Membership.objects.select_for_update()
+            .for_org(membership.organization_id)
+            .filter(role=Membership.Role.OWNER)
+        )
+        _keep_an_owner(membership)
+        membership.delete()
+
+
+def invitation_create(
+    *, organization: Organization, email: str, role: str, invited_by, actor: Membership
+) -> tuple[Invitation, str]:
+    """A new (or renewed) invitation and the secret of its accept link, returned once."""
+    email = (email or "").strip().lower()
+    if "@" not in email:
+        raise MembershipRejected("invalid_email", "Enter the e-mail address to invite.")
+    if role not in Membership.Role.values:
+        raise MembershipRejected("invalid_role", "Choose owner, admin or member.")
+    _require_manager(actor)
+    _require_owner_for(actor, role)
+    already = Membership.objects.for_org(organization).filter(user__email__iexact=email)
+    if already.exists():
+        raise MembershipRejected("already_member", f"{email} is already a member.")
+    raw = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        invitation, _ = Invitation.objects.update_or_create(
+            organization=organization,
+            email=email,
+            accepted_at=None,
+            defaults={
+                "role": role,
+                "token_hash": invitation_digest(raw),
+                "invited_by": invited_by,
+                "created_at": timezone.now(),
+                "expires_at": timezone.now() + INVITATION_LIFETIME,
+            },
+        )
+    return invitation, raw
+
+
+def invitation_send(*, invitation: Invitation, accept_url: str) -> None:
+    context = {
+        "invitation": invitation,
+        "accept_url": accept_url,
+        "inviter": invitation.invited_by.email if invitation.invited_by else "A FormTrack user",
+    }
+    subject = f"Join {invitation.organization.name} on FormTrack"
+    body = render_to_string("accounts/email/invitation.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+
+
+def invitation_cancel(*, invitation: Invitation, actor: Membership) -> None:
+    _require_manager(actor)
+    _require_owner_for(actor, invitation.role)
+    if not invitation.is_accepted:
+        invitation.delete()
+
+
+def _emails_of(user) -> set[str]:
+    from allauth.account.models import EmailAddress
+
+    emails = {
+        e.lower() for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    }
+    if user.email:
+        emails.add(user.email.lower())
+    return emails
+
+
+def invitation_accept(*, invitation: Invitation, user) -> Membership:
+    """Join the organisation: the invitation must be open and sent to one of the user's
+    addresses."""
+    if invitation.is_accepted:
+        raise MembershipRejected("invitation_used", "This invitation has already been accepted.")
+    if invitation.is_expired:
+        raise MembershipRejected(
+            "invitation_expired", "This invitation has expired: ask for a new one."
+        )
+    if invitation.email.lower() not in _emails_of(user):
+        raise MembershipRejected(
+            "wrong_account",
+            f"This invitation was sent to {invitation.email}: "
+            "log in with that address to accept it.",
+            403,
+        )
+    with transaction.atomic():
+        updated = Invitation.objects.filter(pk=invitation.pk, accepted_at=None).update(
+            accepted_at=timezone.now(), accepted_by=user
+        )
+        if not updated:
+            raise MembershipRejected(
+                "invitation_used", "This invitation has already been accepted."
+            )
+        membership = Membership.objects.filter(
+            organization=invitation.organization, user=user
+        ).first()
+        if membership is None:
+            membership = Membership.objects.create(
+                organization=invitation.organization, user=user, role=invitation.role
+            )
+    return membership
+
+
+def invitations_accept_for_address(*, user, email: str) -> list[Membership]:
+    """Accept every open invitation to `email` (called once the user has proved they own it)."""
+    memberships = []
+    open_invitations = Invitation.objects.filter(
+        email__iexact=email, accepted_at=None, expires_at__gt=timezone.now()
+    )
+    for invitation in open_invitations:
+        try:
+            memberships.append(invitation_accept(invitation=invitation, user=user))
+        except MembershipRejected:
+            continue
+    return memberships
+
+
+def playground_token_issue(*, organization: Organization, user) -> tuple[ApiToken, str]:
+    """A short-lived token for the dashboard playground; the user's previous one is revoked.
+
+    Its secret lives only in the user's session, so it is useless outside the dashboard.
+    """
+    with transaction.atomic():
+        previous = ApiToken.objects.for_org(organization).filter(
+            name=PLAYGROUND_TOKEN_NAME, created_by=user, revoked_at=None
+        )
+        previous.update(revoked_at=timezone.now())
+        return token_create(
+            organization=organization,
+            name=PLAYGROUND_TOKEN_NAME,
+            created_by=user,
+            expires_at=timezone.now() + PLAYGROUND_TOKEN_LIFETIME,
         )

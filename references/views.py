@@ -1,0 +1,169 @@
+"""Dashboard pages for reference movements: list, create (upload or webcam + trim), view, rename,
+delete. Members see them; owners and admins change them."""
+
+from urllib.parse import urlsplit
+
+from django import forms
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import tenancy
+from accounts.dashboard import org_view, render_dashboard
+from accounts.forms import ReferenceRenameForm
+from references import services
+from references.models import ReferenceMovement
+from tracking.services import media_link
+
+
+class ReferenceCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=120, help_text="For example “Client squat — coach demo”."
+    )
+    video = forms.FileField(
+        label="Video",
+        help_text="One clean repetition, filmed like your users will be filmed.",
+        widget=forms.ClearableFileInput(attrs={"accept": "video/*"}),
+    )
+    trim_start_ms = forms.IntegerField(label="Start (ms)", min_value=0, initial=0)
+    trim_end_ms = forms.IntegerField(label="End (ms)", min_value=1, required=False)
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@org_view()
+@require_GET
+def reference_list(request):
+    references = list(
+        tenancy.list_for_org(ReferenceMovement, request.org).select_related("created_by")
+    )
+    for reference in references:
+        span = (reference.trim_end_ms or 0) - reference.trim_start_ms
+        reference.length_s = span / 1000 if span > 0 else None
+    limit = request.org.plan_obj.max_references
+    context = {
+        "references": references,
+        "limit": limit,
+        "at_limit": limit is not None and len(references) >= limit,
+    }
+    return render_dashboard(request, "references/list.html", context, section="references")
+
+
+@org_view(manage=True)
+def reference_create(request):
+    form = ReferenceCreateForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                reference = services.reference_create(
+                    organization=request.org,
+                    name=form.cleaned_data["name"],
+                    file=form.cleaned_data["video"],
+                    trim_start_ms=form.cleaned_data["trim_start_ms"],
+                    trim_end_ms=form.cleaned_data["trim_end_ms"],
+                    created_by=request.user,
+                )
+            except services.ReferenceRejected as rejected:
+                field = "name" if rejected.code == "invalid_name" else "video"
+                if rejected.code == "invalid_trim":
+                    field = "trim_end_ms"
+                form.add_error(field, rejected.message)
+                status = rejected.status
+            else:
+                url = reverse("reference-detail", args=[reference.pk])
+                if _wants_json(request):
+                    return JsonResponse({"id": str(reference.pk), "url": url}, status=201)
+                messages.success(request, "Reference saved: its movement is being extracted.")
+                return redirect(url)
+        if _wants_json(request):
+            errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+            return JsonResponse({"errors": errors}, status=status)
+    context = {"form": form, "limit": request.org.plan_obj.max_references}
+    return render_dashboard(
+        request, "references/create.html", context, section="references", status=status
+    )
+
+
+def _urls(request, reference) -> dict:
+    tracking = request.build_absolute_uri(reverse("tracking"))
+    upload = request.build_absolute_uri(reverse("upload-tracking"))
+    return {
+        "tracking": f"{tracking}?token=YOUR_TOKEN&reference={reference.pk}",
+        "upload": f"{upload}?token=YOUR_TOKEN&source=video&reference={reference.pk}",
+    }
+
+
+@org_view()
+@require_GET
+def reference_detail(request, reference_id):
+    reference = tenancy.get_for_org(ReferenceMovement, request.org, pk=reference_id)
+    video_url = urlsplit(media_link(reference.video.name)).path if reference.video else None
+    context = {
+        "reference": reference,
+        "urls": _urls(request, reference),
+        "video_url": video_url,
+        "rename_form": ReferenceRenameForm(initial={"name": reference.name}),
+        "config": {
+            "statusUrl": reverse("reference-status", args=[reference.pk]),
+            "landmarksUrl": reverse("reference-landmarks", args=[reference.pk]),
+            "status": reference.status,
+        },
+    }
+    return render_dashboard(request, "references/detail.html", context, section="references")
+
+
+@org_view()
+@require_GET
+def reference_status(request, reference_id):
+    reference = tenancy.get_for_org(ReferenceMovement, request.org, pk=reference_id)
+    error = None
+    if reference.error_code:
+        error = {"code": reference.error_code, "message": reference.error_message}
+    return JsonResponse(
+        {
+            "id": str(reference.pk),
+            "status": reference.status,
+            "progress": reference.progress,
+            "error": error,
+        }
+    )
+
+
+@org_view()
+@require_GET
+def reference_landmarks(request, reference_id):
+    reference = tenancy.get_for_org(ReferenceMovement, request.org, pk=reference_id)
+    if reference.status != ReferenceMovement.Status.READY or not reference.landmarks:
+        return JsonResponse({"error": "not_ready"}, status=409)
+    response = JsonResponse(reference.landmarks)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@org_view(manage=True)
+@require_POST
+def reference_rename(request, reference_id):
+    reference = tenancy.get_for_org(ReferenceMovement, request.org, pk=reference_id)
+    form = ReferenceRenameForm(request.POST)
+    if form.is_valid():
+        services.reference_rename(reference=reference, name=form.cleaned_data["name"])
+        messages.success(request, "Reference renamed.")
+    else:
+        messages.error(request, "Give the reference a name (at most 120 characters).")
+    return redirect("reference-detail", reference_id=reference.pk)
+
+
+@org_view(manage=True)
+@require_POST
+def reference_delete(request, reference_id):
+    reference = tenancy.get_for_org(ReferenceMovement, request.org, pk=reference_id)
+    name = reference.name
+    services.reference_delete(reference=reference)
+    messages.success(request, f"Reference “{name}” deleted: its UUID no longer works.")
+    return redirect("references")
