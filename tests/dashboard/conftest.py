@@ -21,7 +21,7 @@ def signed_in(user, *, csrf: bool = False) -> Client:
 
 
 @pytest.fixture
-def admin_user(acme):
+def acme_admin(acme):
     user = UserFactory(username="ada@acme.test")
     services.membership_add(organization=acme, user=user, role=Membership.Role.ADMIN)
     return user
@@ -38,8 +38,8 @@ def member_client(member, acme):
 
 
 @pytest.fixture
-def admin_client_acme(admin_user):
-    return signed_in(admin_user)
+def admin_client_acme(acme_admin):
+    return signed_in(acme_admin)
 
 
 @pytest.fixture

@@ -1,0 +1,180 @@
+"""Reference movement pages (list, create from a real clip, status, landmarks, rename, delete) and
+upload result pages (list, detail with the annotated video, score chart and paged events)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from references.models import ReferenceMovement
+from tests.dashboard.test_dashboard_permissions import make_reference, make_upload
+from tracking.models import UploadEvent
+
+pytestmark = pytest.mark.django_db
+
+CLIPS = Path(__file__).parent.parent / "fixtures" / "clips"
+CURL_CLIP = CLIPS / "fitness-biceps-curls.mp4"
+
+
+def clip_file(path=CURL_CLIP):
+    return SimpleUploadedFile(path.name, path.read_bytes(), content_type="video/mp4")
+
+
+def test_create_from_an_uploaded_clip_trimmed_to_one_rep(owner_client, owner, acme):
+    response = owner_client.post(
+        "/dashboard/references/new/",
+        {"name": "Coach curl", "video": clip_file(), "trim_start_ms": 3300, "trim_end_ms": 5700},
+    )
+    assert response.status_code == 302
+    reference = ReferenceMovement.objects.get(organization=acme)
+    assert response.url == f"/dashboard/references/{reference.pk}/"
+    assert (reference.name, reference.trim_start_ms, reference.trim_end_ms) == (
+        "Coach curl",
+        3300,
+        5700,
+    )
+    assert reference.created_by == owner and reference.status == "processing"
+    html = owner_client.get(response.url).content.decode()
+    assert str(reference.pk) in html and 'data-copy="#reference-uuid"' in html
+    assert f"reference={reference.pk}" in html and "upload_tracking?token=YOUR_TOKEN" in html
+    status = owner_client.get(f"/dashboard/references/{reference.pk}/status/").json()
+    assert status == {"id": str(reference.pk), "status": "processing", "progress": 0, "error": None}
+    assert (
+        owner_client.get(f"/dashboard/references/{reference.pk}/landmarks.json").status_code == 409
+    )
+
+
+def test_create_from_a_recording_answers_json(owner_client, acme):
+    response = owner_client.post(
+        "/dashboard/references/new/",
+        {"name": "Webcam curl", "video": clip_file(), "trim_start_ms": 3300, "trim_end_ms": 5700},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["url"] == f"/dashboard/references/{body['id']}/"
+
+
+def test_create_explains_problems_next_to_the_fields(owner_client, acme):
+    response = owner_client.post(
+        "/dashboard/references/new/",
+        {"name": "Too long", "video": clip_file(), "trim_start_ms": 0, "trim_end_ms": 100},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_trim_end_ms_error"' in html and "one repetition" in html
+    response = owner_client.post(
+        "/dashboard/references/new/",
+        {"name": "", "trim_start_ms": 0},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"name", "video"}
+    response = owner_client.post(
+        "/dashboard/references/new/",
+        {"name": "Photo", "video": SimpleUploadedFile("x.txt", b"hello"), "trim_start_ms": 0},
+    )
+    assert response.status_code == 400
+    assert not ReferenceMovement.objects.for_org(acme).exists()
+
+
+def test_plan_limit_is_explained(outsider_client, globex):
+    make_reference(globex)
+    response = outsider_client.post(
+        "/dashboard/references/new/",
+        {"name": "Second", "video": clip_file(), "trim_start_ms": 3300, "trim_end_ms": 5700},
+    )
+    assert response.status_code == 403
+    assert "Your plan allows 1 reference movement" in response.content.decode()
+    html = outsider_client.get("/dashboard/references/").content.decode()
+    assert "Limit reached" in html
+
+
+def test_ready_reference_serves_its_landmarks_for_the_skeleton(member_client, acme):
+    landmarks = {
+        "image_width": 640,
+        "image_height": 480,
+        "frames": [
+            {"timestamp_ms": 0.0, "landmarks": [[0.5, 0.5, 0, 1]] * 33},
+            {"timestamp_ms": 33.3, "landmarks": None},
+        ],
+    }
+    reference = make_reference(acme, status="ready", progress=100, landmarks=landmarks)
+    response = member_client.get(f"/dashboard/references/{reference.pk}/landmarks.json")
+    assert response.status_code == 200 and response.json() == landmarks
+    html = member_client.get(f"/dashboard/references/{reference.pk}/").content.decode()
+    assert '<canvas id="skeleton"' in html and "reference-detail.js" in html
+    # Members see references but cannot change them.
+    assert "Delete reference" not in html
+
+
+def test_failed_reference_shows_why(member_client, acme):
+    reference = make_reference(
+        acme, status="failed", error_code="no_movement_found", error_message="Nobody moved."
+    )
+    html = member_client.get(f"/dashboard/references/{reference.pk}/").content.decode()
+    assert "no_movement_found" in html and "Nobody moved." in html
+    status = member_client.get(f"/dashboard/references/{reference.pk}/status/").json()
+    assert status["error"] == {"code": "no_movement_found", "message": "Nobody moved."}
+
+
+def test_rename_and_delete(owner_client, acme):
+    reference = make_reference(acme)
+    owner_client.post(f"/dashboard/references/{reference.pk}/rename/", {"name": "Deep squat"})
+    reference.refresh_from_db()
+    assert reference.name == "Deep squat"
+    video = reference.video.name
+    response = owner_client.post(f"/dashboard/references/{reference.pk}/delete/")
+    assert response.status_code == 302 and response.url == "/dashboard/references/"
+    assert not ReferenceMovement.objects.filter(pk=reference.pk).exists()
+    assert not reference.video.storage.exists(video)
+
+
+def test_uploads_list_and_detail(member_client, acme, acme_token):
+    upload = make_upload(
+        acme,
+        status="done",
+        summary={
+            "reps": 3,
+            "average_score": 81.0,
+            "grade": "B",
+            "history": [
+                {"index": 1, "formScore": 92, "grade": "A"},
+                {"index": 2, "score": 70, "grade": "C"},
+                {"index": 3, "formScore": 81, "grade": "B"},
+            ],
+        },
+    )
+    upload.annotated_file.save("annotated.mp4", ContentFile(b"\x00" * 16), save=True)
+    for seq in range(1, 61):
+        UploadEvent.objects.create(
+            upload=upload,
+            seq=seq,
+            type="counter",
+            payload={"type": "counter", "current_count": seq},
+        )
+    html = member_client.get("/dashboard/uploads/").content.decode()
+    assert "squats.mp4" in html and "Squat" in html and f"/dashboard/uploads/{upload.pk}/" in html
+    response = member_client.get(f"/dashboard/uploads/{upload.pk}/")
+    html = response.content.decode()
+    assert '<video src="/files/' in html
+    assert 'aria-label="Form score per repetition"' in html and "<title" in html
+    assert "3 repetitions, average score 81" in html
+    assert html.count('class="score-bar"') == 3
+    assert "Repetition 2: score 70, grade C" in html
+    assert "(60)" in html and "Page 1 of 2" in html
+    assert json.dumps({"type": "counter", "current_count": 50}) in html.replace("&quot;", '"')
+    page2 = member_client.get(f"/dashboard/uploads/{upload.pk}/", {"page": 2}).content.decode()
+    assert json.dumps({"type": "counter", "current_count": 60}) in page2.replace("&quot;", '"')
+    # The annotated video's signed link works without a token.
+    link = html.split('<video src="', 1)[1].split('"', 1)[0]
+    assert member_client.get(link).status_code == 200
+
+
+def test_upload_without_results_yet(member_client, acme):
+    upload = make_upload(acme, status="processing", progress=40)
+    html = member_client.get(f"/dashboard/uploads/{upload.pk}/").content.decode()
+    assert "Available when the analysis is done" in html and "40%" in html
+    assert "score-chart" not in html
