@@ -1,0 +1,246 @@
+"""The dashboard in headless Chromium, end to end: sign up → the organisation exists → create a
+token → copy the playground URL → the playground shows live events from a real clip used as the
+camera. Screenshots go to artifacts/ (gitignored).
+
+The server is a real Daphne process (HTTP + WebSockets) on its own SQLite file, so the test sees
+the product as a customer does. TODO: switch to the shared real-server and fake-camera fixtures of
+tests/browser/conftest.py when they land.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CLIP = ROOT / "tests" / "fixtures" / "clips" / "fitness-squat-counter.mp4"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local server
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer in {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A Daphne process on a free loopback port with a fresh SQLite database."""
+    home = tmp_path_factory.mktemp("dashboard-server")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DATABASE_URL=f"sqlite:///{home / 'db.sqlite3'}",
+        MEDIA_ROOT=str(home / "media"),
+        SITE_URL=f"http://127.0.0.1:{port}",
+        BACKGROUND_RUNNER="thread",
+        CELERY_BROKER_URL="memory://",
+        DJANGO_DEBUG="True",
+    )
+    subprocess.run(  # noqa: S603 - our own management command
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    log = (home / "daphne.log").open("w")
+    process = subprocess.Popen(  # noqa: S603 - our own server
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "config.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base + "/accounts/login/")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def fake_camera(tmp_path_factory) -> Path:
+    """The real squat clip as a .y4m file, the format Chromium's fake camera plays in a loop."""
+    import cv2
+
+    target = tmp_path_factory.mktemp("camera") / "squat.y4m"
+    capture = cv2.VideoCapture(str(CLIP))
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30
+    with target.open("wb") as out:
+        header_written = False
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            height, width = frame.shape[:2]
+            width, height = width - width % 2, height - height % 2
+            frame = frame[:height, :width]
+            if not header_written:
+                out.write(
+                    f"YUV4MPEG2 W{width} H{height} F{round(fps)}:1 Ip A1:1 C420jpeg\n".encode()
+                )
+                header_written = True
+            out.write(b"FRAME\n")
+            out.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+    capture.release()
+    return target
+
+
+@pytest.fixture(scope="module")
+def browser(fake_camera):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={fake_camera}",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
+
+
+def api_me(base: str, token: str) -> dict:
+    request = urllib.request.Request(  # noqa: S310 - our own local server
+        base + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.load(response)
+
+
+def test_sign_up_create_a_token_and_watch_live_events_in_the_playground(server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["camera", "clipboard-read", "clipboard-write"], origin=server)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    # Sign up: a new account gets its own organisation, which it owns.
+    page.goto(server + "/accounts/signup/")
+    shot(page, "signup")
+    page.fill("input[name=email]", "e2e@example.com")
+    page.fill("input[name=password1]", "e2e-Very-secret-1")
+    page.fill("input[name=password2]", "e2e-Very-secret-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(server + "/dashboard/")
+    assert page.inner_text("h1") == "e2e's team"
+    assert "Owner" in page.inner_text(".org-meta")
+    shot(page, "overview")
+
+    # Create a token: the secret is shown once, with a copy button.
+    page.click("a.button:has-text('Create a token')")
+    page.fill("input[name=name]", "E2E app")
+    page.click("button:has-text('Create token')")
+    token = page.inner_text("#new-token-value").strip()
+    assert token.startswith("ft_live_")
+    shot(page, "token-created")
+    me = api_me(server, token)
+    assert me["organization"]["name"] == "e2e's team" and me["token"]["name"] == "E2E app"
+    page.reload()
+    assert token not in page.content()
+
+    # Playground: paste the token, copy the URL, start, and watch the events.
+    page.goto(server + "/dashboard/playground/")
+    page.fill("#pg-token", token)
+    page.select_option("#pg-exercise", "squat")
+    page.click("#pg-copy-url")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.inner_text("#pg-url").strip()
+    assert copied.startswith(server + "/pose_tracker/tracking?token=" + token)
+    assert "exercise=squat" in copied
+    page.click("#pg-start")
+    frame = page.frame_locator("#pg-frame")
+    frame.locator("body").wait_for(timeout=30_000)
+    tracking_html = page.frame(url=lambda url: "/pose_tracker/tracking" in url).content()
+    if "tracking.js" not in tracking_html:
+        shot(page, "playground")
+        pytest.skip("the live tracking page (static/formtrack/tracking.js) has not landed yet")
+
+    # The engine's events, computed from the real clip playing as the camera, appear in the log.
+    page.wait_for_selector("#pg-log li[data-type=posture]", timeout=120_000)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:  # A rep counted too is nice to see in the screenshot; posture already proves the flow.
+        page.wait_for_selector("#pg-log li[data-type=counter]", timeout=60_000)
+    except PlaywrightTimeout:
+        print("no counter event within 60 s")  # noqa: T201
+    shot(page, "playground")
+    types = set(page.eval_on_selector_all("#pg-log li", "rows => rows.map(r => r.dataset.type)"))
+    assert "posture" in types, types
+    assert "error" not in types, page.inner_text("#pg-log")
+    assert not problems, problems
+    context.close()
+
+
+def test_dashboard_on_a_phone_sized_screen(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(server + "/accounts/login/")
+    page.fill("input[name=login]", "e2e@example.com")
+    page.fill("input[name=password]", "e2e-Very-secret-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(server + "/dashboard/")
+    for path in (
+        "/dashboard/",
+        "/dashboard/usage/",
+        "/dashboard/tokens/",
+        "/dashboard/playground/",
+    ):
+        page.goto(server + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    shot(page, "phone-playground")
+    context.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _keep_artifacts_dir():
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield
+    if not any(ARTIFACTS.iterdir()):
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
