@@ -153,6 +153,15 @@ def api_me(base: str, token: str) -> dict:
         return json.load(response)
 
 
+def sign_up(page, server: str, email: str) -> None:
+    page.goto(server + "/accounts/signup/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password1]", "e2e-Very-secret-1")
+    page.fill("input[name=password2]", "e2e-Very-secret-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(server + "/dashboard/")
+
+
 def test_sign_up_create_a_token_and_watch_live_events_in_the_playground(server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.grant_permissions(["camera", "clipboard-read", "clipboard-write"], origin=server)
@@ -163,11 +172,7 @@ def test_sign_up_create_a_token_and_watch_live_events_in_the_playground(server, 
     # Sign up: a new account gets its own organisation, which it owns.
     page.goto(server + "/accounts/signup/")
     shot(page, "signup")
-    page.fill("input[name=email]", "e2e@example.com")
-    page.fill("input[name=password1]", "e2e-Very-secret-1")
-    page.fill("input[name=password2]", "e2e-Very-secret-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(server + "/dashboard/")
+    sign_up(page, server, "e2e@example.com")
     assert page.inner_text("h1") == "e2e's team"
     assert "Owner" in page.inner_text(".org-meta")
     shot(page, "overview")
@@ -220,11 +225,7 @@ def test_sign_up_create_a_token_and_watch_live_events_in_the_playground(server, 
 def test_dashboard_on_a_phone_sized_screen(server, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
-    page.goto(server + "/accounts/login/")
-    page.fill("input[name=login]", "e2e@example.com")
-    page.fill("input[name=password]", "e2e-Very-secret-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(server + "/dashboard/")
+    sign_up(page, server, "phone@example.com")
     for path in (
         "/dashboard/",
         "/dashboard/usage/",
@@ -235,6 +236,38 @@ def test_dashboard_on_a_phone_sized_screen(server, browser):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width)
     shot(page, "phone-playground")
+    context.close()
+
+
+def test_record_a_reference_with_the_webcam_trim_it_and_see_its_skeleton(server, browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context.grant_permissions(["camera"], origin=server)
+    page = context.new_page()
+    sign_up(page, server, "coach@example.com")
+    page.goto(server + "/dashboard/references/new/")
+    page.fill("input[name=name]", "Webcam squat")
+    page.click("#tab-record")
+    page.click("#camera-start")
+    page.wait_for_function("document.getElementById('camera').readyState >= 2")
+    page.click("#record-start")
+    page.wait_for_timeout(3500)
+    page.click("#record-stop")
+    page.wait_for_function("Number(document.querySelector('[name=trim_end_ms]').value) > 2000")
+    # Trim the start with the slider (the keyboard moves it like a person would).
+    page.focus("#trim-start-range")
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    start = int(page.input_value("[name=trim_start_ms]"))
+    end = int(page.input_value("[name=trim_end_ms]"))
+    assert 0 < start < end
+    shot(page, "reference-record")
+    page.click("#reference-save")
+    page.wait_for_url("**/dashboard/references/*/")
+    page.wait_for_selector("#status-badge:has-text('Ready')", timeout=120_000)
+    page.wait_for_function("Number(document.getElementById('skeleton').dataset.frame || -1) >= 0")
+    uuid = page.inner_text("#reference-uuid").strip()
+    assert uuid in page.inner_text("#tracking-url")
+    shot(page, "reference-detail")
     context.close()
 
 
