@@ -6,7 +6,7 @@ Every plan gets the summary: totals and `group_by=day`. The team report (`group_
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,6 +46,14 @@ class UsageReportSerializer(serializers.Serializer):
         return fields
 
 
+class UsageErrorSerializer(serializers.Serializer):
+    type = serializers.CharField(default="error")
+    code = serializers.CharField()
+    error = serializers.CharField()
+    message = serializers.CharField()
+    param = serializers.CharField(required=False, help_text="The parameter at fault (400).")
+
+
 def _error(code: str, message: str, status: int, **extra) -> Response:
     body = {"type": "error", "code": code, "error": code, "message": message, **extra}
     return Response(body, status=status)
@@ -72,7 +80,16 @@ class UsageView(APIView):
                 description="day (every plan) or token, member, exercise, kind (Business plan).",
             ),
         ],
-        responses=UsageReportSerializer,
+        responses={
+            200: UsageReportSerializer,
+            400: OpenApiResponse(
+                UsageErrorSerializer, description="`invalid_parameter`: bad from, to or group_by."
+            ),
+            403: OpenApiResponse(
+                UsageErrorSerializer,
+                description="`team_reports_not_allowed`: group_by other than day below Business.",
+            ),
+        },
     )
     def get(self, request):
         org = request.auth.organization

@@ -251,10 +251,11 @@ def invitation_accept(request, secret):
         switch_organization(request, membership)
         messages.success(request, f"Welcome to {invitation.organization.name}.")
         return redirect("dashboard")
-    if invitation.accepted_by_id == request.user.pk:
-        switch_organization(
-            request, Membership.objects.get(organization=invitation.organization, user=request.user)
-        )
+    joined = Membership.objects.filter(
+        organization=invitation.organization, user=request.user
+    ).first()
+    if invitation.accepted_by_id == request.user.pk and joined is not None:
+        switch_organization(request, joined)
         return redirect("dashboard")
     return render(request, "dashboard/invitation_accept.html", context)
 
