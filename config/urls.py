@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
+from accounts import usage_api
 from accounts import views as accounts_views
 from references import api as references_api
 from tracking import api as tracking_api
@@ -11,6 +12,7 @@ from tracking import views as tracking_views
 api_v1 = [
     path("exercises", tracking_api.ExerciseListView.as_view(), name="api-exercises"),
     path("me", accounts_api.MeView.as_view(), name="api-me"),
+    path("usage", usage_api.UsageView.as_view(), name="api-usage"),
     path("uploads", tracking_api.UploadListCreateView.as_view(), name="api-uploads"),
     path("uploads/<uuid:upload_id>", tracking_api.UploadDetailView.as_view(), name="api-upload"),
     path("references", references_api.ReferenceListCreateView.as_view(), name="api-references"),

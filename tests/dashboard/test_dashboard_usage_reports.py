@@ -16,7 +16,7 @@ from accounts.models import UsageRecord
 from tests.dashboard.conftest import SEED_MONTH
 from tests.factories import make_token
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.dashboard.usage_urls")]
+pytestmark = pytest.mark.django_db
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 
