@@ -31,6 +31,6 @@ FormTrack is running on ${base}
 
 MSG
 
-.venv/bin/daphne -b "$host" -p "$port" config.asgi:application &
+.venv/bin/python -m config.daphne -b "$host" -p "$port" config.asgi:application &
 pids+=($!)
 wait -n "${pids[@]}"

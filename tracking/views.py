@@ -39,7 +39,8 @@ def _tracking_page(request, *, endpoint, template):
             "lang": refused.language,
             "bridge_config": {"initialEvents": [refused.event]},
         }
-        return render(request, "tracking/refused.html", context, status=refused.status)
+        response = render(request, "tracking/refused.html", context, status=refused.status)
+        return _embeddable(response, allowed_origins=[])
 
     params = access.params
     initial_events = [params.blocked_event()] if params.blocked else []
@@ -58,7 +59,16 @@ def _tracking_page(request, *, endpoint, template):
             "uploadQuery": params.to_query(),
         },
     }
-    return render(request, template, context)
+    return _embeddable(render(request, template, context), access.token.allowed_origins)
+
+
+def _embeddable(response, allowed_origins):
+    """Tracking pages live in other apps' iframes: only the token's origins may frame them, and
+    the token in our URL must never leave as a Referer."""
+    ancestors = " ".join(allowed_origins) if allowed_origins else "*"
+    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @require_GET

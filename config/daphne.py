@@ -1,0 +1,27 @@
+"""Daphne with a token-redacting access log: `python -m config.daphne [daphne options] APP`."""
+
+from daphne.access import AccessLogGenerator
+from daphne.cli import CommandLineInterface
+from daphne.server import Server
+
+from config.redaction import redact
+
+
+class RedactingAccessLog(AccessLogGenerator):
+    def write_entry(self, host, date, request, *args, **kwargs):
+        super().write_entry(host, date, redact(request), *args, **kwargs)
+
+
+class RedactingServer(Server):
+    def __init__(self, *args, action_logger=None, **kwargs):
+        if isinstance(action_logger, AccessLogGenerator):
+            action_logger = RedactingAccessLog(action_logger.stream)
+        super().__init__(*args, action_logger=action_logger, **kwargs)
+
+
+class RedactingCommandLine(CommandLineInterface):
+    server_class = RedactingServer
+
+
+if __name__ == "__main__":
+    RedactingCommandLine.entrypoint()

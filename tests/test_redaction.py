@@ -1,0 +1,61 @@
+import io
+import logging
+from datetime import datetime
+
+import pytest
+
+from config.daphne import RedactingAccessLog
+from config.redaction import RedactTokensFilter, redact
+
+SECRET = "ft_live_Zq8kVh3nXe4Rt5Yu6Io7Pa8Sd9Fg0HjKlMnBvCxZaQw"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"GET /pose_tracker/tracking?token={SECRET}&exercise=squat",
+        f"WSCONNECT /ws/pose_tracker/tracking?exercise=squat&token={SECRET}",
+        f"Authorization: Bearer {SECRET}",
+        f"/ws/uploads/abc?ticket={SECRET}",
+    ],
+)
+def test_tokens_never_reach_a_log_line(line):
+    cleaned = redact(line)
+    assert SECRET not in cleaned and "[redacted]" in cleaned
+
+
+def test_redaction_keeps_the_rest_of_the_line():
+    assert redact("GET /pose_tracker/tracking?token=abc&exercise=squat") == (
+        "GET /pose_tracker/tracking?token=[redacted]&exercise=squat"
+    )
+
+
+def test_daphne_access_log_is_redacted():
+    stream = io.StringIO()
+    RedactingAccessLog(stream).write_entry(
+        "127.0.0.1", datetime.now(), f"GET /pose_tracker/tracking?token={SECRET}", 200, 10
+    )
+    assert SECRET not in stream.getvalue() and "token=[redacted]" in stream.getvalue()
+
+
+def test_log_records_are_redacted_by_the_filter():
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "Bad request %s", (SECRET,), None)
+    RedactTokensFilter().filter(record)
+    assert SECRET not in record.getMessage()
+
+
+@pytest.mark.django_db
+def test_tracking_pages_send_no_referrer_and_limit_framing(client, acme):
+    from tests.factories import make_token
+
+    open_token = make_token(acme)
+    page = client.get("/pose_tracker/tracking", {"token": open_token, "exercise": "squat"})
+    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Content-Security-Policy"] == "frame-ancestors *"
+    limited = make_token(acme, allowed_origins=["https://app.example.com"])
+    page = client.get(
+        "/pose_tracker/tracking",
+        {"token": limited, "exercise": "squat"},
+        HTTP_REFERER="https://app.example.com/",
+    )
+    assert page["Content-Security-Policy"] == "frame-ancestors https://app.example.com"
