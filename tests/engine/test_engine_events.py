@@ -183,27 +183,26 @@ def test_finish_is_final_once(engine, squat_clip):
     assert session.finish() == []
 
 
-def test_recommendations_shape_language_and_cool_down(engine, squat_clip):
-    # Hard difficulty asks for more depth than this person gives: a depth cue, not repeated
-    # within the cool-down.
-    query = "exercise=squat&recommendations=true&difficulty=hard"
-    events, _ = engine.run(query, squat_clip)
+def test_recommendations_shape_and_language(engine, curl_clip):
+    # Hard difficulty asks for a fuller curl than this person gives: a depth cue.
+    query = "exercise=bicep_curl&recommendations=true&difficulty=hard"
+    events, _ = engine.run(query, curl_clip)
     cues = _of(events, "recommendations")
     assert cues
     for cue in cues:
         assert cue["data"] == cue["recommendations"] and cue["data"]
-    events_fr, _ = engine.run(query + "&language=fr", squat_clip)
+    events_fr, _ = engine.run(query + "&language=fr", curl_clip)
     french = [m for cue in _of(events_fr, "recommendations") for m in cue["data"]]
-    assert "Descendez plus bas : cuisses parallèles au sol" in french
+    assert "Montez jusqu'en haut du mouvement" in french
 
 
-def test_a_cue_is_not_repeated_within_its_cool_down(engine, squat_clip):
+def test_a_cue_is_not_repeated_within_its_cool_down(engine, curl_clip):
     looped = [
-        replace(pose, timestamp_ms=pose.timestamp_ms + loop * 10_300.0)
-        for loop in range(3)
-        for pose in squat_clip
+        replace(pose, timestamp_ms=pose.timestamp_ms + loop * 17_100.0)
+        for loop in range(2)
+        for pose in curl_clip
     ]
-    session = engine.session("exercise=squat&recommendations=true&difficulty=hard")
+    session = engine.session("exercise=bicep_curl&recommendations=true&difficulty=hard")
     said: dict[str, list[float]] = {}
     for pose in looped:
         for event in session.feed(pose):

@@ -15,6 +15,7 @@ VISIBILITY_EMA = 0.2
 _DEGREE_METRICS = frozenset(
     {
         "knee_angle",
+        "knee_angle_3d",
         "hip_angle",
         "elbow_angle",
         "elbow_angle_3d",
@@ -25,10 +26,14 @@ _DEGREE_METRICS = frozenset(
         "shin_lean",
         "front_shin_lean",
         "upper_arm_angle",
+        "thigh_lift",
         "arm_plane",
         "torso_tilt",
     }
 )
+# Speed coefficient of the measurement filters: twice the filter's default, because at 10 fps a
+# fast rep lasts a handful of frames and lag would shave its peak (real clips under-count that way).
+MEASUREMENT_BETA = 3.0
 CUE_COOLDOWN_MS = 8_000.0
 MAX_CUES_PER_EVENT = 2
 
@@ -90,7 +95,10 @@ class Smoother:
         key = (metric, side)
         entry = self._filters.get(key)
         if entry is None:
-            entry = (OneEuroFilter(), 90.0 if metric in _DEGREE_METRICS else 1.0)
+            entry = (
+                OneEuroFilter(beta=MEASUREMENT_BETA),
+                90.0 if metric in _DEGREE_METRICS else 1.0,
+            )
             self._filters[key] = entry
         smoothing, scale = entry
         return smoothing(raw / scale, frame.t) * scale

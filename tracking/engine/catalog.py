@@ -333,10 +333,12 @@ _DEFINITIONS = [
         kind="repetition",
         view="either",
         label="Squat",
-        # Seen from the front the thigh is foreshortened, so the knee angle reads larger.
+        # Facing the camera the thigh points at the lens and the image-plane knee angle hardly
+        # moves (a half squat reads about 17 degrees): read it in 3-D there; image-only poses
+        # still read larger angles from the front, hence the shorter range.
         signals={
             "side": _single("knee_angle", 170.0, 90.0),
-            "front": _single("knee_angle", 170.0, 110.0),
+            "front": _single("knee_angle_3d", 170.0, 100.0),
         },
         phases=("standing", "descending", "bottom", "rising"),
         counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1200.0, 6000.0), both_sides=True),
@@ -441,7 +443,7 @@ _DEFINITIONS = [
         label="Lunge",
         signals=_both_views(_single("knee_angle", 170.0, 90.0)),
         phases=("standing", "descending", "bottom", "rising"),
-        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1000.0, 6000.0), both_sides=True),
+        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1200.0, 6000.0), both_sides=True),
         checks=(
             Check(
                 "knee_over_toe",
@@ -692,7 +694,7 @@ _DEFINITIONS = [
         kind="repetition",
         view="either",
         label="High knees",
-        signals=_both_views(_single("knee_height", -0.9, -0.05)),
+        signals=_both_views(_single("thigh_lift", 0.0, 90.0)),
         phases=("standing", "lifting", "knee up", "lowering"),
         counting=Counting(floor=0.25, min_rep_ms=250.0, tempo_ms=(300.0, 2000.0), alternating=True),
         checks=(

@@ -267,13 +267,25 @@ def upper_arm_angle(f: Frame, side: str) -> float | None:
     return math.atan2(abs(f.x[e] - f.x[s]), f.y[e] - f.y[s]) * _DEGREES
 
 
-def knee_height(f: Frame, side: str) -> float | None:
-    """Knee height above the hip in torso lengths: about -0.9 standing, 0 with the thigh level."""
+# Thigh length over torso length (hip to knee over hip to shoulder; Winter's anthropometry).
+THIGH_OVER_TORSO = 0.85
+
+
+def thigh_lift(f: Frame, side: str) -> float | None:
+    """How far the thigh is raised from hanging straight down, degrees (90: knee at hip height).
+
+    Read from how high the knee rises relative to the hip, on the torso's scale, so a knee driven
+    straight at the camera reads the same as one seen from the side.
+    """
     joints = JOINTS[side]
     h, k = joints["hip"], joints["knee"]
     if not f.visible(h, k):
         return None
-    return _scaled(f, f.y[h] - f.y[k])
+    drop = _scaled(f, f.y[k] - f.y[h])
+    if drop is None:
+        return None
+    cosine = max(-1.0, min(1.0, drop / THIGH_OVER_TORSO))
+    return math.acos(cosine) * _DEGREES
 
 
 def wrist_height(f: Frame, side: str) -> float | None:
@@ -404,6 +416,7 @@ def hip_centre_x(f: Frame, side: str | None = None) -> float | None:
 # name -> measure(frame, side); side is "left"/"right" for one-side measurements, None otherwise.
 METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "knee_angle": _joint_angle("hip", "knee", "ankle"),
+    "knee_angle_3d": _joint_angle_3d("hip", "knee", "ankle"),
     "hip_angle": _joint_angle("shoulder", "hip", "knee"),
     "elbow_angle": _joint_angle("shoulder", "elbow", "wrist"),
     "elbow_angle_3d": _joint_angle_3d("shoulder", "elbow", "wrist"),
@@ -414,7 +427,7 @@ METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "elbow_drop": elbow_drop,
     "shin_lean": shin_lean,
     "upper_arm_angle": upper_arm_angle,
-    "knee_height": knee_height,
+    "thigh_lift": thigh_lift,
     "wrist_height": wrist_height,
     "heel_raise": heel_raise,
     "foot_lift": foot_lift,
@@ -434,6 +447,7 @@ METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
 PER_SIDE_METRICS = frozenset(
     {
         "knee_angle",
+        "knee_angle_3d",
         "hip_angle",
         "elbow_angle",
         "elbow_angle_3d",
@@ -444,7 +458,7 @@ PER_SIDE_METRICS = frozenset(
         "elbow_drop",
         "shin_lean",
         "upper_arm_angle",
-        "knee_height",
+        "thigh_lift",
         "wrist_height",
         "heel_raise",
         "foot_lift",

@@ -1,8 +1,8 @@
 """Getting the person ready before counting, and noticing when they are lost.
 
 Before counting, every frame is checked in this order and the first problem is reported:
-1. the joints the exercise needs are visible and inside the image (both sides facing the camera or
-   for alternating exercises, one side side-on);
+1. the joints the exercise needs are visible and inside the image (both sides facing the camera,
+   one side side-on: alternating exercises then count the far leg only while it is visible);
 2. the camera view: facing (shoulder width at least 0.3 torso lengths) or side-on (at most 0.55).
    A person who keeps another view for VIEW_GRACE_MS is counted in the view they chose (every
    repetition exercise has a signal for both views): asking forever would only block them;
@@ -63,7 +63,7 @@ def assess(
     view = view_of(frame, view)
     needs = exercise.needs
     missing = {side: _missing_joints(frame, side, needs) for side in SIDES}
-    both_needed = view == "front" or exercise.counting.alternating
+    both_needed = view == "front"
     complete = [side for side in SIDES if not missing[side]]
     if len(complete) < (2 if both_needed else 1):
         names = (

@@ -23,6 +23,9 @@ PROGRESSION_MIN_STEP_MS = 50.0
 MAX_STEP_MS = 250.0
 # Below this depth score the exercise's depth cue is given.
 DEPTH_CUE_BELOW = 0.7
+# A short movement that runs straight into a rep (within this time) is its wind-up, such as the
+# knee bending while stepping into a lunge, not a failed attempt.
+WIND_UP_MS = 400.0
 
 
 @dataclass
@@ -75,6 +78,7 @@ class _Limb:
     evidence: Evidence = field(default_factory=Evidence)
     rest_seed: float | None = None
     rest_seen_ms: float = 0.0
+    pending_attempt: RepCandidate | None = None
 
 
 class RepAnalysis:
@@ -193,6 +197,8 @@ class RepAnalysis:
             if candidate is not None:
                 events.extend(self._complete(limb, candidate))
                 limb.evidence = Evidence()
+            if limb.pending_attempt is not None:
+                events.extend(self._settle_attempt(limb, t))
             if progression is None or detector.progression > progression:
                 progression = detector.progression
         if self.want_progression and progression is not None:
@@ -295,9 +301,8 @@ class RepAnalysis:
                 limb.detector.counted(candidate.depth)
             return []
         if not candidate.reached:
-            self.attempts.append(Attempt(side, candidate, "too_shallow"))
-            cue = self.exercise.depth_cue
-            return self._cue_event(candidate.end_ms, [cue] if cue else [])
+            limb.pending_attempt = candidate
+            return []
         self._drop_attempts_overlapping(side, candidate)
         together = self.exercise.counting.both_sides and self.view == "front"
         if together and side is not None and not self._other_side_moved(limb, candidate):
@@ -334,6 +339,23 @@ class RepAnalysis:
             events.append({"type": "form_score", **form_score})
         events.extend(self._cue_event(candidate.end_ms, texts))
         return events
+
+    def _settle_attempt(self, limb: _Limb, t: float) -> list[dict]:
+        """A shallow movement is an attempt unless a rep follows it at once (its wind-up)."""
+        attempt = limb.pending_attempt
+        detector = limb.detector
+        if detector.in_rep and detector.start_ms - attempt.end_ms <= WIND_UP_MS:
+            limb.pending_attempt = None
+            return []
+        if detector.in_rep or t - attempt.end_ms > WIND_UP_MS:
+            return self._record_attempt(limb)
+        return []
+
+    def _record_attempt(self, limb: _Limb) -> list[dict]:
+        attempt, limb.pending_attempt = limb.pending_attempt, None
+        self.attempts.append(Attempt(limb.side, attempt, "too_shallow"))
+        cue = self.exercise.depth_cue
+        return self._cue_event(attempt.end_ms, [cue] if cue else [])
 
     def _is_this_exercise(self, evidence: Evidence) -> bool:
         for index, condition in enumerate(self.exercise.requires):
@@ -374,6 +396,9 @@ class RepAnalysis:
         }
 
     def final_counter(self) -> dict:
+        for limb in self.limbs.values():
+            if limb.pending_attempt is not None:
+                self._record_attempt(limb)
         return {
             "type": "counter",
             "current_count": len(self.reps),
