@@ -308,9 +308,9 @@ def _balance(id_: str, label: str, lifted: str) -> Exercise:
             Check("lean", "torso_tilt", ">", 12.0, "hold", STAND_TALL, 10, 4, ("front",)),
             Check(
                 "foot_low",
-                "foot_lift",
+                "lifted_foot",
                 "<",
-                0.25,
+                0.2,
                 "hold",
                 Text("Lift your foot a little higher", "Levez le pied un peu plus haut"),
                 5,
@@ -441,7 +441,10 @@ _DEFINITIONS = [
         kind="repetition",
         view="side",
         label="Lunge",
-        signals=_both_views(_single("knee_angle", 170.0, 90.0)),
+        signals={
+            "side": _single("knee_angle", 170.0, 90.0),
+            "front": _single("knee_angle_3d", 170.0, 90.0),
+        },
         phases=("standing", "descending", "bottom", "rising"),
         counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1200.0, 6000.0), both_sides=True),
         checks=(
@@ -473,6 +476,7 @@ _DEFINITIONS = [
         ),
         start=STANDING,
         needs=LEGS,
+        steady=False,  # stepping in and out moves the hips
         depth_cue=Text(
             "Go lower: back knee toward the floor", "Descendez plus bas : genou arrière vers le sol"
         ),
@@ -482,7 +486,8 @@ _DEFINITIONS = [
         kind="repetition",
         view="front",
         label="Side lunge",
-        signals=_both_views(_single("knee_angle", 170.0, 100.0)),
+        # Facing the camera (its view) the bent knee points forward or caves in: read it in 3-D.
+        signals=_both_views(_single("knee_angle_3d", 170.0, 100.0)),
         phases=("standing", "lunging", "bottom", "returning"),
         counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1000.0, 6000.0)),
         checks=(Check("lean", "torso_tilt", ">", 30.0, "bottom", CHEST_UP, 10, 5, ("front",)),),
@@ -696,7 +701,7 @@ _DEFINITIONS = [
         label="High knees",
         signals=_both_views(_single("thigh_lift", 0.0, 90.0)),
         phases=("standing", "lifting", "knee up", "lowering"),
-        counting=Counting(floor=0.25, min_rep_ms=250.0, tempo_ms=(300.0, 2000.0), alternating=True),
+        counting=Counting(floor=0.25, min_rep_ms=180.0, tempo_ms=(300.0, 2000.0), alternating=True),
         checks=(
             Check(
                 "lean_back",
@@ -723,7 +728,7 @@ _DEFINITIONS = [
         label="Mountain climber",
         signals=_both_views(_single("hip_angle", 165.0, 90.0)),
         phases=("plank", "driving", "knee in", "returning"),
-        counting=Counting(floor=0.25, min_rep_ms=250.0, tempo_ms=(300.0, 2500.0), alternating=True),
+        counting=Counting(floor=0.25, min_rep_ms=180.0, tempo_ms=(300.0, 2500.0), alternating=True),
         checks=(
             Check(
                 "hips_high",
@@ -871,7 +876,7 @@ _DEFINITIONS = [
         ),
         hold=Hold(
             conditions=(
-                Condition("knee_angle", low=65.0, high=125.0),
+                Condition("knee_angle", low=70.0, high=115.0),
                 Condition("torso_elevation", low=55.0),
             ),
             target_s=45.0,

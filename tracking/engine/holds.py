@@ -78,6 +78,8 @@ class HoldTimer:
 
 # A hold check must fail this long without a break before it is cued.
 CUE_AFTER_MS = 1_000.0
+# Getting into position moves the hips: sway counts from this long into a hold.
+SETTLE_MS = 1_000.0
 
 
 class HoldAnalysis:
@@ -144,7 +146,7 @@ class HoldAnalysis:
             self._fault_since.clear()
         else:
             if self._evidence is None:
-                self._evidence = Evidence()
+                self._evidence = Evidence(SETTLE_MS)
             faults = []
             due = []
             for check in self._checks:

@@ -315,6 +315,12 @@ def foot_lift(f: Frame, side: str) -> float | None:
     return _scaled(f, f.y[other] - f.y[this])
 
 
+def lifted_foot(f: Frame, side: str | None = None) -> float | None:
+    """The higher foot's lift above the other one, in torso lengths."""
+    lift = f.metric("foot_lift", "left")
+    return None if lift is None else abs(lift)
+
+
 def arm_plane(f: Frame, side: str) -> float | None:
     """Direction of the raised arm around the body: 0 degrees straight ahead, 90 out to the side.
 
@@ -431,6 +437,7 @@ METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "wrist_height": wrist_height,
     "heel_raise": heel_raise,
     "foot_lift": foot_lift,
+    "lifted_foot": lifted_foot,
     "arm_plane": arm_plane,
     "torso_length": torso_length,
     "facing": facing,

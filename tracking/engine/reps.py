@@ -6,7 +6,8 @@ Which sides are read:
   time by half or more are one rep (both arms curling together count once, alternating arms
   count each);
 - alternating exercises (high knees, mountain climbers) read both sides in every view and count
-  every limb's rep.
+  every limb's rep; their limbs take turns, so two reps at once are still one (a hip pike moves
+  the resting leg's angle too).
 """
 
 from dataclasses import dataclass, field

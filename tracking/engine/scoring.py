@@ -10,6 +10,7 @@ A hold's score starts at 100 and loses each check's weight in proportion to the 
 time it was failing (all of it once failing half the time), and up to 20 for instability.
 """
 
+import math
 from dataclasses import dataclass, field
 
 from tracking.engine.catalog import Check, Difficulty, Exercise
@@ -61,24 +62,32 @@ def stability_score(sway: float) -> float:
 
 class Evidence:
     """What one side saw during the current rep or hold: fault time per check, the measurements
-    at the deepest point, and the hips' sideways travel (pixels, over the longest torso seen)."""
+    at the deepest point, and the hips' sideways sway.
+
+    Sway is 2.83 standard deviations of the hips' horizontal position (the peak-to-peak of a steady
+    oscillation) over the longest torso seen, so a brief step at the end of a long hold hardly
+    counts. `settle_ms`: sway is measured from this long on (getting into a hold moves the hips)."""
 
     __slots__ = (
+        "settle_ms",
         "fault_ms",
         "observed_ms",
         "at_peak",
-        "sway_low",
-        "sway_high",
+        "_sway_n",
+        "_sway_mean",
+        "_sway_m2",
         "torso",
         "_last_t",
     )
 
-    def __init__(self):
+    def __init__(self, settle_ms: float = 0.0):
+        self.settle_ms = settle_ms
         self.fault_ms: dict[str, float] = {}
         self.observed_ms = 0.0
         self.at_peak: dict[str, float] = {}
-        self.sway_low: float | None = None
-        self.sway_high: float | None = None
+        self._sway_n = 0
+        self._sway_mean = 0.0
+        self._sway_m2 = 0.0
         self.torso = 0.0
         self._last_t: float | None = None
 
@@ -98,17 +107,18 @@ class Evidence:
             self.fault_ms[check_id] = self.fault_ms.get(check_id, 0.0) + step
         if torso is not None and torso > self.torso:
             self.torso = torso
-        if sway_x is not None:
-            if self.sway_low is None or sway_x < self.sway_low:
-                self.sway_low = sway_x
-            if self.sway_high is None or sway_x > self.sway_high:
-                self.sway_high = sway_x
+        if sway_x is not None and self.observed_ms >= self.settle_ms:
+            # Welford's running variance.
+            self._sway_n += 1
+            delta = sway_x - self._sway_mean
+            self._sway_mean += delta / self._sway_n
+            self._sway_m2 += delta * (sway_x - self._sway_mean)
 
     @property
     def sway(self) -> float:
-        if self.sway_low is None or self.sway_high is None or self.torso <= 0:
+        if self._sway_n < 2 or self.torso <= 0:
             return 0.0
-        return (self.sway_high - self.sway_low) / self.torso
+        return 2.83 * math.sqrt(self._sway_m2 / self._sway_n) / self.torso
 
     def fault_share(self, check_id: str) -> float:
         if self.observed_ms <= 0:
