@@ -76,8 +76,11 @@ class HoldTimer:
         self.held_ms += step
 
 
-# A hold check must fail this long without a break before it is cued.
-CUE_AFTER_MS = 1_000.0
+# A hold check is cued once it has been failing for most of the last second or so: a running
+# share of time failing (time constant CUE_WINDOW_MS) above CUE_SHARE. A steady fault gets there
+# in about 0.9 s; a swaying one that fails at each swing gets there too; a single bad frame never.
+CUE_WINDOW_MS = 1_000.0
+CUE_SHARE = 0.4
 # Getting into position moves the hips: sway counts from this long into a hold.
 SETTLE_MS = 1_000.0
 
@@ -97,7 +100,8 @@ class HoldAnalysis:
         self.view = "front"
         self._checks: tuple = ()
         self._evidence: Evidence | None = None
-        self._fault_since: dict[str, float] = {}
+        self._fault_share: dict[str, float] = {}
+        self._last_t: float | None = None
         self._scores: list[RepScore] = []  # one per finished hold, parallel to timer.segments
         self._seconds_sent = 0
         self._progress_sent: int | None = None
@@ -142,22 +146,26 @@ class HoldAnalysis:
         events: list[dict] = []
         if was_holding and not self.timer.holding:
             self._close_segment()
+        step = 0.0 if self._last_t is None else max(0.0, min(t - self._last_t, MAX_STEP_MS))
+        self._last_t = t
         if not self.timer.holding:
-            self._fault_since.clear()
+            self._fault_share.clear()
         else:
             if self._evidence is None:
                 self._evidence = Evidence(SETTLE_MS)
             faults = []
             due = []
+            weight = min(1.0, step / CUE_WINDOW_MS)
             for check in self._checks:
                 value = self._value(frame, check.metric, side)
-                if value is not None and check.is_fault(value, self.difficulty.tolerance):
+                failing = value is not None and check.is_fault(value, self.difficulty.tolerance)
+                if failing:
                     faults.append(check.id)
-                    since = self._fault_since.setdefault(check.id, t)
-                    if t - since >= CUE_AFTER_MS:
-                        due.append(check.message)
-                else:
-                    self._fault_since.pop(check.id, None)
+                share = self._fault_share.get(check.id, 0.0)
+                share += weight * ((1.0 if failing else 0.0) - share)
+                self._fault_share[check.id] = share
+                if share >= CUE_SHARE:
+                    due.append(check.message)
             self._evidence.observe(
                 t, faults, frame.metric("hip_centre_x"), frame.metric("torso_length"), MAX_STEP_MS
             )

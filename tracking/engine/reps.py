@@ -354,6 +354,11 @@ class RepAnalysis:
 
     def _record_attempt(self, limb: _Limb) -> list[dict]:
         attempt, limb.pending_attempt = limb.pending_attempt, None
+        if any(
+            earlier.side != limb.side and attempt.overlap_share(earlier.candidate) >= MERGE_OVERLAP
+            for earlier in self.attempts
+        ):
+            return []  # both sides fell short together: one attempt, already reported
         self.attempts.append(Attempt(limb.side, attempt, "too_shallow"))
         cue = self.exercise.depth_cue
         return self._cue_event(attempt.end_ms, [cue] if cue else [])
