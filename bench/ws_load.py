@@ -1,0 +1,317 @@
+"""Live WebSocket load: N concurrent tracking sessions against a running server, over loopback.
+
+Each session replays a real stream from the squat clip and follows the protocol's flow control (at
+most two frames unanswered; a frame due while two wait is skipped, as the tracking page does):
+
+- `landmarks` mode: the clip's BlazePose landmarks (tests/fixtures/clips/*.landmarks.json) at
+  30 fps, looped: what a phone or browser running inference itself sends;
+- `jpeg` mode: the clip's frames as 320 px wide JPEGs (quality 70) at 15 fps, looped: server
+  inference, each session with a pose estimator of its own.
+
+Prints, per number of sessions: the time from a frame sent to its ack (p50/p95/p99), frames sent,
+skipped by the client, dropped by the server, the frame rate each session achieved, and the
+server's CPU (from /proc/<pid>/stat of the server process). With several session counts it says
+how many sessions keep p95 under the target (100 ms by default).
+
+Client: autobahn's asyncio WebSocket client (the `websockets` package is not installed; autobahn
+comes with Daphne). Every session takes one call of the token's monthly quota.
+
+    .venv/bin/python bench/ws_load.py --url ws://127.0.0.1:8000 --token ft_live_… \\
+        --server-pid $(pgrep -f 'daphne.*8000' | head -1) --mode landmarks --sessions 1 10 50
+    .venv/bin/python bench/ws_load.py … --mode jpeg --sessions 1 2 3 4 --duration 20
+"""
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import os
+import socket
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import cv2
+from autobahn.asyncio.websocket import WebSocketClientFactory, WebSocketClientProtocol
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIPS = ROOT / "tests" / "fixtures" / "clips"
+CLIP = "fitness-squat-counter"
+MAX_SESSIONS = 500
+MAX_DURATION_S = 300
+MAX_UNANSWERED = 2
+JPEG_WIDTH = 320
+JPEG_QUALITY = 70
+CLOSE_TIMEOUT_S = 15
+
+
+# --- Streams ------------------------------------------------------------------------------------
+
+
+class LandmarkStream:
+    """The clip's landmark frames, replayed at any frame rate by clip time (looped)."""
+
+    binary = False
+
+    def __init__(self):
+        data = json.loads((CLIPS / f"{CLIP}.landmarks.json").read_text())
+        self.clip_fps = data["fps"]
+        self.image = json.dumps({"w": data["image_width"], "h": data["image_height"]})
+        # Serialised once: each message only adds its frame id and time around them.
+        self.frames = [json.dumps(frame["landmarks"]) for frame in data["frames"]]
+
+    def message(self, frame_id: int, t_ms: float) -> bytes:
+        landmarks = self.frames[int(t_ms / 1000 * self.clip_fps) % len(self.frames)]
+        return (
+            f'{{"type":"landmarks","frameId":{frame_id},"t":{t_ms:.1f},'
+            f'"image":{self.image},"landmarks":{landmarks}}}'
+        ).encode()
+
+
+class JpegStream:
+    """The clip's video frames as JPEGs the size the tracking page sends, by clip time (looped)."""
+
+    binary = True
+
+    def __init__(self):
+        capture = cv2.VideoCapture(str(CLIPS / f"{CLIP}.mp4"))
+        self.clip_fps = capture.get(cv2.CAP_PROP_FPS)
+        self.frames = []
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            height, width = frame.shape[:2]
+            size = (JPEG_WIDTH, round(height * JPEG_WIDTH / width / 2) * 2)
+            resized = cv2.resize(frame, size, interpolation=cv2.INTER_CUBIC)
+            ok, jpeg = cv2.imencode(".jpg", resized, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            self.frames.append(jpeg.tobytes())
+        capture.release()
+
+    def message(self, frame_id: int, t_ms: float) -> bytes:
+        return self.frames[int(t_ms / 1000 * self.clip_fps) % len(self.frames)]
+
+
+# --- One session --------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    stream: object
+    fps: float
+    sent: int = 0
+    acked: int = 0
+    skipped: int = 0
+    dropped: int = 0  # replaced on the server before analysis (the last ack's cumulative count)
+    errors: list = field(default_factory=list)
+    latencies_ms: list = field(default_factory=list)
+    close_code: int | None = None
+    started_at: float = 0.0
+    sending_s: float = 0.0
+
+    def __post_init__(self):
+        self.opened = asyncio.get_running_loop().create_future()
+        self.closed = asyncio.get_running_loop().create_future()
+        self.sent_at: dict[int, float] = {}
+        self.protocol = None
+
+    def unanswered(self) -> int:
+        return self.sent - self.acked - self.dropped
+
+    def on_message(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "session_started" and not self.opened.done():
+            self.opened.set_result(event)
+        elif kind == "ack":
+            now = time.perf_counter()
+            self.acked += 1
+            self.dropped = event.get("dropped", 0)
+            # JPEG frames are numbered by the server, 1, 2, 3…: the same as our own count.
+            sent_at = self.sent_at.pop(event["frameId"], None)
+            if sent_at is not None:
+                self.latencies_ms.append((now - sent_at) * 1000)
+            for frame_id in [f for f in self.sent_at if f < event["frameId"]]:
+                del self.sent_at[frame_id]  # replaced on the server: counted in `dropped`
+        elif kind == "error":
+            self.errors.append(event.get("code"))
+
+    def on_close(self, code) -> None:
+        self.close_code = code
+        if not self.opened.done():
+            self.opened.set_exception(ConnectionError(f"refused: close {code} {self.errors}"))
+        if not self.closed.done():
+            self.closed.set_result(code)
+
+    async def run(self, until: float) -> None:
+        loop = asyncio.get_running_loop()
+        period = 1.0 / self.fps
+        self.started_at = loop.time()
+        tick = self.started_at
+        while tick < until and self.close_code is None:
+            if self.unanswered() < MAX_UNANSWERED:
+                frame_id = self.sent + 1
+                payload = self.stream.message(frame_id, (tick - self.started_at) * 1000)
+                self.sent_at[frame_id] = time.perf_counter()
+                self.protocol.sendMessage(payload, isBinary=self.stream.binary)
+                self.sent = frame_id
+            else:
+                self.skipped += 1
+            tick += period
+            await asyncio.sleep(max(0.0, tick - loop.time()))
+        self.sending_s = loop.time() - self.started_at
+        if self.close_code is None:
+            self.protocol.sendMessage(b'{"type":"finish"}')
+        await asyncio.wait_for(self.closed, CLOSE_TIMEOUT_S)
+
+
+class BenchProtocol(WebSocketClientProtocol):
+    def onOpen(self):  # noqa: N802 - autobahn's names
+        self.factory.session.protocol = self
+
+    def onMessage(self, payload, isBinary):  # noqa: N802, N803
+        if not isBinary:
+            self.factory.session.on_message(json.loads(payload))
+
+    def onClose(self, wasClean, code, reason):  # noqa: N802, N803
+        self.factory.session.on_close(code)
+
+
+async def open_session(url: str, host: str, port: int, stream, fps: float) -> Session:
+    session = Session(stream, fps)
+    factory = WebSocketClientFactory(url)
+    factory.protocol = BenchProtocol
+    factory.session = session
+    factory.setProtocolOptions(autoPingInterval=None)
+    await asyncio.get_running_loop().create_connection(factory, host, port)
+    await asyncio.wait_for(session.opened, 30)
+    return session
+
+
+# --- Measuring ----------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process, from /proc (psutil is not installed)."""
+    if pid is None:
+        return None
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After "pid (comm)": state is field 3, utime 14 and stime 15 (man 5 proc).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def run_load(args, count: int, stream) -> dict:
+    target = urlsplit(args.url)
+    query = urlencode({"token": args.token, "exercise": args.exercise, "inference": args.inference})
+    url = f"{args.url.rstrip('/')}/ws/pose_tracker/tracking?{query}"
+    fps = args.fps or (30.0 if args.mode == "landmarks" else 15.0)
+    sessions = []
+    for _ in range(count):
+        sessions.append(await open_session(url, target.hostname, target.port, stream, fps))
+    loop = asyncio.get_running_loop()
+    server_before, client_before = cpu_seconds(args.server_pid), time.process_time()
+    wall_before = loop.time()
+    until = wall_before + args.duration
+    # Staggered over one frame period, as independent cameras would be.
+    tasks = []
+    for index, session in enumerate(sessions):
+        await asyncio.sleep(1.0 / fps / count * (index > 0))
+        tasks.append(asyncio.create_task(session.run(until)))
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    wall = loop.time() - wall_before
+    server_cpu = cpu_seconds(args.server_pid)
+    latencies = [ms for s in sessions for ms in s.latencies_ms]
+    return {
+        "sessions": count,
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "p99": percentile(latencies, 99),
+        "sent": sum(s.sent for s in sessions),
+        "acked": sum(s.acked for s in sessions),
+        "skipped": sum(s.skipped for s in sessions),
+        "dropped": sum(s.dropped for s in sessions),
+        "fps": statistics.mean(s.acked / s.sending_s for s in sessions if s.sending_s),
+        "fps_min": min((s.acked / s.sending_s for s in sessions if s.sending_s), default=0),
+        "server_cpu": None if server_cpu is None else (server_cpu - server_before) / wall * 100,
+        "client_cpu": (time.process_time() - client_before) / wall * 100,
+        "errors": sorted({e for s in sessions for e in s.errors if e}),
+        "failures": [repr(r) for r in results if isinstance(r, BaseException)],
+        "target_fps": fps,
+    }
+
+
+def print_row(row: dict) -> None:
+    cpu = "n/a" if row["server_cpu"] is None else f"{row['server_cpu']:.0f}%"
+    print(
+        f"{row['sessions']:>8} {row['p50']:>7.1f} {row['p95']:>7.1f} {row['p99']:>7.1f} "
+        f"{row['sent']:>8} {row['skipped']:>8} {row['dropped']:>8} "
+        f"{row['fps']:>6.1f} {row['fps_min']:>6.1f} {cpu:>7} {row['client_cpu']:>6.0f}%"
+        + (f"  errors: {row['errors']}" if row["errors"] else "")
+        + (f"  failures: {row['failures']}" if row["failures"] else ""),
+        flush=True,
+    )
+
+
+def check_loopback(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
+        sys.exit(f"{host} is not a loopback address: this benchmark runs against a local server")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", required=True, help="server base, e.g. ws://127.0.0.1:8000")
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--server-pid", type=int, help="the server's process id, for its CPU")
+    parser.add_argument("--mode", choices=("landmarks", "jpeg"), default="landmarks")
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per step")
+    parser.add_argument("--fps", type=float, help="default: 30 (landmarks), 15 (jpeg)")
+    parser.add_argument("--exercise", default="squat")
+    parser.add_argument("--target-p95", type=float, default=100.0, help="milliseconds")
+    args = parser.parse_args()
+    if urlsplit(args.url).scheme not in ("ws", "wss") or urlsplit(args.url).port is None:
+        sys.exit("--url must be ws://host:port")
+    check_loopback(args.url)
+    if not 0 < args.duration <= MAX_DURATION_S:
+        sys.exit(f"--duration must be in (0, {MAX_DURATION_S}] seconds")
+    if not all(0 < n <= MAX_SESSIONS for n in args.sessions):
+        sys.exit(f"--sessions must be from 1 to {MAX_SESSIONS}")
+    args.inference = "browser" if args.mode == "landmarks" else "server"
+    stream = LandmarkStream() if args.mode == "landmarks" else JpegStream()
+
+    print(
+        f"mode={args.mode} exercise={args.exercise} duration={args.duration:.0f}s per step, "
+        f"flow control: at most {MAX_UNANSWERED} frames unanswered"
+    )
+    print(
+        f"{'sessions':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'sent':>8} {'skipped':>8} "
+        f"{'dropped':>8} {'fps':>6} {'min':>6} {'server':>7} {'client':>7}"
+    )
+    holding = 0
+    for count in args.sessions:
+        row = asyncio.run(run_load(args, count, stream))
+        print_row(row)
+        # Holding: latency under target with every session still near its frame rate.
+        if row["p95"] < args.target_p95 and row["fps_min"] >= 0.9 * row["target_fps"]:
+            holding = max(holding, count)
+        time.sleep(1.0)  # let the server close the sessions before the next step
+    print(
+        f"sessions keeping p95 < {args.target_p95:.0f} ms at >= 90% of "
+        f"{args.fps or (30 if args.mode == 'landmarks' else 15):.0f} fps: "
+        f"{holding if holding else 'none'} (of the steps tried)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""End-to-end fixtures: the real server (Daphne, in its own process) on pytest-django's test
+database, a host page on another origin, and headless Chromium whose camera plays a real clip.
+
+The server is a separate process, so it must reach the very database the tests write to:
+- PostgreSQL (CI): the test database pytest-django creates, by name, through DATABASE_URL;
+- SQLite (`make test` without DATABASE_URL): an in-memory database is invisible to another
+  process, so when browser tests are selected the test database is created as a file instead
+  (pytest_collection_finish below, before any database exists).
+Tests use `transaction=True`, so what they write is committed and the server sees it.
+"""
+
+import http.server
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import cv2
+import pytest
+import pytest_asyncio
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+SQUAT_CLIP = ROOT / "tests" / "fixtures" / "clips" / "fitness-squat-counter.mp4"
+VENDOR = ROOT / "static" / "vendor" / "mediapipe"
+SERVER_START_TIMEOUT_S = 60
+# Real cameras deliver about 30 frames a second: each 10 fps frame of the clip is shown 3 times.
+CAMERA_REPEAT = 3
+
+
+def pytest_collection_finish(session):
+    """Browser tests on SQLite: make pytest-django create its test database as a file."""
+    if not any(item.get_closest_marker("browser") for item in session.items):
+        return
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    test = database.setdefault("TEST", {})
+    if test.get("NAME") and test["NAME"] != ":memory:" and "mode=memory" not in test["NAME"]:
+        return
+    # On tmpfs where there is one: the rest of the suite then runs as fast as in memory.
+    shm = Path("/dev/shm")  # noqa: S108 - mkdtemp below makes a private (0700) directory in it
+    directory = tempfile.mkdtemp(prefix="formtrack-e2e-db-", dir=shm if shm.is_dir() else None)
+    session.config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
+    # The same dict Django's connection reads its settings from: set before the database exists.
+    test["NAME"] = str(Path(directory) / "test.sqlite3")
+
+
+def clip_to_y4m(source: Path, target: Path, *, scale: int = 2, repeat: int = CAMERA_REPEAT) -> int:
+    """Write a video as Y4M (4:2:0), the format Chromium's fake camera plays; returns its frames.
+
+    Chromium plays the file at its header's frame rate and loops it. Each frame is upscaled to a
+    more camera-like size (even sides, as 4:2:0 needs) and repeated `repeat` times, so the timing
+    of the clip is kept at `repeat` times its frame rate.
+    """
+    capture = cv2.VideoCapture(str(source))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    if not frames or not fps:
+        raise ValueError(f"cannot read {source}")
+    height, width = frames[0].shape[:2]
+    width, height = width * scale // 2 * 2, height * scale // 2 * 2
+    with target.open("wb") as out:
+        rate = round(fps * repeat)
+        out.write(f"YUV4MPEG2 W{width} H{height} F{rate}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            resized = cv2.resize(frame, (width, height), interpolation=cv2.INTER_CUBIC)
+            planes = cv2.cvtColor(resized, cv2.COLOR_BGR2YUV_I420).tobytes()
+            for _ in range(repeat):
+                out.write(b"FRAME\n")
+                out.write(planes)
+    return len(frames)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _server_database_url(settings_dict) -> str:
+    """DATABASE_URL for the server process, naming the test database pytest-django made."""
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        name = settings_dict["NAME"]
+        if name == ":memory:" or "mode=memory" in str(name):
+            raise RuntimeError("the browser tests need a file SQLite test database")
+        return f"sqlite:///{Path(name).resolve()}"
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(url._replace(path="/" + settings_dict["NAME"]))
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def squat_camera(tmp_path_factory) -> Path:
+    """The squat clip (10 fps, 152×248, 4 reps in 10.3 s) as a looping fake camera file."""
+    path = tmp_path_factory.mktemp("camera") / "squat.y4m"
+    clip_to_y4m(SQUAT_CLIP, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server_url(django_db_setup, chromium_path, tmp_path_factory):
+    """A real Daphne serving config.asgi on a free port, on the test database; yields its URL."""
+    from django.db import connection
+
+    assert (VENDOR / "models" / "pose_landmarker_lite.task").exists(), (
+        "the browser pose runtime is missing: run `bash scripts/install_models.sh`"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=_server_database_url(connection.settings_dict),
+        DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
+        MEDIA_ROOT=str(tmp_path_factory.mktemp("server-media")),
+        PYTHONUNBUFFERED="1",
+    )
+    log_path = ARTIFACTS / f"e2e-daphne-{port}.log"
+    daphne = Path(sys.executable).with_name("daphne")
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own venv's daphne, fixed arguments
+            [str(daphne), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(url, process, log_path)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_serving(url, process, log_path):
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"daphne exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/static/formtrack/bridge.js", timeout=2):  # noqa: S310
+                return
+        except OSError:
+            time.sleep(0.2)
+    log = log_path.read_text()
+    raise RuntimeError(f"daphne did not answer within {SERVER_START_TIMEOUT_S} s:\n{log}")
+
+
+# The host app: embeds the tracking page as a cross-origin iframe (the URL comes in its query) and
+# records every message the page posts, as PoseTracker integrations do.
+HOST_PAGE = b"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Host app</title></head>
+<body style="margin:0;background:#222">
+<iframe id="tracker" allow="camera" style="width:480px;height:640px;border:0"></iframe>
+<script>
+  window.received = [];
+  const tracker = document.getElementById("tracker");
+  addEventListener("message", (e) => {
+    if (e.source !== tracker.contentWindow) return;
+    let event = null;
+    try { event = JSON.parse(e.data); } catch (error) {}
+    received.push({ at: Date.now(), origin: e.origin, raw: typeof e.data, event });
+  });
+  tracker.src = new URLSearchParams(location.search).get("src");
+</script>
+</body></html>"""
+
+
+class _HostHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(HOST_PAGE)))
+        self.end_headers()
+        self.wfile.write(HOST_PAGE)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def host_origin():
+    """A second loopback origin for the host page (Chromium refuses loopback iframes in pages
+    from non-local origins, so the host is a real local server too)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+# The async API: the sync one keeps an event loop running in the test thread for its whole life,
+# and Django refuses database access from a thread with a running loop.
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def playwright_driver(chromium_path):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as driver:
+        yield driver
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def camera_browser(playwright_driver, chromium_path, squat_camera):
+    """Chromium whose camera is the squat clip, with camera permission granted."""
+    browser = await playwright_driver.chromium.launch(
+        executable_path=str(chromium_path),
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={squat_camera}",
+        ],
+    )
+    yield browser
+    await browser.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def launch_browser(playwright_driver, chromium_path):
+    """Launch Chromium with extra arguments (closed after the test)."""
+    browsers = []
+
+    async def launch(*extra_args):
+        browser = await playwright_driver.chromium.launch(
+            executable_path=str(chromium_path), args=[*CHROMIUM_ARGS, *extra_args]
+        )
+        browsers.append(browser)
+        return browser
+
+    yield launch
+    for browser in browsers:
+        await browser.close()

@@ -1,0 +1,247 @@
+"""The live tracking page in a real browser, against the real server, with a real squat clip as
+the camera: boot sequence, events posted to the host, four reps per pass of the clip, in-browser
+and server inference, camera failures.
+
+Timing: Chromium loops the clip (4 squats in 10.3 s) from the moment the camera opens, while the
+page is still loading its model, so the first rep of the first pass may pass unseen. The count is
+therefore read over one pass measured from the first counted rep: each pass has its reps about
+2.5 s apart, so reading the count 1.2 s after one pass length has a margin of more than a second on
+both sides for a rep that arrives late or early.
+"""
+
+import asyncio
+import json
+import time
+from urllib.parse import urlencode
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.db import connections
+
+from accounts import services
+from accounts.models import UsageRecord
+from tests.browser.conftest import ARTIFACTS
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.asyncio(loop_scope="module"),
+]
+
+PASS_S = 103 / 10  # the clip: 103 frames at 10 fps
+REPS_PER_PASS = 4
+READ_MARGIN_S = 1.2
+BOOT_TIMEOUT_S = 90  # model download and wasm compile on a busy 2-core machine
+FIRST_REP_TIMEOUT_S = PASS_S * 2
+BOOT_SEQUENCE = [
+    ("checking you plan and access", False),
+    ("accessing webcam", False),
+    ("loading pose model", False),
+    ("running", True),
+]
+
+
+def _in_worker_thread(function):
+    """Run database work off the event loop; close the thread's connection afterwards, or
+    PostgreSQL refuses to drop the test database at the end (a session is still using it)."""
+
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return sync_to_async(run)
+
+
+@_in_worker_thread
+def _token(allowed_origins=()):
+    user = get_user_model().objects.create_user(username="coach@e2e.test", email="coach@e2e.test")
+    org = services.organization_create(name="E2E gym", owner=user, plan="developer")
+    _, raw = services.token_create(
+        organization=org, name="e2e", allowed_origins=list(allowed_origins)
+    )
+    return org, raw
+
+
+@_in_worker_thread
+def _live_calls(org):
+    return UsageRecord.objects.get(organization=org, kind="live").calls
+
+
+class Host:
+    """The host page in Chromium and the messages the tracking iframe posted to it."""
+
+    def __init__(self, page, server_url):
+        self.page = page
+        self.server_url = server_url
+        self.received = []
+        self.frames_sent = []  # payload of every WebSocket frame the page sent: str or bytes
+
+    @classmethod
+    async def open(cls, browser, server_url, host_origin, query):
+        host = cls(await browser.new_page(viewport={"width": 480, "height": 640}), server_url)
+        host.page.on("websocket", host._watch_socket)
+        src = f"{server_url}/pose_tracker/tracking?{urlencode(query)}"
+        await host.page.goto(f"{host_origin}/host.html?{urlencode({'src': src})}")
+        return host
+
+    def _watch_socket(self, socket):
+        if "/ws/pose_tracker/tracking" in socket.url:
+            socket.on("framesent", lambda payload: self.frames_sent.append(payload))
+
+    @property
+    def events(self):
+        return [message["event"] for message in self.received]
+
+    async def poll(self):
+        self.received += await self.page.evaluate("(n) => received.slice(n)", len(self.received))
+
+    async def wait_for(self, predicate, timeout_s, what):
+        deadline = time.monotonic() + timeout_s
+        checked = 0
+        while True:
+            await self.poll()
+            for message in self.received[checked:]:
+                if predicate(message["event"] or {}):
+                    return message
+            checked = len(self.received)
+            if time.monotonic() > deadline:
+                seen = [(e or {}).get("type") for e in self.events]
+                raise AssertionError(f"no {what} within {timeout_s:.0f} s; events seen: {seen}")
+            await asyncio.sleep(0.1)
+
+    async def wait_until(self, epoch_ms):
+        await self.page.wait_for_function(f"Date.now() >= {epoch_ms}", timeout=(PASS_S + 30) * 1000)
+        await self.poll()
+
+    def tracker(self):
+        return next(f for f in self.page.frames if f.url.startswith(self.server_url))
+
+    async def finish(self):
+        await self.page.evaluate(
+            "(origin) => document.getElementById('tracker').contentWindow"
+            ".postMessage(JSON.stringify({type: 'finish'}), origin)",
+            self.server_url,
+        )
+
+    async def screenshot(self, name):
+        ARTIFACTS.mkdir(exist_ok=True)
+        await self.page.screenshot(path=str(ARTIFACTS / name))
+
+
+async def _count_over_one_pass(host):
+    """Reps counted during one pass of the clip, from the first counted rep on."""
+    first = await host.wait_for(
+        lambda e: e.get("type") == "counter", FIRST_REP_TIMEOUT_S, "counter"
+    )
+    read_at = first["at"] + (PASS_S + READ_MARGIN_S) * 1000
+    await host.wait_until(read_at)
+    counters = [
+        m["event"] for m in host.received if m["event"]["type"] == "counter" and m["at"] <= read_at
+    ]
+    return counters[-1]["current_count"] - first["event"]["current_count"], counters
+
+
+async def _run_live_session(host):
+    """Boot, then one pass of the clip: the boot sequence, four reps, a grade for each."""
+    await host.wait_for(
+        lambda e: e.get("type") == "initialization" and e.get("ready"), BOOT_TIMEOUT_S, "running"
+    )
+    boot = [(e["message"], e["ready"]) for e in host.events if e["type"] == "initialization"]
+    assert boot == BOOT_SEQUENCE
+
+    reps, counters = await _count_over_one_pass(host)
+    assert reps == REPS_PER_PASS, [c["current_count"] for c in counters]
+    for counter in counters:
+        assert counter["form_score"]["grade"] in {"A", "B", "C", "D", "F"}, counter
+
+
+async def _finish(host):
+    """The host ends the session: the final counter and the summary arrive."""
+    await host.finish()
+    message = await host.wait_for(
+        lambda e: e.get("type") == "exercise_summary", 20, "exercise_summary"
+    )
+    final = [e for e in host.events if e["type"] == "counter" and e.get("final")]
+    assert final and message["event"]["counter"] == final[-1]["current_count"] >= REPS_PER_PASS
+
+
+def _check_messages(host, origin):
+    # Every message is a JSON string from the tracking page's origin, with a type; the protocol's
+    # own messages stay between the page and the server.
+    assert host.received
+    assert all(m["raw"] == "string" and m["origin"] == origin for m in host.received)
+    types = {e["type"] for e in host.events}
+    assert not types & {"ack", "session_started"}, types
+
+
+async def test_in_browser_inference_counts_four_reps_per_pass(
+    camera_browser, server_url, host_origin
+):
+    org, token = await _token()
+    query = {"token": token, "exercise": "squat"}
+    host = await Host.open(camera_browser, server_url, host_origin, query)
+    await _run_live_session(host)
+
+    environment = next(e for e in host.events if e["type"] == "environment")
+    assert environment["poseBackend"] in {"webgl", "wasm"}
+    if environment["poseBackend"] == "wasm":
+        # poseBackend defaults to webgl: running on the CPU must have been announced.
+        assert any(e.get("code") == "backend_fallback_wasm" for e in host.events)
+    stats = await host.tracker().evaluate("window.FormTrack.stats")
+    assert stats["mode"] == "browser" and stats["worker"] is True, stats
+    await host.screenshot("live-tracking-browser.png")
+
+    await _finish(host)
+    _check_messages(host, server_url)
+    # Only landmark numbers left the browser: no picture, ever.
+    assert host.frames_sent and not any(isinstance(p, bytes) for p in host.frames_sent)
+    landmarks = [json.loads(p) for p in host.frames_sent if '"landmarks"' in p]
+    assert landmarks and all(len(m["landmarks"] or []) in (0, 33) for m in landmarks)
+    assert await _live_calls(org) == 1  # one session: no reconnect happened
+    await host.page.close()
+
+
+async def test_server_inference_counts_four_reps_per_pass(camera_browser, server_url, host_origin):
+    # A token limited to the host's origin: the page posts to that origin only, and still works.
+    org, token = await _token(allowed_origins=[host_origin])
+    query = {"token": token, "exercise": "squat", "inference": "server"}
+    host = await Host.open(camera_browser, server_url, host_origin, query)
+    await _run_live_session(host)
+    stats = await host.tracker().evaluate("window.FormTrack.stats")
+    assert stats["mode"] == "server", stats
+    await host.screenshot("live-tracking-server.png")
+
+    await _finish(host)
+    _check_messages(host, server_url)
+    jpegs = [p for p in host.frames_sent if isinstance(p, bytes)]
+    assert jpegs and all(p.startswith(b"\xff\xd8\xff") for p in jpegs)
+    assert not any('"landmarks"' in p for p in host.frames_sent if isinstance(p, str))
+    assert await _live_calls(org) == 1
+    await host.page.close()
+
+
+@pytest.mark.parametrize(
+    ("camera_args", "code"),
+    [
+        (
+            ["--deny-permission-prompts", "--use-fake-device-for-media-stream"],
+            "camera_permission_denied",
+        ),
+        (["--use-fake-ui-for-media-stream"], "camera_not_found"),  # allowed, but no camera
+    ],
+)
+async def test_camera_failure_is_reported_to_the_host(
+    launch_browser, server_url, host_origin, camera_args, code
+):
+    _, token = await _token()
+    browser = await launch_browser(*camera_args)
+    host = await Host.open(browser, server_url, host_origin, {"token": token, "exercise": "squat"})
+    error = (await host.wait_for(lambda e: e.get("type") == "error", 30, "error"))["event"]
+    assert error["code"] == code and error["error"] == code and error["message"]
+    boot = [e["message"] for e in host.events if e["type"] == "initialization"]
+    assert boot == ["checking you plan and access", "accessing webcam"]
+    shown = await host.tracker().evaluate("document.getElementById('ft-message').textContent")
+    assert shown == error["message"]
