@@ -124,7 +124,6 @@ def _claim(reference_id) -> bool:
 def reference_extract(*, reference_id) -> None:
     """Estimate the poses of the trimmed span and turn them into the movement signature."""
     from tracking.engine.reference import SignatureError, build_signature
-
     from tracking.pose.estimator import PoseEstimator
 
     if not _claim(reference_id):
