@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import io
 import json
 import threading
 import time
@@ -14,6 +15,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import MonthlyUsage
 from config.asgi import application
@@ -119,6 +121,19 @@ def _truncated_clip() -> bytes:
     return data[: len(data) // 3]
 
 
+def _png_bomb() -> bytes:
+    """A 110 KB PNG that would decode to 900 megapixels."""
+    out = io.BytesIO()
+    Image.new("1", (30_000, 30_000)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _wrong_magic() -> bytes:
+    data = bytearray(SQUAT_CLIP.read_bytes())
+    data[4:8] = b"junk"  # the MP4 'ftyp' box type
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("content", "name", "code"),
     [
@@ -126,6 +141,8 @@ def _truncated_clip() -> bytes:
         (b"just some text, not a video at all\n" * 20, "notes.mp4", None),
         (_truncated_clip(), "cut.mp4", None),
         (PERSON_PHOTO.read_bytes(), "photo.mp4", "media_type_mismatch"),
+        (_wrong_magic(), "clip.mp4", None),
+        (_png_bomb(), "bomb.png", "image_too_large"),
     ],
 )
 def test_bad_files_get_a_clear_4xx_and_nothing_is_stored(
