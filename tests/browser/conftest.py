@@ -137,7 +137,7 @@ def server_url(django_db_setup, chromium_path, tmp_path_factory):
         MEDIA_ROOT=str(tmp_path_factory.mktemp("server-media")),
         PYTHONUNBUFFERED="1",
     )
-    log_path = ARTIFACTS / f"e2e-daphne-{port}.log"
+    log_path = ARTIFACTS / "live-tracking-daphne.log"  # the last run's server log, for failures
     daphne = Path(sys.executable).with_name("daphne")
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own venv's daphne, fixed arguments
