@@ -1,27 +1,52 @@
 """WebSocket consumers. They authenticate, call services, and send what comes back."""
 
 import asyncio
+import contextlib
+import logging
 import time
 from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
 
+from config.db_unavailable import DATABASE_ERRORS, service_unavailable_event
+from config.ratelimit import scope_client_ip
 from tracking import protocol, services
 
+logger = logging.getLogger(__name__)
+
 CLOSE_UNAUTHORIZED = 4401
+# The database is unreachable: an `error` event (code service_unavailable), then this close.
+# Reconnecting later helps (the tracking page retries with back-off).
+CLOSE_SERVICE_UNAVAILABLE = 4503
+# The channel layer (Redis) is unreachable, e.g. restarting: the upload page polls, then reconnects.
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class UploadProgressConsumer(AsyncJsonWebsocketConsumer):
     """Pushes `initialization` progress events of one upload, then its final status."""
 
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        except (RedisError, OSError) as error:  # the channel layer's connection broke
+            logger.warning("Upload progress socket closed, channel layer unavailable: %s", error)
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+
     async def connect(self):
         upload_id = self.scope["url_route"]["kwargs"]["upload_id"]
         # The ticket is not a tracking parameter: it is this socket's credential, signed by us.
         ticket = parse_qs(self.scope["query_string"].decode()).get("ticket", [""])[0]
-        upload = await database_sync_to_async(services.upload_for_progress_ticket)(
-            ticket, upload_id
-        )
+        try:
+            upload = await database_sync_to_async(services.upload_for_progress_ticket)(
+                ticket, upload_id
+            )
+        except DATABASE_ERRORS as error:
+            await self.accept()
+            await _refuse_unavailable(self, error)
+            return
         if upload is None:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
@@ -61,12 +86,23 @@ def _same_site(origin: str | None, host: str) -> bool:
     return bool(origin and host) and urlsplit(origin).netloc.lower() == host.lower()
 
 
+async def _refuse_unavailable(consumer, error) -> None:
+    """On an accepted socket: the `error` event, then close (4503)."""
+    logger.warning("WebSocket refused, database unavailable: %s", error)
+    await consumer.send_json(service_unavailable_event())
+    await consumer.close(code=CLOSE_SERVICE_UNAVAILABLE)
+
+
 class TrackingConsumer(AsyncJsonWebsocketConsumer):
     """One live tracking session: landmarks (or JPEG frames) in, engine events out.
 
     At most one frame waits while another is analysed; a newer frame replaces the waiting one, so
     a slow server lowers the frame rate instead of adding latency.
     """
+
+    # No channel layer: a session talks only to its own socket and keeps its engine state in this
+    # process, so it runs on when Redis restarts (the layer's receive loop would die with Redis).
+    channel_layer_alias = None
 
     async def connect(self):
         await self.accept()
@@ -80,10 +116,14 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
                 # loaded) connects from our origin; any other browser origin is checked here.
                 origin=None if _same_site(origin, host) else origin,
                 browser=not _same_site(origin, host),
+                client_ip=scope_client_ip(self.scope),
             )
         except services.TrackingRefused as refused:
             await self.send_json(refused.event)
             await self.close(code=_CLOSE_FOR_STATUS.get(refused.status, CLOSE_INVALID_PARAMETERS))
+            return
+        except DATABASE_ERRORS as error:
+            await _refuse_unavailable(self, error)
             return
         self.pending = None
         self.drain_task = None
@@ -102,18 +142,26 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
             return
         self.closed = True
         self.watchdog.cancel()
-        await database_sync_to_async(services.live_session_end)(live)
+        try:
+            await database_sync_to_async(services.live_session_end)(live)
+        except DATABASE_ERRORS as error:  # the session's seconds cannot be recorded now
+            logger.warning("Live session usage not recorded, database unavailable: %s", error)
 
     async def receive(self, text_data=None, bytes_data=None):
         if getattr(self, "live", None) is None or self.closed:
             return
         self.last_message_at = time.monotonic()
+        # A refused frame is still answered (an ack with an error), so clients that count
+        # unanswered frames never stall.
+        answers_frame, frame_id = bytes_data is not None, None
         try:
             if bytes_data is not None:
                 await self._submit(self.live.decode_jpeg_frame(bytes_data))
                 return
             message = protocol.decode_text(text_data)
             if message["type"] == "landmarks":
+                answers_frame = True
+                frame_id = message.get("frameId") if type(message.get("frameId")) is int else None
                 pose = protocol.landmarks_to_pose(message, last_timestamp_ms=self.last_timestamp_ms)
                 self.last_timestamp_ms = pose.timestamp_ms
                 await self._submit(pose)
@@ -126,11 +174,13 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
                     "send landmarks, a binary JPEG frame, or finish.",
                 )
         except protocol.ProtocolError as error:
-            await self._refuse_message(error)
+            await self._refuse_message(error, answers_frame=answers_frame, frame_id=frame_id)
 
-    async def _refuse_message(self, error):
+    async def _refuse_message(self, error, *, answers_frame=False, frame_id=None):
         self.invalid_messages += 1
         await self.send_json(error.to_event())
+        if answers_frame:
+            await self.send_json(self._ack(frame_id) | {"error": error.code})
         if self.invalid_messages >= MAX_INVALID_MESSAGES:
             await self.send_json(
                 {
@@ -153,15 +203,20 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         while self.pending is not None and not self.closed:
             frame, self.pending = self.pending, None
             try:
-                events, frame_id = await self.live.process(frame)
+                events, pose = await self.live.process(frame)
             except protocol.ProtocolError as error:
-                await self._refuse_message(error)
+                await self._refuse_message(error, answers_frame=True, frame_id=frame.frame_id)
                 continue
             for event in events:
                 await self.send_json(event)
-            await self.send_json(
-                {"type": "ack", "frameId": frame_id, "dropped": self.dropped_frames}
-            )
+            ack = self._ack(pose.frame_id)
+            if frame is not pose and pose.landmarks is not None:
+                # Server inference: the page draws its skeleton from these.
+                ack["landmarks"] = [[round(float(v), 4) for v in p] for p in pose.landmarks]
+            await self.send_json(ack)
+
+    def _ack(self, frame_id) -> dict:
+        return {"type": "ack", "frameId": frame_id, "dropped": self.dropped_frames}
 
     async def _finish(self):
         await self._close_with_summary(CLOSE_FINISHED)

@@ -57,13 +57,13 @@ class LiveSession:
         self.frames += 1
         return JpegFrame(data, (time.monotonic() - self.started) * 1000.0, self.frames)
 
-    async def process(self, frame) -> tuple[list[dict], int | None]:
-        """The engine's events for one frame, and the frame id they answer."""
+    async def process(self, frame):
+        """The engine's events for one frame, and the pose they came from."""
         if isinstance(frame, JpegFrame):
             pose = await asyncio.to_thread(self._estimate, frame)
         else:
             pose = frame
-        return self.engine.feed(pose), pose.frame_id
+        return self.engine.feed(pose), pose
 
     def _estimate(self, frame: JpegFrame):
         image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), cv2.IMREAD_COLOR)
