@@ -37,3 +37,7 @@ lint: $(INSTALLED)
 format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Benchmarks are never part of `make test`: they write docs/performance.md.
+bench: setup
+	$(PY) bench/all.py $(BENCH_ARGS)

@@ -1,0 +1,257 @@
+"""`make bench`: every benchmark, one table of figures against their targets in docs/performance.md.
+
+Runs bench/engine.py, bench/reference.py and bench/upload.py in-process, then starts a real
+server (Daphne on a free loopback port, a fresh SQLite database, a demo token) for
+bench/ws_load.py in landmark and server-inference modes. Takes about five minutes on 2 cores.
+
+    .venv/bin/python bench/all.py [--quick]
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+REPORT = ROOT / "docs" / "performance.md"
+
+
+def run(command: list[str], *, env=None, timeout=1200) -> str:
+    print("$", " ".join(command), flush=True)
+    completed = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    output = completed.stdout + (completed.stderr if completed.returncode else "")
+    print(output, flush=True)
+    return output
+
+
+def number(pattern: str, text: str, pick=max) -> float | None:
+    found = [float(value) for value in re.findall(pattern, text)]
+    return pick(found) if found else None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """Daphne on a fresh SQLite database with a demo token: what ws_load talks to."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.env = dict(os.environ)
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            self.env.pop(name, None)
+        self.env |= {
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "MEDIA_ROOT": str(workdir / "media"),
+            # Load, not abuse: the benchmark opens many sessions from one token and one address.
+            "RATE_LIMITS_ENABLED": "False",
+        }
+        manage = [PYTHON, "manage.py"]
+        subprocess.run(
+            [*manage, "migrate", "--noinput"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+        seeded = subprocess.run(
+            [*manage, "seed_demo"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        self.token = re.search(r"^DEMO_TOKEN=(\S+)$", seeded, re.M).group(1)
+        self.process = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "config.daphne",
+                "-v",
+                "0",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "config.asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("the server did not start")
+
+    def ws_load(self, *args: str) -> str:
+        return run(
+            [
+                PYTHON,
+                "bench/ws_load.py",
+                "--url",
+                f"ws://127.0.0.1:{self.port}",
+                "--token",
+                self.token,
+                "--server-pid",
+                str(self.process.pid),
+                *args,
+            ]
+        )
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    return (
+        f"{len(os.sched_getaffinity(0))} cores ({cpu}), {memory_kb / 1024 / 1024:.0f} GiB, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs, for a smoke test")
+    args = parser.parse_args()
+    frames = "5000" if args.quick else "20000"
+    step_s = "8" if args.quick else "20"
+    upload_s = "20" if args.quick else "60"
+
+    outputs = {
+        "engine": run([PYTHON, "bench/engine.py", "--frames", frames]),
+        "reference": run([PYTHON, "bench/reference.py", "--frames", frames]),
+        "upload": run([PYTHON, "bench/upload.py", "--seconds", upload_s]),
+    }
+    with tempfile.TemporaryDirectory(prefix="formtrack-bench-") as workdir:
+        server = Server(Path(workdir))
+        try:
+            outputs["ws landmarks"] = server.ws_load(
+                "--mode",
+                "landmarks",
+                "--sessions",
+                "10",
+                "50",
+                "100",
+                "--duration",
+                step_s,
+                "--target-p95",
+                "50",
+            )
+            outputs["ws jpeg"] = server.ws_load(
+                "--mode",
+                "jpeg",
+                "--sessions",
+                "1",
+                "2",
+                "4",
+                "6",
+                "--duration",
+                step_s,
+                "--target-p95",
+                "100",
+            )
+        finally:
+            server.stop()
+
+    ws100 = re.search(r"^\s+100\s+([\d.]+)\s+([\d.]+)", outputs["ws landmarks"], re.M)
+    rows = [
+        (
+            "Engine, median time per frame per session (worst exercise)",
+            "≤ 0.2 ms",
+            number(r"worst median ([\d.]+) ms", outputs["engine"]),
+            lambda v: v <= 0.2,
+            "ms",
+            f"bench/engine.py --frames {frames}",
+        ),
+        (
+            "Reference tracking, median time per frame",
+            "< 1 ms",
+            number(r"median ([\d.]+) ms", outputs["reference"]),
+            lambda v: v < 1,
+            "ms",
+            f"bench/reference.py --frames {frames}",
+        ),
+        (
+            "Upload analysis, 720p 30 fps at 15 fps analysis (best of 1 and 2 processes)",
+            "≥ 6× real time",
+            number(r"([\d.]+)x real time", outputs["upload"]),
+            lambda v: v >= 6,
+            "× real time",
+            f"bench/upload.py --seconds {upload_s}",
+        ),
+        (
+            "Upload analysis, everything but inference",
+            "< 20% of the time",
+            number(r"everything but inference: ([\d.]+)%", outputs["upload"], pick=min),
+            lambda v: v < 20,
+            "%",
+            f"bench/upload.py --seconds {upload_s}",
+        ),
+        (
+            "100 concurrent landmark sessions at 30 fps, p95 frame → events",
+            "< 50 ms",
+            float(ws100.group(2)) if ws100 else None,
+            lambda v: v < 50,
+            "ms",
+            "bench/ws_load.py --mode landmarks --sessions 10 50 100",
+        ),
+        (
+            "Server-inference sessions at 15 fps holding p95 < 100 ms",
+            "≥ 4",
+            number(r"p95 < 100 ms[^:]*: (\d+)", outputs["ws jpeg"]),
+            lambda v: v >= 4,
+            "sessions",
+            "bench/ws_load.py --mode jpeg --sessions 1 2 4 6",
+        ),
+    ]
+    lines = [
+        "# Performance",
+        "",
+        f"Made by `make bench` (`bench/all.py{' --quick' if args.quick else ''}`) on "
+        f"{datetime.date.today().isoformat()}: {machine()}. Every figure comes from the command",
+        "in its row; the full outputs follow the table.",
+        "",
+        "| What | Target | Measured | Met | Command |",
+        "|---|---|---|---|---|",
+    ]
+    for what, target, value, meets, unit, command in rows:
+        measured = "not measured" if value is None else f"{value:g} {unit}"
+        met = "—" if value is None else ("yes" if meets(value) else "**no**")
+        lines.append(f"| {what} | {target} | {measured} | {met} | `{command}` |")
+    for name, output in outputs.items():
+        lines += ["", f"## {name}", "", "```", output.strip(), "```"]
+    REPORT.write_text("\n".join(lines) + "\n")
+    print(f"wrote {REPORT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
