@@ -1,8 +1,9 @@
 """`make bench`: every benchmark, one table of figures against their targets in docs/performance.md.
 
-Runs bench/engine.py, bench/reference.py and bench/upload.py in-process, then starts a real
-server (Daphne on a free loopback port, a fresh SQLite database, a demo token) for
-bench/ws_load.py in landmark and server-inference modes. Takes about five minutes on 2 cores.
+Runs bench/engine.py, bench/reference.py and bench/upload.py, then starts a real server (one
+Daphne process per core on free loopback ports, as a reverse proxy would front them, a fresh
+SQLite database, a demo token) for bench/ws_load.py in landmark and server-inference modes.
+Takes about five minutes on 2 cores.
 
     .venv/bin/python bench/all.py [--quick]
 """
@@ -46,10 +47,11 @@ def free_port() -> int:
 
 
 class Server:
-    """Daphne on a fresh SQLite database with a demo token: what ws_load talks to."""
+    """Daphne processes (one per core, as deployed behind a proxy) on a fresh SQLite database
+    with a demo token: what ws_load talks to."""
 
-    def __init__(self, workdir: Path):
-        self.port = free_port()
+    def __init__(self, workdir: Path, processes: int = len(os.sched_getaffinity(0))):
+        self.ports = [free_port() for _ in range(processes)]
         self.env = dict(os.environ)
         for name in ("DATABASE_URL", "REDIS_URL"):
             self.env.pop(name, None)
@@ -57,7 +59,9 @@ class Server:
             "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
             "MEDIA_ROOT": str(workdir / "media"),
             # Load, not abuse: the benchmark opens many sessions from one token and one address.
-            "RATE_LIMITS_ENABLED": "False",
+            "RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN": "100000",
+            "RATE_LIMIT_TOKEN_PAGE_PER_MIN": "100000",
+            "RATE_LIMIT_IP_PER_MIN": "100000",
         }
         manage = [PYTHON, "manage.py"]
         subprocess.run(
@@ -76,30 +80,35 @@ class Server:
             text=True,
         ).stdout
         self.token = re.search(r"^DEMO_TOKEN=(\S+)$", seeded, re.M).group(1)
-        self.process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "config.daphne",
-                "-v",
-                "0",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "config.asgi:application",
-            ],
-            cwd=ROOT,
-            env=self.env,
-        )
+        self.processes = [
+            subprocess.Popen(
+                [
+                    PYTHON,
+                    "-m",
+                    "config.daphne",
+                    "-v",
+                    "0",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "config.asgi:application",
+                ],
+                cwd=ROOT,
+                env=self.env,
+            )
+            for port in self.ports
+        ]
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("the server did not start")
+        for port in self.ports:
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the server did not start") from None
+                    time.sleep(0.3)
 
     def ws_load(self, *args: str) -> str:
         return run(
@@ -107,18 +116,20 @@ class Server:
                 PYTHON,
                 "bench/ws_load.py",
                 "--url",
-                f"ws://127.0.0.1:{self.port}",
+                *[f"ws://127.0.0.1:{port}" for port in self.ports],
                 "--token",
                 self.token,
                 "--server-pid",
-                str(self.process.pid),
+                *[str(process.pid) for process in self.processes],
                 *args,
             ]
         )
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=30)
 
 
 def machine() -> str:

@@ -209,16 +209,23 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def servers_cpu_seconds(pids: list[int]) -> float | None:
+    seconds = [cpu_seconds(pid) for pid in pids]
+    return None if not seconds or None in seconds else sum(seconds)
+
+
 async def run_load(args, count: int, stream) -> dict:
-    target = urlsplit(args.url)
     query = urlencode({"token": args.token, "exercise": args.exercise, "inference": args.inference})
-    url = f"{args.url.rstrip('/')}/ws/pose_tracker/tracking?{query}"
     fps = args.fps or (30.0 if args.mode == "landmarks" else 15.0)
     sessions = []
-    for _ in range(count):
+    for index in range(count):
+        # Sessions spread over the server processes, as a reverse proxy would spread them.
+        base = args.url[index % len(args.url)]
+        target = urlsplit(base)
+        url = f"{base.rstrip('/')}/ws/pose_tracker/tracking?{query}"
         sessions.append(await open_session(url, target.hostname, target.port, stream, fps))
     loop = asyncio.get_running_loop()
-    server_before, client_before = cpu_seconds(args.server_pid), time.process_time()
+    server_before, client_before = servers_cpu_seconds(args.server_pid), time.process_time()
     wall_before = loop.time()
     until = wall_before + args.duration
     # Staggered over one frame period, as independent cameras would be.
@@ -228,7 +235,7 @@ async def run_load(args, count: int, stream) -> dict:
         tasks.append(asyncio.create_task(session.run(until)))
     results = await asyncio.gather(*tasks, return_exceptions=True)
     wall = loop.time() - wall_before
-    server_cpu = cpu_seconds(args.server_pid)
+    server_cpu = servers_cpu_seconds(args.server_pid)
     latencies = [ms for s in sessions for ms in s.latencies_ms]
     return {
         "sessions": count,
@@ -270,9 +277,20 @@ def check_loopback(url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", required=True, help="server base, e.g. ws://127.0.0.1:8000")
+    parser.add_argument(
+        "--url",
+        required=True,
+        nargs="+",
+        help="server base, e.g. ws://127.0.0.1:8000; several for several server processes",
+    )
     parser.add_argument("--token", required=True)
-    parser.add_argument("--server-pid", type=int, help="the server's process id, for its CPU")
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        nargs="*",
+        default=[],
+        help="the server processes' ids, for their CPU (summed: 100% is one core)",
+    )
     parser.add_argument("--mode", choices=("landmarks", "jpeg"), default="landmarks")
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per step")
@@ -280,9 +298,10 @@ def main() -> None:
     parser.add_argument("--exercise", default="squat")
     parser.add_argument("--target-p95", type=float, default=100.0, help="milliseconds")
     args = parser.parse_args()
-    if urlsplit(args.url).scheme not in ("ws", "wss") or urlsplit(args.url).port is None:
-        sys.exit("--url must be ws://host:port")
-    check_loopback(args.url)
+    for url in args.url:
+        if urlsplit(url).scheme not in ("ws", "wss") or urlsplit(url).port is None:
+            sys.exit("--url must be ws://host:port")
+        check_loopback(url)
     if not 0 < args.duration <= MAX_DURATION_S:
         sys.exit(f"--duration must be in (0, {MAX_DURATION_S}] seconds")
     if not all(0 < n <= MAX_SESSIONS for n in args.sessions):
