@@ -23,6 +23,9 @@ def api_exception_handler(exc, context):
         code, message = exc.error_code, str(exc.detail)
     elif isinstance(exc, exceptions.ValidationError):
         code, message = "invalid_parameter", "The request has invalid fields."
+    elif isinstance(exc, exceptions.Throttled):  # config.ratelimit.TokenBurstThrottle
+        code = "rate_limited"
+        message = f"Too many API requests with this token: try again in {exc.wait} s."
     else:
         codes = exc.get_codes() if hasattr(exc, "get_codes") else "error"
         code = codes if isinstance(codes, str) else "error"
@@ -30,5 +33,7 @@ def api_exception_handler(exc, context):
     body = {"type": "error", "code": code, "error": code, "message": message}
     if isinstance(exc, exceptions.ValidationError):
         body["details"] = response.data
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        body["retryAfter"] = exc.wait
     response.data = body
     return response

@@ -84,7 +84,15 @@ def token_authenticate(raw: str, *, origin: str | None = None, browser: bool = T
         if raw
         else None
     )
-    if token is None or not token.is_active:
+    if token is None:
+        raise errors.invalid_token()
+    return token_authorize(token, origin=origin, browser=browser)
+
+
+def token_authorize(token: ApiToken, *, origin: str | None, browser: bool = True) -> ApiToken:
+    """The token itself when it is still active and usable from `origin` (see token_authenticate);
+    for credentials that stand for a token without its secret, e.g. a single-use tracking link."""
+    if not token.is_active:
         raise errors.invalid_token()
     request_origin = origin_of(origin) if origin else None
     if token.allowed_origins and (browser or request_origin is not None):

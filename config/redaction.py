@@ -4,7 +4,9 @@ carry a URL goes through `redact`."""
 import logging
 import re
 
-_TOKEN_IN_QUERY = re.compile(r"((?:^|[?&;\s\"'])(?:token|ticket)=)[^&\s\"';]+", re.IGNORECASE)
+_TOKEN_IN_QUERY = re.compile(
+    r"((?:^|[?&;\s\"'])(?:token|ticket|session)=)[^&\s\"';]+", re.IGNORECASE
+)
 _BARE_TOKEN = re.compile(r"\bft_live_[A-Za-z0-9]{8,}")
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.ratelimit.ApiIpRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,6 +140,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.HasApiToken"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "accounts.api_errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.ratelimit.TokenBurstThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
@@ -150,6 +152,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Separate request components, so uploaded files are `format: binary` (not response URLs).
+    "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI served from our own static files: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -173,6 +177,23 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 BUSINESS_DEFAULT_MONTHLY_CALLS = env.int("BUSINESS_DEFAULT_MONTHLY_CALLS", default=50_000)
 # Optional pepper mixed into API token digests, so a database dump alone cannot verify guesses.
 API_TOKEN_PEPPER = env("API_TOKEN_PEPPER", default="")
+
+# Single-use tracking links (POST /api/v1/sessions) must be opened within this many seconds; the
+# page opened from one gets a ticket for its own socket and uploads, valid this long after.
+TRACKING_LINK_MAX_AGE_S = env.int("TRACKING_LINK_MAX_AGE_S", default=5 * 60)
+TRACKING_TICKET_MAX_AGE_S = env.int("TRACKING_TICKET_MAX_AGE_S", default=60 * 60)
+
+# Burst rate limits a minute (config/ratelimit.py), apart from the monthly quota; 0 switches one
+# off. Counted in the cache: Redis in production, so every process shares the counts.
+RATE_LIMIT_TOKEN_API_PER_MIN = env.int("RATE_LIMIT_TOKEN_API_PER_MIN", default=120)
+RATE_LIMIT_TOKEN_PAGE_PER_MIN = env.int("RATE_LIMIT_TOKEN_PAGE_PER_MIN", default=60)
+RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN = env.int("RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN", default=30)
+RATE_LIMIT_IP_PER_MIN = env.int("RATE_LIMIT_IP_PER_MIN", default=300)
+# Behind a reverse proxy, the client's address is the last one the proxy put in X-Forwarded-For.
+RATE_LIMIT_TRUST_FORWARDED_FOR = env.bool(
+    "RATE_LIMIT_TRUST_FORWARDED_FOR", default=env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+)
+RATE_LIMIT_CACHE_PREFIX = "ratelimit"
 
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -13,6 +13,7 @@ api_v1 = [
     path("exercises", tracking_api.ExerciseListView.as_view(), name="api-exercises"),
     path("me", accounts_api.MeView.as_view(), name="api-me"),
     path("usage", usage_api.UsageView.as_view(), name="api-usage"),
+    path("sessions", tracking_api.TrackingLinkCreateView.as_view(), name="api-sessions"),
     path("uploads", tracking_api.UploadListCreateView.as_view(), name="api-uploads"),
     path("uploads/<uuid:upload_id>", tracking_api.UploadDetailView.as_view(), name="api-upload"),
     path("references", references_api.ReferenceListCreateView.as_view(), name="api-references"),

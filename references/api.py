@@ -77,6 +77,7 @@ def _error(code, message, status):
 
 class ReferenceListCreateView(APIView):
     parser_classes = [MultiPartParser, FormParser]
+    pagination_class = PageNumberPagination  # so the schema describes the page, not a bare list
 
     @extend_schema(responses=ReferenceSerializer(many=True), summary="Your reference movements")
     def get(self, request):

@@ -25,6 +25,16 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_burst_limits(settings):
+    """Burst rate limits would count every test's requests from 127.0.0.1 together: they are off
+    unless a test switches them on (tests/test_rate_limits.py)."""
+    settings.RATE_LIMIT_TOKEN_API_PER_MIN = 0
+    settings.RATE_LIMIT_TOKEN_PAGE_PER_MIN = 0
+    settings.RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN = 0
+    settings.RATE_LIMIT_IP_PER_MIN = 0
+
+
 @pytest.fixture
 def owner(db):
     return UserFactory(username="olivia@acme.test")

@@ -1,7 +1,14 @@
 """REST endpoints of the tracking app."""
 
+from collections.abc import Mapping
+
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -9,10 +16,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import tenancy
-from accounts.authentication import bearer_secret
-from tracking import services
+from accounts.authentication import ApiTokenAuthentication, bearer_secret
+from tracking import links, selectors, services
+from tracking.authentication import (
+    HasApiTokenOrPageTicket,
+    PageTicket,
+    PageTicketAuthentication,
+    foreign_origin,
+)
 from tracking.engine.catalog import ALIASES, EXERCISES
-from tracking.models import Upload
+from tracking.models import TrackingLink, Upload
 
 
 class ExerciseSerializer(serializers.Serializer):
@@ -100,12 +113,30 @@ class UploadCreateSerializer(serializers.Serializer):
     keypoints = serializers.BooleanField(required=False)
 
 
+class ApiErrorSerializer(serializers.Serializer):
+    type = serializers.CharField(default="error")
+    code = serializers.CharField()
+    error = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField(required=False, help_text="e.g. every parameter problem.")
+    retryAfter = serializers.IntegerField(required=False, help_text="Seconds (rate_limited).")
+
+
 def _error(code: str, message: str, status: int) -> Response:
     return Response({"type": "error", "code": code, "error": code, "message": message}, status)
 
 
-class UploadListCreateView(APIView):
+class _UploadApi(APIView):
+    """Upload endpoints also serve the upload page opened from a single-use link (its ticket)."""
+
+    authentication_classes = [ApiTokenAuthentication, PageTicketAuthentication]
+    permission_classes = [HasApiTokenOrPageTicket]
+
+
+class UploadListCreateView(_UploadApi):
     parser_classes = [MultiPartParser, FormParser]
+    pagination_class = PageNumberPagination  # so the schema describes the page, not a bare list
+    page_ticket_methods = ("POST",)
 
     @extend_schema(
         responses=UploadSerializer(many=True),
@@ -119,7 +150,18 @@ class UploadListCreateView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": UploadCreateSerializer},
-        responses={202: UploadSerializer},
+        responses={
+            202: UploadSerializer,
+            400: OpenApiResponse(ApiErrorSerializer, description="Invalid parameters or file."),
+            401: OpenApiResponse(ApiErrorSerializer, description="Missing or invalid token."),
+            403: OpenApiResponse(ApiErrorSerializer, description="`origin_not_allowed`."),
+            404: OpenApiResponse(ApiErrorSerializer, description="`reference_not_found`."),
+            409: OpenApiResponse(ApiErrorSerializer, description="`reference_not_ready`."),
+            413: OpenApiResponse(ApiErrorSerializer, description="`file_too_large`."),
+            429: OpenApiResponse(
+                ApiErrorSerializer, description="`quota_exceeded` or `rate_limited`."
+            ),
+        },
         summary="Upload a video or photo for analysis",
         description="Takes the tracking parameters of /pose_tracker/upload_tracking as form "
         "fields or in the query string. Answers 202 at once; the analysis runs in the background.",
@@ -135,13 +177,16 @@ class UploadListCreateView(APIView):
         secret = bearer_secret(request)
         if secret and "token" not in query:
             query["token"] = [secret]
+        callback_url = request.data.get("callback_url", "")
+        if isinstance(request.auth, PageTicket) and callback_url:
+            # The `?ticket=` is in `query`: the link's parameters apply, and nothing else.
+            refused = links.parameters_fixed({"callback_url"})
+            return Response(refused.to_event(), refused.status)
         try:
             access = services.tracking_open(
-                query, endpoint="upload", origin=request.headers.get("Origin"), browser=False
+                query, endpoint="upload", origin=foreign_origin(request), browser=False
             )
-            upload = services.upload_create(
-                access=access, file=file, callback_url=request.data.get("callback_url", "")
-            )
+            upload = services.upload_create(access=access, file=file, callback_url=callback_url)
         except services.TrackingRefused as refused:
             return Response(refused.event, refused.status)
         except services.UploadRejected as rejected:
@@ -149,10 +194,13 @@ class UploadListCreateView(APIView):
         return Response(UploadSerializer(upload).data, status=202)
 
 
-class UploadDetailView(APIView):
+class UploadDetailView(_UploadApi):
+    page_ticket_methods = ("GET",)
+
     @extend_schema(responses=UploadSerializer, summary="An upload's status, progress and summary")
     def get(self, request, upload_id):
-        upload = tenancy.get_for_org(Upload, request.auth.organization, pk=upload_id)
+        uploads = selectors.uploads_visible_to(request.auth)
+        upload = tenancy.get_for_org(uploads, request.auth.organization, pk=upload_id)
         return Response(UploadSerializer(upload).data)
 
     @extend_schema(responses={204: None}, summary="Delete an upload, its files and its events")
@@ -177,14 +225,17 @@ class EventPageSerializer(serializers.Serializer):
     )
 
 
-class UploadEventsView(APIView):
+class UploadEventsView(_UploadApi):
+    page_ticket_methods = ("GET",)
+
     @extend_schema(
         responses=EventPageSerializer,
         parameters=[OpenApiParameter("type", str, description="Only events of this type")],
         summary="An upload's event timeline, in order",
     )
     def get(self, request, upload_id):
-        upload = tenancy.get_for_org(Upload, request.auth.organization, pk=upload_id)
+        uploads = selectors.uploads_visible_to(request.auth)
+        upload = tenancy.get_for_org(uploads, request.auth.organization, pk=upload_id)
         events = upload.events.all()
         event_type = request.query_params.get("type")
         if event_type:
@@ -192,3 +243,120 @@ class UploadEventsView(APIView):
         paginator = EventPagination()
         page = paginator.paginate_queryset(events, request, view=self)
         return paginator.get_paginated_response([e.payload for e in page])
+
+
+# --- Single-use tracking links -------------------------------------------------------------------
+
+
+class TrackingLinkCreateSerializer(serializers.Serializer):
+    """The schema of the body: any tracking parameter of the page is accepted, as on its URL."""
+
+    endpoint = serializers.ChoiceField(
+        choices=TrackingLink.Endpoint.values,
+        required=False,
+        help_text="tracking (/pose_tracker/tracking, the default) or upload "
+        "(/pose_tracker/upload_tracking).",
+    )
+    exercise = serializers.ChoiceField(
+        choices=sorted([*EXERCISES, *ALIASES]),
+        required=False,
+        help_text="An exercise of the catalog (GET /api/v1/exercises).",
+    )
+    reference = serializers.UUIDField(required=False, help_text="A reference movement.")
+    language = serializers.RegexField(
+        r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$",
+        required=False,
+        help_text="en or fr; other languages fall back to en.",
+    )
+    difficulty = serializers.ChoiceField(choices=["easy", "medium", "hard"], required=False)
+    keypoints = serializers.BooleanField(required=False)
+    angles = serializers.BooleanField(required=False)
+    recommendations = serializers.BooleanField(required=False)
+    progression = serializers.BooleanField(required=False)
+    inference = serializers.ChoiceField(choices=["browser", "server"], required=False)
+    isAndroid = serializers.BooleanField(required=False)
+    userHeightCm = serializers.FloatField(required=False, min_value=50, max_value=250)
+    source = serializers.ChoiceField(choices=["video", "image"], required=False)
+    export = serializers.BooleanField(required=False)
+
+
+class TrackingLinkSerializer(serializers.Serializer):
+    id = serializers.CharField(
+        help_text="The link's secret id (the session= of url and ws_url). Shown only here."
+    )
+    endpoint = serializers.ChoiceField(choices=TrackingLink.Endpoint.values)
+    url = serializers.URLField(help_text="The page to open, once, before expires_at.")
+    ws_url = serializers.CharField(
+        allow_null=True,
+        help_text="Live tracking only: the WebSocket a native app may connect to instead, once.",
+    )
+    expires_at = serializers.DateTimeField()
+    warnings = serializers.ListField(
+        child=serializers.CharField(), help_text="Parameters that were ignored."
+    )
+
+
+def _as_query(body) -> dict[str, list]:
+    if hasattr(body, "getlist"):  # form fields
+        return {name: body.getlist(name) for name in body}
+    return {name: value if isinstance(value, list) else [value] for name, value in body.items()}
+
+
+class TrackingLinkCreateView(APIView):
+    @extend_schema(
+        request=TrackingLinkCreateSerializer,
+        responses={
+            201: TrackingLinkSerializer,
+            400: OpenApiResponse(ApiErrorSerializer, description="Invalid parameters."),
+            401: OpenApiResponse(ApiErrorSerializer, description="Missing or invalid token."),
+            403: OpenApiResponse(ApiErrorSerializer, description="`origin_not_allowed`."),
+            404: OpenApiResponse(ApiErrorSerializer, description="`reference_not_found`."),
+            409: OpenApiResponse(ApiErrorSerializer, description="`reference_not_ready`."),
+            429: OpenApiResponse(
+                ApiErrorSerializer, description="`quota_exceeded` or `rate_limited`."
+            ),
+        },
+        summary="A single-use, short-lived link to a tracking page",
+        description="Server to server, with 'Authorization: Bearer <token>'. Takes the tracking "
+        "parameters of the page (JSON or form fields) and an `endpoint`; answers a link that "
+        "opens once, before `expires_at`, with exactly these parameters. The page never sees the "
+        "token: give the link to your app, keep the token on your server.",
+    )
+    def post(self, request):
+        secret = bearer_secret(request)
+        if secret is None:
+            return _error(
+                "missing_token",
+                "Send the API token as 'Authorization: Bearer <token>': links are issued server "
+                "to server.",
+                401,
+            )
+        if not isinstance(request.data, Mapping):
+            return _error("invalid_parameter", "Send the parameters as a JSON object.", 400)
+        query = _as_query(request.data)
+        endpoint = (query.pop("endpoint", None) or ["tracking"])[-1]
+        if endpoint not in TrackingLink.Endpoint.values:
+            return _error("invalid_parameter", "endpoint must be tracking or upload.", 400)
+        if {"token", *links.CREDENTIALS} & set(query):
+            return _error(
+                "invalid_parameter",
+                "The token goes in the Authorization header only, and a link cannot be made "
+                "from another link.",
+                400,
+            )
+        query["token"] = [secret]
+        try:
+            access = services.tracking_open(
+                query, endpoint=endpoint, origin=foreign_origin(request), browser=False
+            )
+        except services.TrackingRefused as refused:
+            return Response(refused.event, refused.status)
+        link, session_id = links.tracking_link_create(access=access, query=query, endpoint=endpoint)
+        data = {
+            "id": session_id,
+            "endpoint": link.endpoint,
+            **links.link_urls(link, session_id),
+            "expires_at": link.expires_at,
+            "warnings": list(access.params.warnings),
+        }
+        return Response(TrackingLinkSerializer(data).data, status=201)

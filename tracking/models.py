@@ -17,6 +17,41 @@ def _extension(filename: str) -> str:
     return f".{suffix}" if suffix.isalnum() and len(suffix) <= 5 else ""
 
 
+class TrackingLink(models.Model):
+    """A single-use, short-lived link to a tracking page, issued by POST /api/v1/sessions.
+
+    It carries the parameters it was issued for, without the API token, and only the SHA-256 of
+    its secret id is stored. Opening it marks it used; the page opened from it then works with a
+    signed ticket bound to it (tracking/links.py).
+    """
+
+    class Endpoint(models.TextChoices):
+        TRACKING = "tracking", "Live tracking"
+        UPLOAD = "upload", "Upload tracking"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="tracking_links"
+    )
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="tracking_links")
+    endpoint = models.CharField(max_length=10, choices=Endpoint.choices)
+    # The canonical query (TrackingParams.to_query()) without the token.
+    query = models.TextField()
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.endpoint} link {self.id} ({'used' if self.used_at else 'open'})"
+
+
 class Upload(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -32,6 +67,10 @@ class Upload(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="uploads")
     token = models.ForeignKey(
         ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads"
+    )
+    # Set when a page opened from a single-use link made the upload: its ticket sees only these.
+    link = models.ForeignKey(
+        TrackingLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads"
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     # The canonical query (TrackingParams.to_query()); the worker parses it with the same parser.

@@ -28,11 +28,11 @@ from django.utils import timezone
 from accounts import errors, selectors, services
 from accounts.errors import AccessError
 from accounts.models import ApiToken
-from config import background
+from config import background, ratelimit
 from references.selectors import ReferenceUnavailable, reference_signature_for
-from tracking import tasks
+from tracking import links, tasks
 from tracking.live import LiveSession
-from tracking.models import Upload, UploadEvent
+from tracking.models import TrackingLink, Upload, UploadEvent
 from tracking.params import ParamsError, TrackingParams, parse_tracking_params
 from tracking.pose import media, pipeline
 
@@ -48,17 +48,27 @@ class TrackingAccess:
     token: ApiToken
     calls_left: int
     reference_signature: dict | None = None
+    # The single-use link (POST /api/v1/sessions) the request came through, if any.
+    link: TrackingLink | None = None
 
 
 class TrackingRefused(Exception):
     """Why a page, session or upload cannot start: an HTTP status and the `error` event."""
 
-    def __init__(self, status: int, event: dict, problems: list[dict], language: str = "en"):
+    def __init__(
+        self,
+        status: int,
+        event: dict,
+        problems: list[dict],
+        language: str = "en",
+        retry_after: int | None = None,
+    ):
         super().__init__(event["message"])
         self.status = status
         self.event = event
         self.problems = problems
         self.language = language
+        self.retry_after = retry_after  # seconds, for a 429 rate_limited
 
     @classmethod
     def from_params_error(cls, error: ParamsError) -> "TrackingRefused":
@@ -68,26 +78,55 @@ class TrackingRefused(Exception):
         return cls(error.status, error.to_event(), problems, error.language)
 
     @classmethod
-    def from_access_error(cls, error: AccessError) -> "TrackingRefused":
-        problem = {"code": error.code, "param": "token", "message": error.message}
+    def from_access_error(cls, error: AccessError, param: str = "token") -> "TrackingRefused":
+        problem = {"code": error.code, "param": param, "message": error.message}
         return cls(error.status, error.to_event(), [problem])
+
+    @classmethod
+    def from_rate_limited(cls, limited: ratelimit.RateLimited) -> "TrackingRefused":
+        event = limited.to_event()
+        problem = {"code": event["code"], "param": "rate", "message": limited.message}
+        return cls(429, event, [problem], retry_after=limited.retry_after)
 
 
 def tracking_open(
-    query, *, endpoint: str, origin: str | None, browser: bool = True
+    query,
+    *,
+    endpoint: str,
+    origin: str | None,
+    browser: bool = True,
+    via: str = "api",
+    client_ip: str | None = None,
 ) -> TrackingAccess:
     """Validate everything a tracking page, WebSocket or upload needs before it starts.
 
+    `via` says where the request comes from: "page", "websocket" or "api". Pages and sockets count
+    against the burst rate limits here, per client address and per token (the API counts its own).
+    The credential is the API token (`token=`), a single-use link (`session=`, pages and sockets;
+    opening uses it up) or the ticket of a page opened from one (`ticket=`): tracking/links.py.
+
     Takes no quota: a call is taken when a session actually starts or an upload is accepted.
     """
+    credential = None
+    credential_param = links.credential_name(query) or "token"
     try:
-        params = parse_tracking_params(query, endpoint=endpoint)
+        if via != "api":
+            ratelimit.hit_ip(client_ip)
+        if credential_param == "token":
+            params = parse_tracking_params(query, endpoint=endpoint)
+            token = services.token_authenticate(params.token, origin=origin, browser=browser)
+        else:
+            credential = links.link_credential(query, endpoint=endpoint, via=via)
+            params = credential.params
+            token = services.token_authorize(credential.link.token, origin=origin, browser=browser)
+        if via != "api":
+            ratelimit.hit_token(token.pk, via)
+    except ratelimit.RateLimited as limited:
+        raise TrackingRefused.from_rate_limited(limited) from limited
     except ParamsError as error:
         raise TrackingRefused.from_params_error(error) from error
-    try:
-        token = services.token_authenticate(params.token, origin=origin, browser=browser)
     except AccessError as error:
-        raise TrackingRefused.from_access_error(error) from error
+        raise TrackingRefused.from_access_error(error, credential_param) from error
     org = token.organization
     quota = selectors.quota_status(organization=org)
     if quota.left == 0:
@@ -102,11 +141,17 @@ def tracking_open(
             raise TrackingRefused(
                 error.status, event | {"message": error.message}, [problem], params.language
             ) from error
+    if credential is not None and credential.opens_link:  # last: a refused request keeps it
+        try:
+            links.link_consume(credential.link)
+        except AccessError as error:
+            raise TrackingRefused.from_access_error(error, credential_param) from error
     return TrackingAccess(
         params=params.gated_for(org.plan_obj),
         token=token,
         calls_left=quota.left,
         reference_signature=signature,
+        link=credential.link if credential is not None else None,
     )
 
 
@@ -197,6 +242,7 @@ def upload_create(*, access: TrackingAccess, file, callback_url: str = "") -> Up
                 kind=kind,
                 query=params.to_query(),
                 exercise=params.exercise or "",
+                link=access.link,
                 original_name=(file.name or "")[:255],
                 size_bytes=file.size,
                 duration_s=duration,
@@ -486,9 +532,18 @@ def upload_for_progress_ticket(ticket: str, upload_id) -> Upload | None:
 # --- Live sessions -------------------------------------------------------------------------------
 
 
-def live_session_start(query, *, origin: str | None, browser: bool = True) -> LiveSession:
+def live_session_start(
+    query, *, origin: str | None, browser: bool = True, client_ip: str | None = None
+) -> LiveSession:
     """Open a live session: validate like the page does, then take one call of the quota."""
-    access = tracking_open(query, endpoint="tracking", origin=origin, browser=browser)
+    access = tracking_open(
+        query,
+        endpoint="tracking",
+        origin=origin,
+        browser=browser,
+        via="websocket",
+        client_ip=client_ip,
+    )
     try:
         services.usage_take_call(
             token=access.token, exercise=access.params.exercise or "", kind="live"

@@ -1,5 +1,7 @@
 """The two tracking pages that host apps embed."""
 
+from urllib.parse import urlencode
+
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import render
@@ -7,7 +9,8 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from accounts.models import origin_of
-from tracking import services
+from config.ratelimit import client_ip
+from tracking import links, services
 from tracking.engine.catalog import EXERCISES
 from tracking.services import TrackingRefused, tracking_open
 
@@ -31,7 +34,13 @@ def _request_origin(request) -> str | None:
 
 def _tracking_page(request, *, endpoint, template):
     try:
-        access = tracking_open(request.GET, endpoint=endpoint, origin=_request_origin(request))
+        access = tracking_open(
+            request.GET,
+            endpoint=endpoint,
+            origin=_request_origin(request),
+            via="page",
+            client_ip=client_ip(request),
+        )
     except TrackingRefused as refused:
         context = {
             "status": refused.status,
@@ -40,6 +49,8 @@ def _tracking_page(request, *, endpoint, template):
             "bridge_config": {"initialEvents": [refused.event]},
         }
         response = render(request, "tracking/refused.html", context, status=refused.status)
+        if refused.retry_after:
+            response["Retry-After"] = str(refused.retry_after)
         return _embeddable(response, allowed_origins=[])
 
     params = access.params
@@ -59,7 +70,15 @@ def _tracking_page(request, *, endpoint, template):
             "uploadQuery": params.to_query(),
         },
     }
-    return _embeddable(render(request, template, context), access.token.allowed_origins)
+    if access.link is not None:
+        # Opened from a single-use link: no token anywhere in the page. Its socket and its uploads
+        # present a ticket bound to the link instead; the link holds the parameters.
+        ticket = links.ticket_issue(access.link)
+        context["bridge_config"] |= {"ticket": ticket, "uploadQuery": urlencode({"ticket": ticket})}
+    response = render(request, template, context)
+    if access.link is not None:
+        response["Cache-Control"] = "no-store"  # its ticket stays in this one page
+    return _embeddable(response, access.token.allowed_origins)
 
 
 def _embeddable(response, allowed_origins):

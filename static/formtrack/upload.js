@@ -22,8 +22,13 @@
     $("progress-bar").value = event.progress || 0;
   }
 
+  // A page opened from a single-use link has no token: its calls present the page's ticket.
   async function api(path, options = {}) {
-    const headers = Object.assign({ Authorization: "Bearer " + params.token }, options.headers || {});
+    const auth = config.ticket ? {} : { Authorization: "Bearer " + params.token };
+    if (config.ticket && !/[?&]ticket=/.test(path)) {
+      path += (path.includes("?") ? "&" : "?") + "ticket=" + encodeURIComponent(config.ticket);
+    }
+    const headers = Object.assign(auth, options.headers || {});
     const response = await fetch(path, Object.assign({}, options, { headers }));
     const body = response.status === 204 ? null : await response.json();
     if (!response.ok) throw body || { type: "error", code: "http_" + response.status, message: response.statusText };
