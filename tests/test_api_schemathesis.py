@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -60,6 +62,17 @@ def seeded(acme, acme_token, tmp_path, settings):
     return acme_token
 
 
+@pytest.fixture
+def in_test_transaction():
+    """Keep the test's database connection across requests, as Django's test client does: the
+    WSGI handler would otherwise close it (it is inside the test's transaction) at each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
@@ -70,7 +83,7 @@ def seeded(acme, acme_token, tmp_path, settings):
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_answers_by_its_schema_and_never_with_a_server_error(
-    case, seeded, monkeypatch
+    case, seeded, monkeypatch, in_test_transaction
 ):
     # Accepted uploads and references are stored; their analysis is not run here.
     monkeypatch.setattr(background, "enqueue", lambda *args: None)
