@@ -83,7 +83,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # No socket timeout: an idle consumer waits on the layer longer than redis-py's
+            # default would allow, and must not crash when nothing is sent for a while.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
         }
     }
 else:
@@ -185,9 +187,9 @@ TRACKING_TICKET_MAX_AGE_S = env.int("TRACKING_TICKET_MAX_AGE_S", default=60 * 60
 
 # Burst rate limits a minute (config/ratelimit.py), apart from the monthly quota; 0 switches one
 # off. Counted in the cache: Redis in production, so every process shares the counts.
-RATE_LIMIT_TOKEN_API_PER_MIN = env.int("RATE_LIMIT_TOKEN_API_PER_MIN", default=120)
-RATE_LIMIT_TOKEN_PAGE_PER_MIN = env.int("RATE_LIMIT_TOKEN_PAGE_PER_MIN", default=60)
-RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN = env.int("RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN", default=30)
+RATE_LIMIT_TOKEN_API_PER_MIN = env.int("RATE_LIMIT_TOKEN_API_PER_MIN", default=600)
+RATE_LIMIT_TOKEN_PAGE_PER_MIN = env.int("RATE_LIMIT_TOKEN_PAGE_PER_MIN", default=600)
+RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN = env.int("RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN", default=600)
 RATE_LIMIT_IP_PER_MIN = env.int("RATE_LIMIT_IP_PER_MIN", default=300)
 # Behind a reverse proxy, the client's address is the last one the proxy put in X-Forwarded-For.
 RATE_LIMIT_TRUST_FORWARDED_FOR = env.bool(
