@@ -19,6 +19,7 @@ import dataclasses
 import datetime
 import hashlib
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -140,7 +141,7 @@ def link_credential(query, *, endpoint: str, via: str) -> LinkCredential:
         return LinkCredential(link, link_params(link), opens_link=True)
     choices = TICKET_CHOICES.get(endpoint, frozenset())
     extra = set(names) - {"ticket"} - choices
-    repeated = {name for name in names if names.count(name) > 1}
+    repeated = {name for name, count in Counter(names).items() if count > 1}
     if extra or repeated:
         raise parameters_fixed(extra | repeated)
     if via == "page":
