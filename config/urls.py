@@ -46,3 +46,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

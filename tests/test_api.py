@@ -71,3 +71,9 @@ def test_admin_registers_every_model(admin_client):
         "usagerecord",
     ):
         assert admin_client.get(f"/admin/accounts/{path}/").status_code == 200
+
+
+def test_unknown_api_urls_answer_json_404(api_client):
+    response = api_client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
