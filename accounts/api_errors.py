@@ -6,10 +6,13 @@ from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
 from accounts.authentication import ApiAccessFailed, HasApiToken
+from config.db_unavailable import DATABASE_ERRORS, service_unavailable_response
 
 
 def api_exception_handler(exc, context):
     """Every API error as JSON with `type: error`, a `code` and a `message`."""
+    if isinstance(exc, DATABASE_ERRORS):  # the database is down: 503 with Retry-After
+        return service_unavailable_response(context["request"], exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, PermissionDenied):

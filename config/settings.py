@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import environ
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.db_unavailable.DatabaseUnavailableMiddleware",
     "config.ratelimit.ApiIpRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,20 +74,34 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# A connection the database dropped (restart, network cut) is replaced, not reused broken.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails a request in seconds (a 503) instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 
+# After a Redis restart, a pooled connection is reopened on first use instead of failing once.
+REDIS_RETRY = {"retry_on_error": [RedisConnectionError]}
+
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_RETRY,
+        }
     }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # No socket timeout: an idle consumer waits on the layer longer than redis-py's
             # default would allow, and must not crash when nothing is sent for a while.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None, **REDIS_RETRY}]},
         }
     }
 else:
@@ -101,6 +117,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
+# A job whose worker died unacknowledged goes back to the queue after this long (Redis broker);
+# it must exceed UPLOAD_ANALYSIS_LEASE_S, so a job waiting out a lease is not delivered twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_S", default=15 * 60)
+}
+# On a broker connection loss, running analyses go on (their result is in the database); they are
+# not cancelled, since a broker that restarted without persistence has lost their messages.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 BACKGROUND_RUNNER = env("BACKGROUND_RUNNER", default="celery" if REDIS_URL else "thread")
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -168,6 +193,8 @@ UPLOAD_MAX_DURATION_S = env.float("UPLOAD_MAX_DURATION_S", default=10 * 60)
 UPLOAD_ANALYSIS_FPS = env.float("UPLOAD_ANALYSIS_FPS", default=15.0)
 # Pose estimation uses about one core per process: long videos are split across this many.
 UPLOAD_ANALYSIS_WORKERS = env.int("UPLOAD_ANALYSIS_WORKERS", default=os.cpu_count() or 1)
+# A worker holds a job this long past its last progress report before another may take it over.
+UPLOAD_ANALYSIS_LEASE_S = env.int("UPLOAD_ANALYSIS_LEASE_S", default=5 * 60)
 # Signed links to uploaded media and exports stay valid this long.
 MEDIA_LINK_MAX_AGE_S = env.int("MEDIA_LINK_MAX_AGE_S", default=7 * 24 * 3600)
 # Callback URLs on private or loopback addresses are refused unless this is set (local testing).

@@ -18,11 +18,10 @@ from tracking.engine.pose import Pose
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
-# The database is unreachable: an `error` event (code service_unavailable), then this close.
-# Reconnecting later helps (the tracking page retries with back-off).
+# A service is unreachable: the database (after an `error` event, code service_unavailable) or,
+# on the upload progress socket, the channel layer (Redis restarting). Reconnecting later helps:
+# the tracking page retries with back-off, the upload page polls. (Daphne cannot send 1013.)
 CLOSE_SERVICE_UNAVAILABLE = 4503
-# The channel layer (Redis) is unreachable, e.g. restarting: the upload page polls, then reconnects.
-CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class UploadProgressConsumer(AsyncJsonWebsocketConsumer):
@@ -34,7 +33,7 @@ class UploadProgressConsumer(AsyncJsonWebsocketConsumer):
         except (RedisError, OSError) as error:  # the channel layer's connection broke
             logger.warning("Upload progress socket closed, channel layer unavailable: %s", error)
             with contextlib.suppress(Exception):
-                await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+                await send({"type": "websocket.close", "code": CLOSE_SERVICE_UNAVAILABLE})
 
     async def connect(self):
         upload_id = self.scope["url_route"]["kwargs"]["upload_id"]

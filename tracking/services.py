@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import os
 import socket
 import tempfile
@@ -37,9 +38,11 @@ from tracking.params import ParamsError, TrackingParams, parse_tracking_params
 from tracking.pose import media, pipeline
 
 # A worker holds a job this long past its last progress report before another may take it over.
-ANALYSIS_LEASE = datetime.timedelta(minutes=5)
+ANALYSIS_LEASE = datetime.timedelta(seconds=settings.UPLOAD_ANALYSIS_LEASE_S)
 MEDIA_LINK_SALT = "formtrack.media-link"
 PROGRESS_TICKET_SALT = "formtrack.upload-progress"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -268,14 +271,23 @@ def upload_delete(*, upload: Upload) -> None:
         default_storage.delete(name)
 
 
-def _claim(upload_id) -> bool:
-    """Take the job for this worker; a second delivery of the same job does nothing.
+class UploadLeased(Exception):
+    """Another worker holds the job's lease: try again once it has run out."""
+
+    def __init__(self, seconds_left: float):
+        super().__init__(f"the job is leased for {seconds_left:.0f} more seconds")
+        self.seconds_left = seconds_left
+
+
+def _claim(upload_id) -> int | None:
+    """Take the job for this worker and return its attempt number; None when there is nothing to
+    do (finished or deleted). A second delivery of the same job does nothing.
 
     A job stays claimable after its lease runs out, so a worker that died mid-analysis does not
-    leave it stuck: the redelivered task picks it up again.
+    leave it stuck: the redelivered task picks it up again (UploadLeased until then).
     """
     now = timezone.now()
-    return bool(
+    claimed = (
         Upload.objects.filter(pk=upload_id)
         .filter(
             Q(status=Upload.Status.QUEUED) | Q(status=Upload.Status.PROCESSING, lease_until__lt=now)
@@ -288,11 +300,23 @@ def _claim(upload_id) -> bool:
             progress=0,
         )
     )
+    state = Upload.objects.filter(pk=upload_id).values("status", "attempts", "lease_until").first()
+    if claimed and state:
+        return state["attempts"]
+    if state and state["status"] == Upload.Status.PROCESSING:
+        lease_until = state["lease_until"] or now
+        raise UploadLeased(max(0.0, (lease_until - now).total_seconds()))
+    return None
 
 
-def upload_analyze(*, upload_id) -> None:
-    """Run one claimed upload through pose estimation and the engine, and store what it gives."""
-    if not _claim(upload_id):
+def upload_analyze(*, upload_id, worker: str = "") -> None:
+    """Run one claimed upload through pose estimation and the engine, and store what it gives.
+
+    Raises UploadLeased while another worker holds the job. `worker` (the Celery worker's name)
+    is recorded in the upload's stats.
+    """
+    attempt = _claim(upload_id)
+    if attempt is None:
         return
     upload = Upload.objects.select_related("organization", "token").get(pk=upload_id)
     params = parse_tracking_params(upload.query, endpoint="upload").gated_for(
@@ -307,7 +331,7 @@ def upload_analyze(*, upload_id) -> None:
         except ReferenceUnavailable as error:  # deleted or failed since the upload was accepted
             _fail(upload, error.code, error.message)
             return
-    progress = _ProgressReporter(upload)
+    progress = _ProgressReporter(upload, attempt)
     annotated_name = f"uploads/org_{upload.organization_id}/{upload.id}/annotated" + (
         ".mp4" if upload.kind == Upload.Kind.VIDEO else ".png"
     )
@@ -336,13 +360,22 @@ def upload_analyze(*, upload_id) -> None:
     if upload.annotated_file:
         events.extend(_media_events(upload, params))
     with transaction.atomic():
+        # Only the job's current holder stores its outcome: a worker that stalled past its lease
+        # while another took over stops here, so nothing is stored or counted twice.
+        if not _holds(upload, attempt):
+            logger.warning(
+                "Upload %s: attempt %s lost its lease, result dropped", upload.pk, attempt
+            )
+            if upload.annotated_file:
+                default_storage.delete(upload.annotated_file.name)
+            return
         UploadEvent.objects.filter(upload=upload).delete()  # a re-run replaces, never duplicates
         UploadEvent.objects.bulk_create(
             UploadEvent(upload=upload, seq=i, type=e["type"], payload=e)
             for i, e in enumerate(events)
         )
         upload.summary = result.summary
-        upload.stats = result.stats
+        upload.stats = result.stats | ({"worker": worker} if worker else {})
         upload.status = Upload.Status.DONE
         upload.progress = 100
         upload.finished_at = timezone.now()
@@ -357,6 +390,15 @@ def upload_analyze(*, upload_id) -> None:
             )
     _notify(upload)
     _send_callback(upload)
+
+
+def _holds(upload: Upload, attempt: int) -> bool:
+    """Whether this attempt still holds the job (locks the row until the transaction ends)."""
+    return (
+        Upload.objects.select_for_update()
+        .filter(pk=upload.pk, status=Upload.Status.PROCESSING, attempts=attempt)
+        .exists()
+    )
 
 
 def upload_requeue(*, upload_id) -> bool:
@@ -415,8 +457,9 @@ def media_link_resolve(signed: str) -> str | None:
 class _ProgressReporter:
     """Saves progress and pushes it to the upload's WebSocket group, at most once per percent."""
 
-    def __init__(self, upload: Upload):
+    def __init__(self, upload: Upload, attempt: int):
         self.upload = upload
+        self.attempt = attempt
         self.last = -1
 
     def __call__(self, percent: float) -> None:
@@ -424,7 +467,7 @@ class _ProgressReporter:
         if value <= self.last:
             return
         self.last = value
-        Upload.objects.filter(pk=self.upload.pk).update(
+        Upload.objects.filter(pk=self.upload.pk, attempts=self.attempt).update(
             progress=value, lease_until=timezone.now() + ANALYSIS_LEASE
         )
         self.upload.progress = value
@@ -474,9 +517,15 @@ def _notify(upload: Upload) -> None:
     if layer is None:
         return
     event = upload_status_event(upload)
-    async_to_sync(layer.group_send)(
-        upload_group(upload.pk), {"type": "upload.status", "event": event}
-    )
+    try:
+        async_to_sync(layer.group_send)(
+            upload_group(upload.pk), {"type": "upload.status", "event": event}
+        )
+    except Exception as error:  # e.g. Redis restarting: a push never fails the analysis
+        # The database holds the progress; the upload page polls it when its socket drops.
+        logger.warning(
+            "Upload %s: status not pushed (%s: %s)", upload.pk, type(error).__name__, error
+        )
 
 
 def _send_callback(upload: Upload) -> None:

@@ -17,7 +17,15 @@ def analyze_upload(self, upload_id: str) -> None:
     from tracking import services  # the services module enqueues this task
 
     try:
-        services.upload_analyze(upload_id=upload_id)
+        services.upload_analyze(upload_id=upload_id, worker=self.request.hostname or "")
+    except services.UploadLeased as leased:
+        # Redelivered while another worker holds the job (e.g. the one that died with it): look
+        # again when the lease runs out, as a new task so this wait uses none of the retries.
+        if not self.request.is_eager:
+            queue = (self.request.delivery_info or {}).get("routing_key")  # the one it came from
+            analyze_upload.apply_async(
+                args=[upload_id], countdown=leased.seconds_left + 1, queue=queue
+            )
     except SoftTimeLimitExceeded:
         services.upload_fail(
             upload_id=upload_id,
