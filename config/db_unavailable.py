@@ -6,11 +6,9 @@ works again, with nothing to restart.
 """
 
 import logging
-import sys
 
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.http import HttpResponse, JsonResponse
-from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +58,9 @@ def service_unavailable_response(request, error: Exception) -> HttpResponse:
 
 
 class DatabaseUnavailableMiddleware:
-    """Turns a database connection error raised by a view into a 503 (see the module docstring)."""
+    """Turns a database connection error raised by a view into a 503 (see the module docstring).
+    Raised elsewhere (a middleware), it reaches handler500, config.errors.server_error, which
+    answers the same 503."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -72,11 +72,3 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, DATABASE_ERRORS):
             return service_unavailable_response(request, exception)
         return None
-
-
-def server_error(request, *args, **kwargs):
-    """handler500: a database error outside a view (e.g. in a middleware) is a 503 as well."""
-    error = sys.exc_info()[1]
-    if isinstance(error, DATABASE_ERRORS):
-        return service_unavailable_response(request, error)
-    return defaults.server_error(request, *args, **kwargs)

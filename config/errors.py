@@ -1,7 +1,11 @@
 """Error pages: the API answers in JSON even for URLs it does not know; pages stay HTML."""
 
+import sys
+
 from django.http import JsonResponse
 from django.views import defaults
+
+from config.db_unavailable import DATABASE_ERRORS, service_unavailable_response
 
 
 def page_not_found(request, exception):
@@ -19,6 +23,9 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_ERRORS):  # outside a view (e.g. a middleware): a 503 as well
+        return service_unavailable_response(request, error)
     if request.path.startswith("/api/"):
         return JsonResponse(
             {
