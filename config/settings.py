@@ -126,6 +126,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # On a broker connection loss, running analyses go on (their result is in the database); they are
 # not cancelled, since a broker that restarted without persistence has lost their messages.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Publishing a job while the broker restarts is retried for about 9 s (config.background).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 6,
+    "interval_start": 0.5,
+    "interval_step": 0.5,
+    "interval_max": 2,
+}
 BACKGROUND_RUNNER = env("BACKGROUND_RUNNER", default="celery" if REDIS_URL else "thread")
 
 AUTH_PASSWORD_VALIDATORS = [

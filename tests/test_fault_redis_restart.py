@@ -3,8 +3,9 @@
 Live landmark sessions keep their engine state in the Daphne process and do not use the channel
 layer, so they do not notice. An analysis goes on: its progress pushes fail while Redis is down
 (logged, not raised; the database keeps the progress) and it ends `done`. Upload progress sockets
-close with 4503 (service unavailable: try again) and work again once reconnected; the worker
-reconnects to the broker and takes new jobs.
+close with 4503 (service unavailable: try again) and work again once reconnected. An upload sent
+while Redis is down is queued once it is back (publishing is retried for a few seconds), and the
+worker, reconnected to the broker, analyses it.
 
 The machine's shared Redis is left alone: the test restarts a private redis-server of its own, with
 a Daphne and a Celery worker pointed at it, on the PostgreSQL test database. CI only.
@@ -117,7 +118,14 @@ def test_an_analysis_and_its_progress_page_survive_a_redis_restart(acme_token, s
     seen = progress.receive_until(lambda e: 10 <= e.get("progress", 0) < 100, timeout=120)
     assert seen[-1]["status"] == "processing"
 
-    restart(redis)
+    # An upload sent while Redis is down: its job is published once Redis is back (retried).
+    during = []
+    sender = threading.Thread(
+        target=lambda: during.append(
+            post_upload(http_url, acme_token, CLIPS / "fitness-squat-counter.mp4", exercise="squat")
+        )
+    )
+    restart(redis, while_down=sender.start)
     # The socket was closed by the server (try again later) or still works; the page's polling
     # covers the gap either way. Reconnected, it gets the current state, then the pushes.
     ending = progress.receive_until(
@@ -137,10 +145,9 @@ def test_an_analysis_and_its_progress_page_survive_a_redis_restart(acme_token, s
     assert "Traceback" not in worker_log.split("ready.", 1)[1]
     assert "Exception inside application" not in processes.log("daphne")
 
-    # The worker is back on the restarted broker: a new job is taken and finishes.
-    status, second = post_upload(
-        http_url, acme_token, CLIPS / "fitness-squat-counter.mp4", exercise="squat"
-    )
+    # The worker is back on the restarted broker: the job sent during the outage is not lost.
+    sender.join(timeout=30)
+    status, second = during[0]
     assert status == 202, second
     wait_until(lambda: Upload.objects.get(pk=second["id"]).status == "done", 120, "the next upload")
     print(f"progress socket across the restart: {closed_with or 'stayed open'}")

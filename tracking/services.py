@@ -401,6 +401,22 @@ def _holds(upload: Upload, attempt: int) -> bool:
     )
 
 
+def uploads_requeue_stalled(*, queued_for: datetime.timedelta) -> list:
+    """Queue again the jobs a broker may have lost (it restarted without persistence, or was down
+    when they were queued): uploads queued for longer than `queued_for`, and uploads whose worker
+    died (processing, lease run out). A job queued twice is still analysed once."""
+    now = timezone.now()
+    stalled = list(
+        Upload.objects.filter(
+            Q(status=Upload.Status.QUEUED, created_at__lt=now - queued_for)
+            | Q(status=Upload.Status.PROCESSING, lease_until__lt=now)
+        ).values_list("pk", flat=True)
+    )
+    for upload_id in stalled:
+        background.enqueue(tasks.analyze_upload, str(upload_id))
+    return stalled
+
+
 def upload_requeue(*, upload_id) -> bool:
     """Put a job that hit a transient error back in the queue; False if that was impossible."""
     try:

@@ -1,0 +1,27 @@
+"""Queue again the uploads a broker may have lost: after Redis restarted without persistence, or
+from cron every few minutes. Safe to run at any time: a job queued twice is analysed once."""
+
+import datetime
+
+from django.core.management.base import BaseCommand
+
+from tracking import services
+
+
+class Command(BaseCommand):
+    help = "Queue again uploads stuck in `queued` (or abandoned in `processing`)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--queued-for",
+            type=int,
+            default=10,
+            metavar="MINUTES",
+            help="only uploads queued for longer than this (default 10)",
+        )
+
+    def handle(self, *args, queued_for, **options):
+        stalled = services.uploads_requeue_stalled(
+            queued_for=datetime.timedelta(minutes=queued_for)
+        )
+        self.stdout.write(f"{len(stalled)} upload(s) queued again")
