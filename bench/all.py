@@ -144,7 +144,9 @@ def machine() -> str:
     memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
     return (
         f"{len(os.sched_getaffinity(0))} cores ({cpu}), {memory_kb / 1024 / 1024:.0f} GiB, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
+        # Other work on the machine slows every figure: the load says how quiet it was.
+        f"load average {os.getloadavg()[0]:.2f} at the end of the run"
     )
 
 
