@@ -4,13 +4,17 @@ sharing one PostgreSQL database (the test database) and one Redis (channel layer
 - uploads are spread over both workers (each upload's stats record the worker that analysed it);
 - progress pushed by whichever worker reaches a progress socket on either Daphne (each upload's
   socket is opened on the Daphne that did not receive the upload);
-- a live session on one Daphne runs on when the other Daphne stops.
+- a live session on one Daphne runs on when the other Daphne stops;
+- deploy/nginx.conf (when nginx is installed) fronts both: uploads, progress and live sessions go
+  through it, WebSocket upgrades included, spread over both servers.
 
 CI only (Redis and PostgreSQL); skipped otherwise. Every process is stopped at the end.
 """
 
 import os
+import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -22,6 +26,7 @@ from tests.processes import (
     WebSocket,
     free_port,
     landmark_messages,
+    port_open,
     post_upload,
     server_database_url,
     stop,
@@ -31,7 +36,8 @@ from tests.processes import (
 )
 from tracking.models import Upload
 
-SQUAT_CLIP = Path(__file__).parent / "fixtures" / "clips" / "fitness-squat-counter.mp4"
+ROOT = Path(__file__).resolve().parent.parent
+SQUAT_CLIP = ROOT / "tests" / "fixtures" / "clips" / "fitness-squat-counter.mp4"
 UPLOADS = 4
 
 pytestmark = [
@@ -121,3 +127,57 @@ def test_a_live_session_runs_on_when_the_other_daphne_stops(acme_token, cluster)
     another = tracking_socket(ws_a, acme_token, exercise="squat")
     assert another.receive()["type"] == "session_started"
     another.close()
+
+
+def nginx_config(tmp_path: Path, listen_port: int, upstream_ports: list[int]) -> Path:
+    """deploy/nginx.conf as shipped, but on a loopback port without TLS, in a private prefix."""
+    shipped = (ROOT / "deploy" / "nginx.conf").read_text()
+    (tmp_path / "logs").mkdir(parents=True)
+    upstreams = tmp_path / "formtrack-upstream.conf"
+    upstreams.write_text("".join(f"server 127.0.0.1:{port};\n" for port in upstream_ports))
+    head = shipped[: shipped.index("server {\n    listen 80;")]
+    head = head.replace("/etc/nginx/formtrack-upstream.conf", str(upstreams))
+    site = shipped[shipped.index("server {\n    listen 443 ssl;") :]
+    site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{listen_port};")
+    site = "\n".join(
+        line for line in site.splitlines() if "ssl_certificate" not in line and "http2" not in line
+    )
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        f"user root; daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/logs/error.log;\n"
+        "events {}\n"
+        f"http {{ include /etc/nginx/mime.types; access_log {tmp_path}/logs/access.log;\n"
+        f"client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;\n"
+        f"{head}\n{site}\n}}\n"
+    )
+    return config
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
+def test_the_shipped_nginx_config_fronts_both_servers(acme_token, cluster, tmp_path):
+    processes, servers = cluster
+    port = free_port()
+    upstream_ports = [urlsplit(http_url).port for _, http_url, _ in servers.values()]
+    config = nginx_config(tmp_path / "nginx", port, upstream_ports)
+    processes.start("nginx", ["nginx", "-c", str(config), "-p", str(config.parent)])
+    wait_until(lambda: port_open(port), 20, "nginx")
+    base, ws = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
+
+    status, created = post_upload(base, acme_token, SQUAT_CLIP, exercise="squat")
+    assert status == 202, created
+    progress = WebSocket(ws + created["progress_ws"])
+    events = progress.receive_until(lambda e: e.get("status") == "done", timeout=180)
+    assert len(events) > 2, "progress pushed through the proxy"
+
+    sessions = [tracking_socket(ws, acme_token, exercise="squat") for _ in range(4)]
+    assert all(s.receive()["type"] == "session_started" for s in sessions)
+    events = stream_frames(sessions[0], list(landmark_messages()))
+    sessions[0].send_json({"type": "finish"})
+    events += sessions[0].receive_until(lambda e: isinstance(e, Closed))
+    counters = [e for e in events if isinstance(e, dict) and e["type"] == "counter"]
+    assert counters[-1]["current_count"] == 4 and events[-1].code == 1000
+    for session in sessions[1:]:
+        session.close()
+    live = {name: processes.log(name).count('"WSCONNECT /ws/pose_tracker') for name in servers}
+    assert all(live.values()), f"sessions spread over both servers: {live}"
+    print(f"through nginx: {len(events)} live events, sessions per server {live}")
