@@ -31,7 +31,13 @@ This page tries again in {RETRY_AFTER_S} seconds.</p>
 
 def service_unavailable_event() -> dict:
     """The `error` event (API body and WebSocket message) for an unreachable database."""
-    return {"type": "error", "code": CODE, "error": CODE, "message": MESSAGE}
+    return {
+        "type": "error",
+        "code": CODE,
+        "error": CODE,
+        "message": MESSAGE,
+        "retryAfter": RETRY_AFTER_S,
+    }
 
 
 def discard_broken_connections() -> None:
