@@ -3,8 +3,8 @@ token → copy the playground URL → the playground shows live events from a re
 camera. Screenshots go to artifacts/ (gitignored).
 
 The server is a real Daphne process (HTTP + WebSockets) on its own SQLite file, so the test sees
-the product as a customer does. TODO: switch to the shared real-server and fake-camera fixtures of
-tests/browser/conftest.py when they land.
+the product as a customer does. It keeps its own server (a fresh SQLite file) and fake camera, so
+the sign-up flow starts from an empty database.
 """
 
 import json
