@@ -1,10 +1,17 @@
 """Daphne with a token-redacting access log: `python -m config.daphne [daphne options] APP`."""
 
-from daphne.access import AccessLogGenerator
-from daphne.cli import CommandLineInterface
-from daphne.server import Server
+import asyncio  # isort:skip
 
-from config.redaction import redact
+import uvloop  # isort:skip
+
+# Before Daphne is imported: it creates its event loop (Twisted's asyncio reactor) on import.
+asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+from daphne.access import AccessLogGenerator  # noqa: E402
+from daphne.cli import CommandLineInterface  # noqa: E402
+from daphne.server import Server  # noqa: E402
+
+from config.redaction import redact  # noqa: E402
 
 
 class RedactingAccessLog(AccessLogGenerator):

@@ -7,6 +7,7 @@ import json
 import math
 
 import numpy as np
+import orjson
 
 from tracking.engine.pose import Pose
 
@@ -36,9 +37,16 @@ def decode_text(text: str) -> dict:
             "message_too_large", f"Text messages are limited to {MAX_TEXT_BYTES} bytes."
         )
     try:
-        message = json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise _bad("Messages must be JSON objects.") from error
+        # orjson: a tenth of the standard library's time on a landmarks frame, which matters at
+        # 30 messages a second per session.
+        message = orjson.loads(text)
+    except ValueError:
+        # orjson refuses NaN and Infinity, which Python's json.dumps writes: read those with the
+        # standard library so the frame gets its precise error (and its ack) further on.
+        try:
+            message = json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise _bad("Messages must be JSON objects.") from error
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise _bad('Messages must be JSON objects with a "type".')
     return message
@@ -73,15 +81,20 @@ def landmarks_to_pose(message: dict, *, last_timestamp_ms: float | None) -> Pose
         return Pose(None, timestamp, width, height, frame_id=frame_id)
     if not isinstance(raw, list) or len(raw) != LANDMARK_COUNT:
         raise _bad(f"landmarks must be a list of {LANDMARK_COUNT} [x, y, z, visibility] lists.")
-    if not all(isinstance(point, list) and len(point) == 4 for point in raw):
-        raise _bad("each landmark must be [x, y, z, visibility].")
     try:
         landmarks = np.array(raw, dtype=float)
     except (TypeError, ValueError) as error:
+        if not all(isinstance(point, list) and len(point) == 4 for point in raw):
+            raise _bad("each landmark must be [x, y, z, visibility].") from error
         raise _bad("landmark values must be numbers.") from error
-    if not np.isfinite(landmarks).all():
-        raise _bad("landmark values must be finite numbers (no NaN or Infinity).")
-    if (np.abs(landmarks[:, :3]) > 100).any():
-        raise _bad("landmark x, y, z must be normalised (about 0..1).")
-    landmarks[:, 3] = np.clip(landmarks[:, 3], 0.0, 1.0)
+    if landmarks.shape != (LANDMARK_COUNT, 4):
+        raise _bad("each landmark must be [x, y, z, visibility].")
+    # One reduction on the usual frame; the detailed checks only when something is off.
+    if not np.abs(landmarks).max() <= 100:
+        if not np.isfinite(landmarks).all():
+            raise _bad("landmark values must be finite numbers (no NaN or Infinity).")
+        if (np.abs(landmarks[:, :3]) > 100).any():
+            raise _bad("landmark x, y, z must be normalised (about 0..1).")
+    visibility = landmarks[:, 3]
+    visibility.clip(0.0, 1.0, out=visibility)
     return Pose(landmarks, timestamp, width, height, frame_id=frame_id)
