@@ -22,6 +22,11 @@
   const SERVER_FRAME_WIDTH = 320;
   const JPEG_QUALITY = 0.7;
   const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 10000];
+  // How long the page keeps reconnecting after a connection is lost: long enough to ride out a
+  // server restart or a database failover, short enough that the host hears the session ended.
+  const RECONNECT_WINDOW_MS = 120000;
+  // Refusals that say "later", with the seconds to wait in the error event's retryAfter.
+  const RETRY_LATER_CODES = new Set(["service_unavailable", "rate_limited"]);
   const MODEL_LOAD_TIMEOUT_MS = 60000;
   // Closes after which reconnecting cannot help: refused parameters, token, origin, quota, abuse,
   // or our own finish.
@@ -82,6 +87,7 @@
     points: null, // what the skeleton shows: normalised {name: [x, y, visibility]} in the unmirrored image
     count: 0, // the running total shown on the page
     countOffset: 0, // reps of earlier sessions (after a reconnect the server counts from 0 again)
+    resumedSessions: 0,
     timings: [], // inference times after warm-up, for the device and delegate checks
     inferences: 0,
     gpuTrial: null,
@@ -114,9 +120,21 @@
     if (event.ready) showPosture.timer = setTimeout(() => { element.hidden = true; }, 1500);
   }
 
-  function showCount(sessionCount) {
-    state.count = state.countOffset + sessionCount;
-    $("ft-count").textContent = String(state.count);
+  function showCount(count) {
+    state.count = count;
+    $("ft-count").textContent = String(count);
+  }
+
+  // After a reconnect the server counts from 0 in a new session: the host sees one running count.
+  function continuedCount(event) {
+    if (!state.countOffset) return event;
+    const offset = state.countOffset;
+    if (event.type === "counter") return Object.assign({}, event, { current_count: offset + (event.current_count || 0) });
+    if (event.type === "exercise_summary") {
+      // Its per-rep details (history, averages) are the last session's; the counts are the total.
+      return Object.assign({}, event, { counter: offset + (event.counter || 0), reps: offset + (event.reps || 0), resumedSessions: state.resumedSessions });
+    }
+    return event;
   }
 
   function showGrade(formScore) {
@@ -248,7 +266,8 @@
     post({ type: "initialization", message, ready });
   }
 
-  function onServerEvent(event) {
+  function onServerEvent(serverEvent) {
+    const event = continuedCount(serverEvent);
     switch (event.type) {
       case "posture":
         showPosture(event);
@@ -275,6 +294,7 @@
       this.socket = null;
       this.status = "new"; // connecting | open | idle | waiting | closed | finished
       this.attempt = 0;
+      this.lostSince = null; // when the connection was lost, while reconnecting
       this.sessionOrigin = 0;
       this.resetCounters();
     }
@@ -314,6 +334,7 @@
             started = true;
             this.status = "open";
             this.attempt = 0;
+            this.lostSince = null;
             this.sessionOrigin = performance.now();
             resolve(event);
           } else if (event.type === "ack") {
@@ -398,11 +419,16 @@
       if (code === CLOSE_IDLE) { this.status = "idle"; return; }
       warn("connection_lost", text.reconnecting + " (" + code + ")", { details: { closeCode: code, count: state.count } });
       setStatus(text.reconnecting);
-      this.reconnect(RECONNECT_DELAYS_MS[Math.min(this.attempt, RECONNECT_DELAYS_MS.length - 1)]);
+      this.reconnect(this.backOff());
+    }
+
+    backOff() {
+      return RECONNECT_DELAYS_MS[Math.min(this.attempt, RECONNECT_DELAYS_MS.length - 1)];
     }
 
     reconnect(delay) {
-      if (this.attempt >= RECONNECT_DELAYS_MS.length) {
+      if (this.lostSince === null) this.lostSince = performance.now();
+      if (performance.now() + delay - this.lostSince > RECONNECT_WINDOW_MS) {
         this.status = "closed";
         fail("connection_lost", text.connection_lost);
         return;
@@ -415,10 +441,15 @@
           await this.connect();
           // A new session counts from 0: keep showing the running total.
           state.countOffset = state.count;
+          state.resumedSessions += 1;
           state.postedOnce.delete("warning:connection_lost");
           if (state.running) setStatus("");
         } catch (refused) {
-          if (refused.event) {
+          if (refused.event && RETRY_LATER_CODES.has(refused.event.code)) {
+            // The server is there but busy or without its database: wait as long as it asks.
+            const retryAfterMs = 1000 * Number(refused.event.retryAfter || 0);
+            this.reconnect(Math.max(retryAfterMs, this.backOff()));
+          } else if (refused.event) {
             fail(refused.event.code, refused.event.message, refused.event);
           } else {
             this.onClose(refused.code);

@@ -11,6 +11,7 @@ both sides for a rep that arrives late or early.
 
 import asyncio
 import json
+import re
 import time
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from django.db import connections
 
 from accounts import services
 from accounts.models import UsageRecord
+from config.db_unavailable import service_unavailable_event
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = [
@@ -245,3 +247,54 @@ async def test_camera_failure_is_reported_to_the_host(
     assert boot == ["checking you plan and access", "accessing webcam"]
     shown = await host.tracker().evaluate("document.getElementById('ft-message').textContent")
     assert shown == error["message"]
+
+
+async def test_a_lost_connection_is_resumed_through_a_database_outage(
+    camera_browser, server_url, host_origin
+):
+    """The socket drops mid-session; the server then refuses twice with service_unavailable (what
+    it sends while its database is down) before it takes the page back: the page waits as asked,
+    resumes, and the host's count goes on from where it was, without an error reaching it."""
+    org, token = await _token()
+    query = {"token": token, "exercise": "squat", "inference": "server"}
+    page = await camera_browser.new_page(viewport={"width": 480, "height": 640})
+    host = Host(page, server_url)
+    attempts, servers = [], []
+
+    async def route(socket):
+        attempts.append(socket)
+        if len(attempts) in (2, 3):
+            socket.send(json.dumps(service_unavailable_event() | {"retryAfter": 1}))
+            await socket.close(code=4503)
+        else:
+            servers.append(socket.connect_to_server())
+
+    await page.context.route_web_socket(re.compile(r"/ws/pose_tracker/tracking\?"), route)
+    src = f"{server_url}/pose_tracker/tracking?{urlencode(query)}"
+    await page.goto(f"{host_origin}/host.html?{urlencode({'src': src})}")
+    await host.wait_for(
+        lambda e: e.get("type") == "initialization" and e.get("ready"), BOOT_TIMEOUT_S, "running"
+    )
+    await host.wait_for(lambda e: e.get("type") == "counter", FIRST_REP_TIMEOUT_S, "counter")
+
+    await attempts[0].close(code=1012)  # "service restart"
+    await servers[0].close()
+    lost = await host.wait_for(lambda e: e.get("code") == "connection_lost", 10, "warning")
+    assert lost["event"]["type"] == "warning"
+    counted = max(e["current_count"] for e in host.events if e["type"] == "counter")
+    resumed = await host.wait_for(
+        lambda e: e.get("type") == "counter" and len(attempts) == 4, 30, "a counter after resuming"
+    )
+    assert resumed["at"] > lost["at"] and resumed["event"]["current_count"] > counted
+    assert len(attempts) == 4
+    assert await _live_calls(org) == 2  # the first session and the resumed one
+
+    await host.finish()
+    summary = await host.wait_for(lambda e: e.get("type") == "exercise_summary", 20, "summary")
+    final = [e for e in host.events if e["type"] == "counter" and e.get("final")][-1]
+    assert summary["event"]["counter"] == final["current_count"] > counted
+    assert summary["event"]["resumedSessions"] == 1
+    counts = [e["current_count"] for e in host.events if e["type"] == "counter"]
+    assert counts == sorted(counts), counts  # the host's count never went back
+    assert not [e for e in host.events if e["type"] == "error"]
+    await page.close()
