@@ -81,6 +81,36 @@ def test_real_clip_is_counted_and_graded_in_the_background(
     detail = client.get(f"/api/v1/uploads/{upload.pk}", HTTP_AUTHORIZATION=f"Bearer {acme_token}")
     assert detail.json()["status"] == "done" and detail.json()["progress"] == 100
     assert detail.json()["summary"]
+    # No export asked for: no annotated video rendered, but the timeline the pages draw from.
+    assert detail.json()["annotated_url"] is None
+    assert not any(e["type"] == "export_ready" for e in events)
+    timeline = json.loads(fetch_link(client, detail.json()["timeline_url"]))
+    assert len(timeline["frames"]) == upload.stats["frames_analyzed"]
+    assert max(count or 0 for _, count, _, _ in timeline["frames"]) == reps
+
+
+def fetch_link(client, url) -> bytes:
+    """A signed media link's content, fetched without any token (as a <video> or fetch() is)."""
+    response = client.get(url.split("127.0.0.1:8000", 1)[-1])
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def test_export_renders_an_annotated_h264_video_announced_by_export_ready(
+    client, worker, acme_token
+):
+    response = post_file(client, acme_token, SQUAT_CLIP, "squats.mp4", exercise="squat", export=1)
+    assert response.status_code == 202, response.content
+    upload = wait_until_finished(response.json()["id"])
+    assert upload.status == "done", upload.error_message
+    events = events_of(client, acme_token, upload.pk)
+    (export,) = [e for e in events if e["type"] == "export_ready"]
+    video = fetch_link(client, export["url"])
+    assert video[4:8] == b"ftyp" and b"avc1" in video[:4096]  # MP4, H.264: plays in browsers
+    detail = client.get(f"/api/v1/uploads/{upload.pk}", HTTP_AUTHORIZATION=f"Bearer {acme_token}")
+    assert detail.json()["annotated_url"] == export["url"]
+    assert detail.json()["timeline_url"]
+    assert upload.stats["export_codec"] == "h264"
 
 
 def test_photo_of_a_person_gives_33_keypoints_and_an_overlay(client, worker, acme_token):

@@ -63,6 +63,7 @@ class UploadErrorSerializer(serializers.Serializer):
 class UploadSerializer(serializers.ModelSerializer):
     error = serializers.SerializerMethodField()
     annotated_url = serializers.SerializerMethodField()
+    timeline_url = serializers.SerializerMethodField()
     events_url = serializers.SerializerMethodField()
     progress_ws = serializers.SerializerMethodField()
 
@@ -80,6 +81,7 @@ class UploadSerializer(serializers.ModelSerializer):
             "error",
             "summary",
             "annotated_url",
+            "timeline_url",
             "events_url",
             "progress_ws",
             "created_at",
@@ -94,7 +96,12 @@ class UploadSerializer(serializers.ModelSerializer):
         return {"code": upload.error_code, "message": upload.error_message}
 
     def get_annotated_url(self, upload) -> str | None:
+        """The annotated MP4 (videos analysed with export=true) or the PNG overlay (photos)."""
         return services.media_link(upload.annotated_file.name) if upload.annotated_file else None
+
+    def get_timeline_url(self, upload) -> str | None:
+        """A video's poses and counter per analysed frame, to draw over the original (JSON)."""
+        return services.media_link(upload.timeline_file.name) if upload.timeline_file else None
 
     def get_events_url(self, upload) -> str:
         return reverse("api-upload-events", args=[upload.pk])

@@ -52,6 +52,10 @@ def upload_detail(request, upload_id):
         "annotated_url": _local(media_link(upload.annotated_file.name))
         if upload.annotated_file
         else None,
+        "timeline_url": _local(media_link(upload.timeline_file.name))
+        if upload.timeline_file
+        else None,
+        "video_url": _local(media_link(upload.file.name)) if upload.file else None,
         "summary_rows": [(label, summary[key]) for key, label in SUMMARY_FIELDS if key in summary],
         "history": history,
         "score_chart": charts.score_chart_svg(history) if history else None,

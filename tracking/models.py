@@ -90,7 +90,10 @@ class Upload(models.Model):
     error_message = models.TextField(blank=True)
     summary = models.JSONField(null=True, blank=True)
     stats = models.JSONField(null=True, blank=True)
+    # The annotated MP4 (videos, only with export=true) or PNG overlay (images).
     annotated_file = models.FileField(max_length=255, blank=True)
+    # A video's poses and counter per analysed frame (JSON), drawn by the pages over the original.
+    timeline_file = models.FileField(max_length=255, blank=True)
 
     callback_url = models.URLField(max_length=500, blank=True)
     callback_status = models.CharField(max_length=200, blank=True)

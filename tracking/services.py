@@ -265,7 +265,9 @@ def upload_create(*, access: TrackingAccess, file, callback_url: str = "") -> Up
 
 
 def upload_delete(*, upload: Upload) -> None:
-    storage_names = [f.name for f in (upload.file, upload.annotated_file) if f]
+    storage_names = [
+        f.name for f in (upload.file, upload.annotated_file, upload.timeline_file) if f
+    ]
     upload.delete()
     for name in storage_names:
         default_storage.delete(name)
@@ -332,18 +334,21 @@ def upload_analyze(*, upload_id, worker: str = "") -> None:
             _fail(upload, error.code, error.message)
             return
     progress = _ProgressReporter(upload, attempt)
-    annotated_name = f"uploads/org_{upload.organization_id}/{upload.id}/annotated" + (
-        ".mp4" if upload.kind == Upload.Kind.VIDEO else ".png"
-    )
+    folder = f"uploads/org_{upload.organization_id}/{upload.id}"
+    video = upload.kind == Upload.Kind.VIDEO
     with tempfile.TemporaryDirectory(prefix="formtrack-analysis-") as workdir:
-        annotated_tmp = Path(workdir) / Path(annotated_name).name
+        annotated_tmp = Path(workdir) / ("annotated.mp4" if video else "annotated.png")
+        timeline_tmp = Path(workdir) / "timeline.json"
         try:
             result = pipeline.analyze_file(
                 Path(upload.file.path),
                 params=params,
                 on_progress=progress,
-                export_path=annotated_tmp if upload.kind == Upload.Kind.VIDEO else None,
-                overlay_path=annotated_tmp if upload.kind == Upload.Kind.IMAGE else None,
+                # Rendering an annotated video costs about as much again as the analysis: only
+                # when asked for. The pages draw the timeline over the original instead.
+                export_path=annotated_tmp if video and params.export else None,
+                overlay_path=annotated_tmp if not video else None,
+                timeline_path=timeline_tmp if video else None,
                 analysis_fps=settings.UPLOAD_ANALYSIS_FPS,
                 workers=settings.UPLOAD_ANALYSIS_WORKERS,
                 limits=_media_limits(),
@@ -352,10 +357,11 @@ def upload_analyze(*, upload_id, worker: str = "") -> None:
         except media.MediaError as error:
             _fail(upload, error.code, error.message)
             return
-        if annotated_tmp.exists():
-            with annotated_tmp.open("rb") as content:
-                stored = default_storage.save(annotated_name, File(content))
-            upload.annotated_file.name = stored
+        for produced, field in ((annotated_tmp, "annotated_file"), (timeline_tmp, "timeline_file")):
+            if produced.exists():
+                with produced.open("rb") as content:
+                    stored = default_storage.save(f"{folder}/{produced.name}", File(content))
+                getattr(upload, field).name = stored
     events = list(result.events)
     if upload.annotated_file:
         events.extend(_media_events(upload, params))
@@ -366,8 +372,9 @@ def upload_analyze(*, upload_id, worker: str = "") -> None:
             logger.warning(
                 "Upload %s: attempt %s lost its lease, result dropped", upload.pk, attempt
             )
-            if upload.annotated_file:
-                default_storage.delete(upload.annotated_file.name)
+            for produced in (upload.annotated_file, upload.timeline_file):
+                if produced:
+                    default_storage.delete(produced.name)
             return
         UploadEvent.objects.filter(upload=upload).delete()  # a re-run replaces, never duplicates
         UploadEvent.objects.bulk_create(

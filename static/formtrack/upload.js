@@ -1,5 +1,5 @@
 // The upload page: send the file to the API, follow progress (WebSocket, polling as a fallback),
-// then show the annotated media, the per-rep scores and the summary, posting every event to the host.
+// then show the media with the skeleton and counter drawn, the per-rep scores and the summary, posting every event to the host.
 (function () {
   "use strict";
   const { config, post } = window.FormTrack;
@@ -35,7 +35,10 @@
     return body;
   }
 
+  let chosenFile = null;
+
   async function upload(file) {
+    chosenFile = file;
     show("picker", false);
     show("error-card", false);
     show("progress-card", true);
@@ -98,6 +101,12 @@
     return events;
   }
 
+  // Media links are absolute (SITE_URL) for API clients; this page asks its own server.
+  function local(url) {
+    const parsed = new URL(url, location.href);
+    return parsed.pathname + parsed.search;
+  }
+
   async function showResults(uploadId, doneEvent) {
     const [upload, events] = await Promise.all([api("/api/v1/uploads/" + uploadId), allEvents(uploadId)]);
     for (const event of events) post(event);
@@ -107,10 +116,19 @@
     const mediaBox = $("result-media");
     if (upload.annotated_url) {
       const element = document.createElement(upload.kind === "image" ? "img" : "video");
-      element.src = upload.annotated_url;
+      element.src = local(upload.annotated_url);
       if (upload.kind === "video") { element.controls = true; element.playsInline = true; element.muted = true; }
       element.style.maxWidth = "100%";
       mediaBox.replaceChildren(element);
+    } else if (upload.timeline_url && chosenFile) {
+      // No annotated copy was asked for (export): the chosen file itself, with the skeleton and
+      // counter drawn over it, so nothing is downloaded again.
+      const video = document.createElement("video");
+      video.src = URL.createObjectURL(chosenFile);
+      video.controls = true;
+      video.playsInline = true;
+      video.muted = true;
+      mediaBox.replaceChildren(window.FormTrackReplay.attach(video, local(upload.timeline_url)));
     }
     const summary = events.find((e) => e.type === "exercise_summary") || upload.summary || {};
     const rows = [["Reps", summary.counter ?? summary.reps], ["Average score", summary.avg_rep_score ?? summary.average_score],

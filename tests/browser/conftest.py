@@ -26,6 +26,8 @@ import cv2
 import pytest
 import pytest_asyncio
 
+from tests.background import worker_queue
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -121,8 +123,12 @@ def squat_camera(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server_url(django_db_setup, chromium_path, tmp_path_factory):
-    """A real Daphne serving config.asgi on a free port, on the test database; yields its URL."""
+def server_url(django_db_setup, chromium_path, shared_media):
+    """A real Daphne serving config.asgi on a free port, on the test database; yields its URL.
+
+    It is the deployed entry point (config.daphne), and it shares the media folder and the job
+    queue of the tests' Celery worker (the `worker` fixture), so uploads made in the browser are
+    analysed (without Celery, in the server's own background pool)."""
     from django.db import connection
 
     assert (VENDOR / "models" / "pose_landmarker_lite.task").exists(), (
@@ -134,14 +140,23 @@ def server_url(django_db_setup, chromium_path, tmp_path_factory):
     env.update(
         DATABASE_URL=_server_database_url(connection.settings_dict),
         DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
-        MEDIA_ROOT=str(tmp_path_factory.mktemp("server-media")),
+        MEDIA_ROOT=str(shared_media),
+        CELERY_QUEUE=worker_queue(),
         PYTHONUNBUFFERED="1",
     )
     log_path = ARTIFACTS / "live-tracking-daphne.log"  # the last run's server log, for failures
-    daphne = Path(sys.executable).with_name("daphne")
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own venv's daphne, fixed arguments
-            [str(daphne), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "config.daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "config.asgi:application",
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -178,3 +178,16 @@ def test_upload_without_results_yet(member_client, acme):
     html = member_client.get(f"/dashboard/uploads/{upload.pk}/").content.decode()
     assert "Available when the analysis is done" in html and "40%" in html
     assert "score-chart" not in html
+
+
+def test_video_without_export_is_replayed_from_the_original_and_its_timeline(member_client, acme):
+    upload = make_upload(acme, status="done", progress=100)
+    upload.timeline_file.save("timeline.json", ContentFile(b'{"frames": []}'), save=True)
+    html = member_client.get(f"/dashboard/uploads/{upload.pk}/").content.decode()
+    assert "formtrack/replay.js" in html
+    video = html.split('data-replay-video="', 1)[1].split('"', 1)[0]
+    timeline = html.split('data-replay-timeline="', 1)[1].split('"', 1)[0]
+    # Both signed links work without a token, and serve the original and the timeline.
+    assert b"".join(member_client.get(video).streaming_content) == b"0" * 10
+    assert b"".join(member_client.get(timeline).streaming_content) == b'{"frames": []}'
+    assert "No annotated file" not in html

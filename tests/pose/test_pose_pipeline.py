@@ -1,3 +1,4 @@
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,22 +19,25 @@ def upload_params(query: str):
 
 @dataclass
 class Recorded:
-    """An analysis with what its callbacks heard and its annotated video."""
+    """An analysis with what its callbacks heard, its annotated video and its pose timeline."""
 
     export: Path
+    timeline: Path
     result: pipeline.AnalysisResult | None = None
     events: list = field(default_factory=list)
     progress: list = field(default_factory=list)
 
 
 def analyse(tmp_path_factory, path, query, **options) -> Recorded:
-    recorded = Recorded(export=tmp_path_factory.mktemp("export") / "annotated.mp4")
+    outputs = tmp_path_factory.mktemp("outputs")
+    recorded = Recorded(export=outputs / "annotated.mp4", timeline=outputs / "timeline.json")
     recorded.result = analyze_file(
         path,
         params=upload_params(query),
         on_event=recorded.events.append,
         on_progress=recorded.progress.append,
         export_path=recorded.export,
+        timeline_path=recorded.timeline,
         **options,
     )
     return recorded
@@ -124,6 +128,29 @@ def test_worker_processes_give_the_same_frames_and_count(squats, squats_in_worke
     assert [f["timestampMs"] for f in in_workers] == [f["timestampMs"] for f in in_one]
     assert squats_in_workers.progress[-1] == 100
     assert cv2.VideoCapture(str(squats_in_workers.export)).get(cv2.CAP_PROP_FRAME_COUNT) == 103
+    timelines = [json.loads(r.timeline.read_text())["frames"] for r in (squats_in_workers, squats)]
+    assert [[t, count] for t, count, *_ in timelines[0]] == [
+        [t, count] for t, count, *_ in timelines[1]
+    ]
+
+
+def test_the_timeline_has_each_analysed_frame_with_the_counter_drawn_on_it(squats):
+    timeline = json.loads(squats.timeline.read_text())
+    frames = timeline["frames"]
+
+    assert (timeline["width"], timeline["height"], timeline["skeleton"]) == (152, 248, "coco")
+    analysed = batch_frames(squats.result.events)
+    assert [t for t, *_ in frames] == [round(f["timestampMs"], 1) for f in analysed]
+    assert all(points is None or len(points) == 33 * 3 for *_, points in frames)
+    assert (
+        sum(points is not None for *_, points in frames)
+        == squats.result.stats["frames_with_person"]
+    )
+    # The counter as the annotated video burns it in: rising 1..4, with a grade once counted.
+    counts = [count for _, count, _, _ in frames if count is not None]
+    assert counts == sorted(counts) and counts[-1] == 4
+    assert all(grade in set("ABCDF") for _, count, grade, _ in frames if count)
+    assert all(b < 33 for edge in timeline["edges"] for b in edge)
 
 
 def test_a_photo_gives_posture_keypoints_angles_and_an_overlay(tmp_path):

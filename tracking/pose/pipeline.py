@@ -8,6 +8,7 @@ The media and export links (`image_overlay`, `export_ready`) are the caller's: i
 files written to overlay_path/export_path and knows their URLs.
 """
 
+import json
 import math
 import os
 import time
@@ -44,6 +45,7 @@ from tracking.pose.media import (
     sniff_media_kind,
 )
 from tracking.pose.render import (
+    SKELETONS,
     AnnotatedVideoWriter,
     draw_skeleton,
     draw_status,
@@ -72,6 +74,7 @@ def analyze_file(
     on_event: Callable[[dict], None] | None = None,
     export_path: str | os.PathLike | None = None,
     overlay_path: str | os.PathLike | None = None,
+    timeline_path: str | os.PathLike | None = None,
     analysis_fps: float = 15.0,
     workers: int = 1,
     limits: MediaLimits = DEFAULT_LIMITS,
@@ -83,9 +86,12 @@ def analyze_file(
     exercise, reference, keypoints, angles, blazepose, mediapipe_model, export, language, ...).
     on_progress(percent) is called with 0..100 as the work advances; on_event(event) with each
     event as it is produced. export_path receives the annotated MP4 of a video, overlay_path the
-    PNG overlay of an image. workers > 1 splits a video of at least MIN_SECONDS_PER_WORKER per
-    worker across that many processes (stats' stage seconds then add up all processes' time;
-    peak_rss_mb is this process's peak during the analysis, workers_peak_rss_mb the workers').
+    PNG overlay of an image, timeline_path a video's pose timeline (JSON: the skeleton and the
+    counter at each analysed frame, what a page draws over the original video instead of
+    downloading an annotated copy; see write_timeline). workers > 1 splits a video of at least
+    MIN_SECONDS_PER_WORKER per worker across that many processes (stats' stage seconds then add
+    up all processes' time; peak_rss_mb is this process's peak during the analysis,
+    workers_peak_rss_mb the workers').
     reference_signature: the movement signature when params.reference is set.
     Raises media.MediaError when the file cannot be analysed.
     """
@@ -103,7 +109,7 @@ def analyze_file(
     else:
         session = open_session(params, reference_signature)
         summary, stats = _analyze_video(
-            path, run, session, export_path, analysis_fps, workers, limits
+            path, run, session, export_path, timeline_path, analysis_fps, workers, limits
         )
     progress.report(100)
     wall_s = time.perf_counter() - started
@@ -148,6 +154,8 @@ class _Run:
         self.pose_only = params.exercise is None and params.reference is None
         self.count: int | None = None
         self.form_score: dict | None = None
+        # (count, grade) as they stood after each analysed frame, by frame id: what is drawn.
+        self.statuses: dict[int, tuple[int | None, str | None]] = {}
 
     @property
     def grade(self) -> str | None:
@@ -195,7 +203,7 @@ def _analyze_image(path, run: _Run, overlay_path, limits) -> tuple[dict, dict]:
 
 
 def _analyze_video(
-    path, run: _Run, session, export_path, analysis_fps, workers, limits
+    path, run: _Run, session, export_path, timeline_path, analysis_fps, workers, limits
 ) -> tuple[dict, dict]:
     params = run.params
     with run.timer.stage("decode"):
@@ -247,7 +255,7 @@ def _analyze_video(
             ):
                 _feed(session, pose, run, poses)
                 if writer is not None:
-                    _write_annotated(writer, frame, pose, (run.count, run.grade), run)
+                    _write_annotated(writer, frame, pose, run.statuses[pose.frame_id], run)
                 done = len(poses) + (pool.frames_done() if pool is not None else 0)
                 run.progress.report(estimated_share * done / expected_frames)
         if pool is not None:
@@ -257,21 +265,22 @@ def _analyze_video(
                     estimated_share * (own_frames + done) / expected_frames
                 )
             )
-            statuses = {}
             for result in results:
                 run.timer.add(result.stage_seconds)
                 for pose in result.poses:
                     _feed(session, pose, run, poses)
-                    statuses[pose.frame_id] = (run.count, run.grade)
             if writer is not None:
                 # A frame's counter needs the engine's state there, known only now: decode the
                 # workers' part of the video again to draw it.
                 _write_annotated_from(
-                    path, others[0].start_frame, writer, poses, statuses, run, analysis_fps, limits
+                    path, others[0].start_frame, writer, poses, run, analysis_fps, limits
                 )
         with run.timer.stage("engine"):
             final_events = session.finish()
     run.emit(_closing_events(final_events, run))
+    if timeline_path is not None:
+        with run.timer.stage("storage"):
+            write_timeline(timeline_path, poses, run, info.width, info.height)
     stats = {
         "duration_s": round(info.duration_s, 3),
         "source_fps": info.fps,
@@ -302,6 +311,7 @@ def _feed(session, pose: Pose, run: _Run, poses: list[Pose]) -> None:
     with run.timer.stage("engine"):
         events = session.feed(pose)
     run.emit(events)
+    run.statuses[pose.frame_id] = (run.count, run.grade)
     poses.append(pose)
 
 
@@ -316,7 +326,7 @@ def _write_annotated(writer, frame, pose: Pose, status, run: _Run) -> None:
 
 
 def _write_annotated_from(
-    path, start_frame, writer, poses, statuses, run: _Run, analysis_fps, limits
+    path, start_frame, writer, poses, run: _Run, analysis_fps, limits
 ) -> None:
     """Draw the frames from start_frame on, with the engine's status as it was at each."""
     by_frame = {pose.frame_id: pose for pose in poses if pose.frame_id >= start_frame}
@@ -333,9 +343,44 @@ def _write_annotated_from(
         frame, _, index = item
         # The first frame after a seek is always kept; the workers may have skipped it.
         if index in by_frame:
-            _write_annotated(writer, frame, by_frame[index], statuses[index], run)
+            _write_annotated(writer, frame, by_frame[index], run.statuses[index], run)
             done += 1
         run.progress.report(start_percent + (99 - start_percent) * done / len(by_frame))
+
+
+def write_timeline(path, poses: list[Pose], run: _Run, width: int, height: int) -> None:
+    """The video's poses and counter as JSON, for drawing over the original video:
+
+    {"version": 1, "width", "height", "skeleton": "coco" | "blazepose",
+     "points": [landmark indices drawn], "edges": [[a, b], ...],
+     "frames": [[t_ms, count, grade, [x0, y0, v0, x1, ...] | null], ...]}
+
+    x and y are normalised to the frame (3 decimals), v is the visibility (2 decimals), for all
+    33 landmarks; count and grade are as they stood after the frame (null before the first rep,
+    and always null without an exercise or reference).
+    """
+    points, edges = SKELETONS[run.skeleton]
+    frames = []
+    for pose in poses:
+        count, grade = (None, None) if run.pose_only else run.statuses[pose.frame_id]
+        flat = None
+        if pose.landmarks is not None:
+            flat = [
+                value
+                for x, y, _, visibility in pose.landmarks.tolist()
+                for value in (round(x, 3), round(y, 3), round(visibility, 2))
+            ]
+        frames.append([round(pose.timestamp_ms, 1), count, grade, flat])
+    timeline = {
+        "version": 1,
+        "width": width,
+        "height": height,
+        "skeleton": run.skeleton,
+        "points": list(points),
+        "edges": [list(edge) for edge in edges],
+        "frames": frames,
+    }
+    Path(path).write_text(json.dumps(timeline, separators=(",", ":")))
 
 
 def _closing_events(final_events: list[dict], run: _Run) -> list[dict]:
