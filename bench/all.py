@@ -173,6 +173,7 @@ def main() -> int:
                 "10",
                 "50",
                 "100",
+                "150",
                 "--duration",
                 step_s,
                 "--target-p95",
@@ -185,6 +186,7 @@ def main() -> int:
                 "1",
                 "2",
                 "4",
+                "5",
                 "6",
                 "--duration",
                 step_s,
@@ -234,7 +236,7 @@ def main() -> int:
             float(ws100.group(2)) if ws100 else None,
             lambda v: v < 50,
             "ms",
-            "bench/ws_load.py --mode landmarks --sessions 10 50 100",
+            "bench/ws_load.py --mode landmarks --sessions 10 50 100 150",
         ),
         (
             "Server-inference sessions at 15 fps holding p95 < 100 ms",
@@ -242,7 +244,7 @@ def main() -> int:
             number(r"p95 < 100 ms[^:]*: (\d+)", outputs["ws jpeg"]),
             lambda v: v >= 4,
             "sessions",
-            "bench/ws_load.py --mode jpeg --sessions 1 2 4 6",
+            "bench/ws_load.py --mode jpeg --sessions 1 2 4 5 6",
         ),
     ]
     lines = [

@@ -108,6 +108,17 @@ def report(label: str, result, wall_s: float, cpu_s: float) -> None:
     )
     other = 1 - stages.get("inference", 0.0) / busy
     print(f"  everything but inference: {100 * other:.1f}% of busy time")
+    # What this machine allows at this inference speed if nothing else took any time and every
+    # core estimated poses without pause: the real-time factor cannot exceed it.
+    inference_ms = 1000 * stages.get("inference", 0.0) / max(1, stats["frames_analyzed"])
+    if inference_ms:
+        cores = len(os.sched_getaffinity(0))
+        analysed_fps = stats["frames_analyzed"] / stats["duration_s"]
+        ceiling = cores * 1000 / inference_ms / analysed_fps
+        print(
+            f"  ceiling at {inference_ms:.1f} ms of inference per frame on {cores} cores: "
+            f"{ceiling:.2f}x real time (inference alone, perfectly parallel)"
+        )
     print(f"  peak RSS: this process {stats['peak_rss_mb']:.0f} MB", end="")
     if "workers_peak_rss_mb" in stats:
         print(f", workers {stats['workers_peak_rss_mb']} MB", end="")

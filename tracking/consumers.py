@@ -128,7 +128,9 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
 
     @classmethod
     async def encode_json(cls, content):
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        # Events may hold NumPy numbers and non-string keys, which json.dumps also accepted.
+        options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+        return orjson.dumps(content, option=options).decode()
 
     async def connect(self):
         await self.accept()
