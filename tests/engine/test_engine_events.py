@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from tracking.engine.pose import COCO_NAMES, LANDMARK_NAMES, Pose
+from tracking.engine.posture import VIEW_GRACE_MS
 from tracking.engine.session import ANGLES_INTERVAL_MS
+from tracking.engine.synthetic import generate
 
 GRADES = {"A", "B", "C", "D", "F"}
 
@@ -115,6 +117,17 @@ def test_posture_asks_for_the_right_view(engine, curl_clip):
     posture = _of(events, "posture")[0]
     assert posture["direction"] == "profile-camera" and posture["ready"] is False
     assert final[-1]["counter"] == 0
+
+
+def test_a_floor_exercise_filmed_head_on_keeps_asking_to_turn_sideways(engine):
+    # Head-on, the body points at the camera and its lying start position cannot be seen: past
+    # the view's grace period the person must still hear what to change, not "get into position".
+    take = generate("sit_up", reps=4, view="front", seed=3)
+    events, _ = engine.run("exercise=sit_up", take.poses)
+    posture = _of(events, "posture")
+    assert posture and all(p["direction"] == "profile-camera" for p in posture), posture
+    assert take.poses[-1].timestamp_ms > VIEW_GRACE_MS + 2_000
+    assert not _of(events, "counter")
 
 
 def test_french_messages(engine, squat_clip):

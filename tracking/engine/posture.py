@@ -5,7 +5,9 @@ Before counting, every frame is checked in this order and the first problem is r
    one side side-on: alternating exercises then count the far leg only while it is visible);
 2. the camera view: facing (shoulder width at least 0.3 torso lengths) or side-on (at most 0.55).
    A person who keeps another view for VIEW_GRACE_MS is counted in the view they chose (every
-   repetition exercise has a signal for both views): asking forever would only block them;
+   repetition exercise has a signal for both views): asking forever would only block them. Unless
+   the start position cannot be seen in their view (a push-up filmed head-on): then the view is
+   still what they are asked to change;
 3. distance: the visible body spans at least a quarter of the image;
 4. the exercise's start position (standing, lying...).
 All must pass for READY_STABLE_MS in a row ("hold still") before counting starts. Once counting, a
@@ -180,7 +182,11 @@ class PostureGate:
             if self._wrong_view_since is None:
                 self._wrong_view_since = t_ms
             if t_ms - self._wrong_view_since >= VIEW_GRACE_MS:
-                placement = assess(self.exercise, frame, self.view, self.language, False)
+                relaxed = assess(self.exercise, frame, self.view, self.language, False)
+                # A floor exercise filmed head-on never shows its start position (the body
+                # points at the camera): the view is what must change, so keep asking for it.
+                if relaxed.requirements != ("start_position",):
+                    placement = relaxed
         self.view = placement.view
         if not placement.ok:
             self._ok_since = None
