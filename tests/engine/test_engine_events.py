@@ -113,10 +113,32 @@ def test_posture_until_ready_then_counting(engine, squat_clip):
 
 def test_posture_asks_for_the_right_view(engine, curl_clip):
     # A facing person asked for a side-on exercise.
-    events, final = engine.run("exercise=push_up", curl_clip[:20])
+    events, final = engine.run("exercise=sit_up", curl_clip[:20])
     posture = _of(events, "posture")[0]
     assert posture["direction"] == "profile-camera" and posture["ready"] is False
     assert final[-1]["counter"] == 0
+
+
+def test_curls_standing_facing_the_camera_are_not_push_ups(engine, curl_clip):
+    # Push-ups may be filmed head-on, where the wrists rise towards the shoulders as in a curl:
+    # a standing person (hips far below the shoulders) is asked into position, never counted.
+    events, final = engine.run("exercise=push_up", curl_clip)
+    assert {p["message"] for p in _of(events, "posture")} == {
+        "Get into push-up position, arms straight"
+    }
+    assert final[-1]["counter"] == 0
+
+
+@pytest.mark.parametrize("exercise", ["push_up", "face_pushup"])
+@pytest.mark.parametrize("view", ["front", 20, 45, "side"])
+def test_push_ups_count_and_grade_filmed_head_on_or_side_on(engine, exercise, view):
+    # PoseTracker's face_pushup: the phone on the floor facing the person. Clean push-ups count
+    # exactly and grade well from the front, turned, or side-on.
+    take = generate("push_up", reps=5, view=view, noise_px=2.0, seed=4)
+    events, final = engine.run(f"exercise={exercise}", take.poses)
+    summary = final[-1]
+    assert summary["counter"] == 5, [p["message"] for p in _of(events, "posture")]
+    assert all(rep["grade"] in {"A", "B"} for rep in summary["history"]), summary["history"]
 
 
 def test_a_floor_exercise_filmed_head_on_keeps_asking_to_turn_sideways(engine):

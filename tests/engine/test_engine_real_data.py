@@ -8,7 +8,7 @@ import pytest
 
 from tracking.engine.body import SidePicker, view_of
 from tracking.engine.catalog import DIFFICULTIES, EXERCISES
-from tracking.engine.metrics import Frame
+from tracking.engine.metrics import PER_SIDE_METRICS, Frame
 
 MEDIUM = DIFFICULTIES["medium"]
 
@@ -47,6 +47,60 @@ def test_mlkit_photos_separate_bottom_from_top_at_the_first_rep_threshold(
     assert total[down] > 150 and total[up] > 150
     for label in (down, up):
         assert agree[label] / total[label] >= 0.9, (label, agree[label], total[label])
+
+
+def _front_push_up_samples(engine):
+    """ML Kit push-up photos taken facing the person (head-on), by the engine's own view test."""
+    for label, pose in engine.mlkit_samples():
+        frame = Frame(pose)
+        if label.startswith("pushups") and view_of(frame, None) == "front":
+            yield label, frame
+
+
+def _front_progress(frame: Frame, signal) -> float:
+    """The front signal's progress as the counter reads it: the component that moved most (a
+    per-side metric averaged over both sides)."""
+    progresses = []
+    for component in signal.components:
+        sides = ("left", "right") if component.metric in PER_SIDE_METRICS else (None,)
+        values = [
+            v for v in (frame.metric(component.metric, side) for side in sides) if v is not None
+        ]
+        if values:
+            value = sum(values) / len(values)
+            progresses.append((value - component.top) / (component.target - component.top))
+    return max(progresses)
+
+
+def test_head_on_push_up_photos_separate_at_the_front_signal_threshold(engine):
+    push_up = EXERCISES["push_up"]
+    signal = push_up.signal_for("front")
+    assert signal.combine == "max"
+    threshold = max(push_up.counting.floor, MEDIUM.first_rep)
+    agree, total = {"pushups_down": 0, "pushups_up": 0}, {"pushups_down": 0, "pushups_up": 0}
+    for label, frame in _front_push_up_samples(engine):
+        total[label] += 1
+        is_down = _front_progress(frame, signal) >= threshold
+        agree[label] += is_down == (label == "pushups_down")
+    assert total["pushups_down"] > 30 and total["pushups_up"] > 60, total
+    for label in total:
+        assert agree[label] / total[label] >= 0.85, (label, agree[label], total[label])
+
+
+def test_head_on_push_up_start_position_is_real_push_ups_and_not_standing_people(engine):
+    start = EXERCISES["push_up"].start_in("front")
+    holds = lambda frame: all(  # noqa: E731
+        c.holds(frame.metric(c.metric)) for c in start.conditions
+    )
+    ups = [holds(frame) for label, frame in _front_push_up_samples(engine) if label.endswith("up")]
+    standing = [
+        holds(Frame(pose))
+        for label, pose in engine.mlkit_samples()
+        if label == "squats_up" and view_of(Frame(pose), None) == "front"
+    ]
+    assert len(ups) > 60 and len(standing) > 100
+    assert sum(ups) / len(ups) >= 0.85, (sum(ups), len(ups))
+    assert not any(standing)
 
 
 def test_squat_train_cycle_count_matches_the_labels(engine):

@@ -51,6 +51,9 @@ class Component:
 class Signal:
     components: tuple[Component, ...]
     per_side: bool = True
+    # "mean" of the components' progress, or "max": the component that moves most, for a view
+    # where each component fails at some camera angle and another then carries the movement.
+    combine: str = "mean"
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,17 @@ LYING = Start(
     Text("Get into position on the floor", "Mettez-vous en position au sol"),
 )
 
+
+@dataclass(frozen=True)
+class FrontView:
+    """What changes when an exercise is filmed facing the camera (a head-on push-up): the joints
+    it needs, its start position and what its reps require, in place of the side-on ones."""
+
+    needs: tuple[str, ...]
+    start: Start | None = None
+    requires: tuple[Condition, ...] = ()
+
+
 LEGS = ("shoulder", "hip", "knee", "ankle")
 ARMS = ("shoulder", "elbow", "wrist", "hip")
 BODY = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
@@ -170,9 +184,22 @@ class Exercise:
     depth_cue: Text | None = None
     steady: bool = True  # the hips should not travel sideways (scored as stability)
     progression: str = "rep"  # "rep": 0-100 through each rep; "hold": share of the target time
+    front: FrontView | None = None  # facing the camera, when that differs (see FrontView)
 
     def signal_for(self, view: str) -> Signal | None:
         return self.signals.get(view) or self.signals.get("front") or self.signals.get("side")
+
+    def _in(self, view: str | None) -> "Exercise | FrontView":
+        return self.front if view == "front" and self.front is not None else self
+
+    def needs_in(self, view: str | None) -> tuple[str, ...]:
+        return self._in(view).needs
+
+    def start_in(self, view: str | None) -> Start | None:
+        return self._in(view).start
+
+    def requires_in(self, view: str | None) -> tuple[Condition, ...]:
+        return self._in(view).requires
 
 
 def _both_views(signal: Signal) -> dict[str, Signal]:
@@ -396,9 +423,25 @@ _DEFINITIONS = [
     Exercise(
         id="push_up",
         kind="repetition",
-        view="side",
+        # Side-on (its form checks need it) or head-on, the phone on the floor facing the
+        # person, as PoseTracker's face_pushup: there the elbow angle barely moves in the image
+        # and the wrists-below-shoulders drop is what counts (real ML Kit samples filmed from
+        # the front: arms straight 1.1-2.0 shoulder widths, chest down -0.1-0.7).
+        view="either",
         label="Push-up",
-        signals=_both_views(_single("elbow_angle", 160.0, 90.0)),
+        signals={
+            "side": _single("elbow_angle", 160.0, 90.0),
+            # Head-on the elbow angle barely moves in the image; turned 20-45 degrees the
+            # shoulders look narrower and the drop shrinks: whichever moves more counts.
+            "front": Signal(
+                components=(
+                    Component("elbow_angle", 160.0, 90.0),
+                    Component("wrist_drop", 1.35, 0.55),
+                ),
+                per_side=False,
+                combine="max",
+            ),
+        },
         phases=("arms extended", "lowering", "bottom", "pushing"),
         counting=Counting(floor=0.25, min_rep_ms=500.0, tempo_ms=(800.0, 5000.0), both_sides=True),
         checks=(
@@ -434,6 +477,19 @@ _DEFINITIONS = [
         requires=(Condition("torso_elevation", low=-30.0, high=45.0),),
         start=LYING,
         needs=BODY,
+        front=FrontView(
+            # The legs hide behind the body; hips behind the shoulders tell a push-up from a
+            # standing person moving their arms (about 1.5 shoulder widths apart standing).
+            needs=("shoulder", "elbow", "wrist"),
+            start=Start(
+                (Condition("hip_drop", high=0.9), Condition("wrist_drop", low=0.9)),
+                Text(
+                    "Get into push-up position, arms straight",
+                    "Mettez-vous en position de pompe, bras tendus",
+                ),
+            ),
+            requires=(Condition("hip_drop", high=0.9),),
+        ),
         depth_cue=Text("Lower your chest: elbows to 90°", "Descendez la poitrine : coudes à 90°"),
     ),
     Exercise(

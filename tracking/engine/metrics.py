@@ -378,6 +378,37 @@ def shoulder_width_ratio(f: Frame, side: str | None = None) -> float | None:
     return _scaled(f, gap)
 
 
+def _below_shoulders(f: Frame, joint: str) -> float | None:
+    """How far a joint pair's midpoint is below the shoulders' midpoint, in shoulder widths:
+    facing the camera, the scale that stays put when the torso points at it (head-on floor
+    exercises foreshorten the torso, not the shoulders)."""
+    left, right = JOINTS["left"], JOINTS["right"]
+    shoulders = (left["shoulder"], right["shoulder"])
+    y = f.y
+    width = math.hypot(f.x[shoulders[0]] - f.x[shoulders[1]], y[shoulders[0]] - y[shoulders[1]])
+    if width < 1e-6:
+        return None
+    drop = (y[left[joint]] + y[right[joint]]) / 2 - (y[shoulders[0]] + y[shoulders[1]]) / 2
+    return drop / width
+
+
+def wrist_drop(f: Frame, side: str | None = None) -> float | None:
+    """Wrists below the shoulders, in shoulder widths: a head-on push-up goes from about 1.4 (arms
+    straight) to under 0.7 (chest down) on real people; standing with the arms down, about 2."""
+    if not _both(f, "shoulder", "wrist"):
+        return None
+    return _below_shoulders(f, "wrist")
+
+
+def hip_drop(f: Frame, side: str | None = None) -> float | None:
+    """Hips below the shoulders, in shoulder widths: about 1.5 standing, under 0.75 in a push-up
+    or plank filmed head-on (the hips are behind the shoulders). Hidden hips are BlazePose's
+    guess, which still falls behind the shoulders there."""
+    if not _both(f, "shoulder"):
+        return None
+    return _below_shoulders(f, "hip")
+
+
 def knee_feet_ratio(f: Frame, side: str | None = None) -> float | None:
     """Knee gap over ankle gap (front view): below about 0.7 the knees cave in."""
     if not _both(f, "knee", "ankle"):
@@ -443,6 +474,8 @@ METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "facing": facing,
     "front_shin_lean": front_shin_lean,
     "shoulder_width_ratio": shoulder_width_ratio,
+    "wrist_drop": wrist_drop,
+    "hip_drop": hip_drop,
     "knee_feet_ratio": knee_feet_ratio,
     "feet_shoulder_ratio": feet_shoulder_ratio,
     "ankle_spread": ankle_spread,

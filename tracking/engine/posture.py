@@ -20,7 +20,7 @@ again only after the same checks.
 from dataclasses import dataclass
 
 from tracking.engine.body import view_of
-from tracking.engine.catalog import Exercise
+from tracking.engine.catalog import Exercise, Start
 from tracking.engine.messages import message
 from tracking.engine.metrics import JOINTS, SIDES, VISIBILITY_GATE, Frame
 
@@ -63,7 +63,7 @@ def assess(
     if frame is None:
         return Placement(False, message("step_in", language), "in-frame", ("full_body_visible",))
     view = view_of(frame, view)
-    needs = exercise.needs
+    needs = exercise.needs_in(view)
     missing = {side: _missing_joints(frame, side, needs) for side in SIDES}
     both_needed = view == "front"
     complete = [side for side in SIDES if not missing[side]]
@@ -97,18 +97,18 @@ def assess(
         return Placement(
             False, message("move_closer", language), "move-closer", ("distance",), (), view
         )
-    start = exercise.start
-    if start is not None and not any(_in_start(frame, exercise, side) for side in complete):
+    start = exercise.start_in(view)
+    if start is not None and not any(_in_start(frame, start, side) for side in complete):
         return Placement(
             False, start.cue.in_language(language), "in-frame", ("start_position",), (), view
         )
     return Placement(True, message("hold_still", language), "in-frame", ("hold_still",), (), view)
 
 
-def _in_start(frame: Frame, exercise: Exercise, side: str) -> bool:
+def _in_start(frame: Frame, start: Start, side: str) -> bool:
     return all(
         condition.holds(frame.metric(condition.metric, condition.side or side))
-        for condition in exercise.start.conditions
+        for condition in start.conditions
     )
 
 
@@ -135,11 +135,11 @@ def _which_way(frame: Frame, needs: tuple[str, ...]) -> tuple[str, str]:
     return "show_body", "in-frame"
 
 
-def present(exercise: Exercise, frame: Frame | None) -> bool:
-    """Still there: at least one side's needed joints are visible."""
+def present(exercise: Exercise, frame: Frame | None, view: str | None = None) -> bool:
+    """Still there: at least one side's needed joints (in this view) are visible."""
     if frame is None:
         return False
-    needs = exercise.needs
+    needs = exercise.needs_in(view)
     return any(
         all(frame.v[JOINTS[side][name]] >= VISIBILITY_GATE for name in needs) for side in SIDES
     )
@@ -165,7 +165,7 @@ class PostureGate:
     def update(self, t_ms: float, frame: Frame | None) -> tuple[dict | None, Placement | None]:
         """The posture event to send (or None) and, before counting, this frame's placement."""
         if self.state == "ready":
-            if present(self.exercise, frame):
+            if present(self.exercise, frame, self.view):
                 self._absent_since = None
                 return None, None
             if self._absent_since is None:

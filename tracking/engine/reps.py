@@ -97,6 +97,7 @@ class RepAnalysis:
         }
         self.view = "front"
         self.signal: Signal | None = exercise.signal_for("front")
+        self._requires = exercise.requires_in("front")
         self.reps: list[RepRecord] = []
         self.rejected: list[RepRecord] = []
         self.attempts: list[Attempt] = []
@@ -111,6 +112,7 @@ class RepAnalysis:
         """Read this camera view: its signal and the checks that apply to it."""
         self.view = view
         self.signal = self.exercise.signal_for(view)
+        self._requires = self.exercise.requires_in(view)
         checks = [c for c in self.exercise.checks if view in c.views]
         self._bottom_checks = tuple(c for c in checks if c.phase == "bottom")
         self._rep_checks = tuple(c for c in checks if c.phase == "rep")
@@ -151,14 +153,20 @@ class RepAnalysis:
         return self.smoother.value(frame, metric, side)
 
     def _progress(self, frame: Frame, side: str | None) -> float | None:
-        total = 0.0
-        components = self.signal.components
-        for component in components:
+        progresses = []
+        signal = self.signal
+        for component in signal.components:
             value = self._measure(frame, component.metric, side)
             if value is None:
+                if signal.combine == "max":
+                    continue  # another component still reads the movement
                 return None
-            total += (value - component.top) / (component.target - component.top)
-        return total / len(components)
+            progresses.append((value - component.top) / (component.target - component.top))
+        if not progresses:
+            return None
+        if signal.combine == "max":
+            return max(progresses)
+        return sum(progresses) / len(progresses)
 
     def warm_up(self, frame: Frame, view: str) -> None:
         """While the person gets ready: smooth, and remember the most start-like position."""
@@ -230,7 +238,7 @@ class RepAnalysis:
                 value = self._measure(frame, check.metric, side)
                 if value is not None:
                     at_peak[check.id] = value
-            for index, condition in enumerate(self.exercise.requires):
+            for index, condition in enumerate(self._requires):
                 value = self._condition_value(frame, condition, side)
                 if value is not None:
                     at_peak[f"requires:{index}"] = value
@@ -364,7 +372,7 @@ class RepAnalysis:
         return self._cue_event(attempt.end_ms, [cue] if cue else [])
 
     def _is_this_exercise(self, evidence: Evidence) -> bool:
-        for index, condition in enumerate(self.exercise.requires):
+        for index, condition in enumerate(self._requires):
             value = evidence.at_peak.get(f"requires:{index}")
             # Unmeasured (landmarks hidden at the turn) is not evidence of another movement.
             if value is not None and not condition.holds(value):

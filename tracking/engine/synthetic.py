@@ -1569,7 +1569,9 @@ def generate(
             )
 
     if view is None:
-        view = "front" if catalog.view == "either" else catalog.view
+        # Floor exercises are filmed side-on unless asked otherwise: their form checks need it.
+        either = "side" if exercise_id in ON_THE_FLOOR else "front"
+        view = either if catalog.view == "either" else catalog.view
     yaw = VIEWS[view] if isinstance(view, str) else float(view)
     if image_size is None:
         image_size = (1280, 720) if exercise_id in ON_THE_FLOOR else (720, 1280)
