@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CLIP = ROOT / "tests" / "fixtures" / "clips" / "fitness-squat-counter.mp4"
+# The clip's second squat, leaving and back to standing (milliseconds of clip time, 10 fps).
+SECOND_SQUAT_MS = (3100, 4800)
+TRIM_MARGIN_MS = 400
 
 pytestmark = [
     pytest.mark.browser,
@@ -243,19 +246,29 @@ def test_record_a_reference_with_the_webcam_trim_it_and_see_its_skeleton(server,
     page.goto(server + "/dashboard/references/new/")
     page.fill("input[name=name]", "Webcam squat")
     page.click("#tab-record")
+    # The fake camera plays the clip from its start when it opens; the recording starts a moment
+    # later. Its first squat is shallower than the others, so the coach keeps the second one.
+    camera_opened = time.monotonic()
     page.click("#camera-start")
     page.wait_for_function("document.getElementById('camera').readyState >= 2")
     page.click("#record-start")
-    page.wait_for_timeout(3500)
+    lag_ms = (time.monotonic() - camera_opened) * 1000
+    page.wait_for_timeout(6000)
     page.click("#record-stop")
-    page.wait_for_function("Number(document.querySelector('[name=trim_end_ms]').value) > 2000")
-    # Trim the start with the slider (the keyboard moves it like a person would).
+    page.wait_for_function("Number(document.querySelector('[name=trim_end_ms]').value) > 5000")
+    recorded_ms = int(page.input_value("[name=trim_end_ms]"))
+    want_start = SECOND_SQUAT_MS[0] - lag_ms - TRIM_MARGIN_MS
+    want_end = SECOND_SQUAT_MS[1] - lag_ms + TRIM_MARGIN_MS
+    # Trim with the sliders (the keyboard moves them 10 ms a press, like a person would).
     page.focus("#trim-start-range")
-    for _ in range(20):
+    for _ in range(round(max(0, want_start) / 10)):
         page.keyboard.press("ArrowRight")
+    page.focus("#trim-end-range")
+    for _ in range(round(max(0, recorded_ms - want_end) / 10)):
+        page.keyboard.press("ArrowLeft")
     start = int(page.input_value("[name=trim_start_ms]"))
     end = int(page.input_value("[name=trim_end_ms]"))
-    assert 0 < start < end
+    assert 0 < start < end < recorded_ms, (start, end, recorded_ms, lag_ms)
     shot(page, "reference-record")
     page.click("#reference-save")
     page.wait_for_url("**/dashboard/references/*/")
