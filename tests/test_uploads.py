@@ -108,7 +108,7 @@ def test_export_renders_an_annotated_h264_video_announced_by_export_ready(
     video = fetch_link(client, export["url"])
     assert video[4:8] == b"ftyp" and b"avc1" in video[:4096]  # MP4, H.264: plays in browsers
     detail = client.get(f"/api/v1/uploads/{upload.pk}", HTTP_AUTHORIZATION=f"Bearer {acme_token}")
-    assert detail.json()["annotated_url"] == export["url"]
+    assert fetch_link(client, detail.json()["annotated_url"]) == video  # links are signed anew
     assert detail.json()["timeline_url"]
     assert upload.stats["export_codec"] == "h264"
 
