@@ -35,9 +35,9 @@ def run(command: list[str], *, env=None, timeout=1200) -> str:
     return output
 
 
-def number(pattern: str, text: str, pick=max) -> float | None:
+def number(pattern: str, text: str) -> float | None:
     found = [float(value) for value in re.findall(pattern, text)]
-    return pick(found) if found else None
+    return max(found) if found else None
 
 
 def free_port() -> int:
@@ -196,6 +196,13 @@ def main() -> int:
         finally:
             server.stop()
 
+    # The upload run with the best real-time factor, and its share of time outside inference.
+    upload_runs = re.findall(
+        r"of video in [\d.]+ s: ([\d.]+)x real time.*?everything but inference: ([\d.]+)%",
+        outputs["upload"],
+        re.S,
+    )
+    best_upload = max(((float(f), float(share)) for f, share in upload_runs), default=None)
     ws100 = re.search(r"^\s+100\s+([\d.]+)\s+([\d.]+)", outputs["ws landmarks"], re.M)
     rows = [
         (
@@ -215,17 +222,18 @@ def main() -> int:
             f"bench/reference.py --frames {frames}",
         ),
         (
-            "Upload analysis, 720p 30 fps at 15 fps analysis (best of 1 and 2 processes)",
+            "Upload analysis, 720p 30 fps at 15 fps analysis (best run: 1 process, "
+            "2 started for the video, 2 kept from the previous one)",
             "≥ 6× real time",
-            number(r"([\d.]+)x real time", outputs["upload"]),
+            best_upload[0] if best_upload else None,
             lambda v: v >= 6,
             "× real time",
             f"bench/upload.py --seconds {upload_s}",
         ),
         (
-            "Upload analysis, everything but inference",
+            "Upload analysis, everything but inference (in that best run)",
             "< 20% of the time",
-            number(r"everything but inference: ([\d.]+)%", outputs["upload"], pick=min),
+            best_upload[1] if best_upload else None,
             lambda v: v < 20,
             "%",
             f"bench/upload.py --seconds {upload_s}",

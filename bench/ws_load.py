@@ -404,7 +404,7 @@ def main() -> None:
         type=int,
         nargs="*",
         default=[],
-        help="the server processes' ids, for their CPU (summed: 100% is one core)",
+        help="the server processes' ids, for their CPU (summed: 100%% is one core)",
     )
     parser.add_argument("--mode", choices=("landmarks", "jpeg"), default="landmarks")
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10])

@@ -4,12 +4,22 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 MAX_RETRIES = 3
+
+
+@worker_process_init.connect
+def warm_up_pose_workers(**_) -> None:
+    """Each Celery process starts its pose workers now rather than on its first video."""
+    from tracking.pose.chunks import idle_workers
+
+    idle_workers.warm_up(settings.UPLOAD_ANALYSIS_WORKERS - 1)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)

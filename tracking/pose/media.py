@@ -120,6 +120,7 @@ def iter_video_frames(
     start_frame: int = 0,
     stop_frame: int | None = None,
     limits: MediaLimits = DEFAULT_LIMITS,
+    decode_threads: int = 0,
 ) -> Iterator[tuple[np.ndarray, float, int]]:
     """(frame_bgr, timestamp_ms, frame_index) for the frames to analyse, in order.
 
@@ -127,11 +128,11 @@ def iter_video_frames(
     analysis_fps gives every frame, and variable frame rates are sampled evenly. Timestamps are the
     source's presentation times. start_frame/stop_frame select a range of source frames (the first
     frame after a seek is always kept). Only kept frames are converted to BGR. The length limit is
-    enforced while decoding too, as container headers can lie.
+    enforced while decoding too, as container headers can lie. decode_threads 0 lets FFmpeg choose.
     """
     if analysis_fps <= 0:
         raise ValueError("analysis_fps must be positive")
-    capture = _open_video(path)
+    capture = _open_video(path, threads=decode_threads)
     try:
         fps = capture.get(cv2.CAP_PROP_FPS)
         frame_interval_ms = 1000.0 / fps if fps > 0 else 1000.0 / 30
@@ -201,10 +202,11 @@ def read_image(path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS)
     return image
 
 
-def _open_video(path: str | os.PathLike) -> cv2.VideoCapture:
+def _open_video(path: str | os.PathLike, *, threads: int = 0) -> cv2.VideoCapture:
     if not Path(path).is_file():
         raise FileNotFoundError(path)
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    options = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, options)
     if not capture.isOpened():
         raise MediaError(
             "video_load_error", "The video could not be opened: it is damaged or incomplete."

@@ -27,7 +27,6 @@ from tracking.engine.outputs import angles_event, keypoints_event
 from tracking.engine.pose import Pose
 from tracking.pose.chunks import (
     FRAME_SECONDS,
-    WORKER_STARTUP_S,
     ChunkWorkers,
     StageTimer,
     estimate_frames,
@@ -213,17 +212,8 @@ def _analyze_video(
     analysed_fps = min(analysis_fps, info.fps)
     expected_frames = max(1, round(info.duration_s * analysed_fps))
     workers = max(1, min(workers, math.floor(info.duration_s / MIN_SECONDS_PER_WORKER)))
-    chunks = split_frames(
-        info.frame_count,
-        workers,
-        overlap_frames=round(WORKER_OVERLAP_S * info.fps),
-        head_start_frames=round(
-            WORKER_STARTUP_S / FRAME_SECONDS[params.mediapipe_model] * info.fps / analysed_fps
-        ),
-    )
-    own, others = chunks[0], chunks[1:]
     # Progress: estimation is most of the work, unless a second pass must draw the export.
-    estimated_share = 70 if export_path is not None and others else 95
+    estimated_share = 70 if export_path is not None and workers > 1 else 95
     with ExitStack() as resources:
         writer = None
         if export_path is not None:
@@ -231,16 +221,27 @@ def _analyze_video(
             writer = resources.enter_context(
                 AnnotatedVideoWriter(export_path, fps=analysed_fps, size=size)
             )
-        pool = None
-        if others:  # started first: their start-up overlaps this process's own chunk
-            pool = resources.enter_context(
-                ChunkWorkers(
-                    path,
-                    others,
-                    model=params.mediapipe_model,
-                    analysis_fps=analysis_fps,
-                    limits=limits,
-                )
+        pool = resources.enter_context(ChunkWorkers(workers - 1)) if workers > 1 else None
+        chunks = split_frames(
+            info.frame_count,
+            workers,
+            overlap_frames=round(WORKER_OVERLAP_S * info.fps),
+            # This process estimates its first chunk while the workers get ready.
+            head_start_frames=round(
+                (pool.startup_s() if pool is not None else 0.0)
+                / FRAME_SECONDS[params.mediapipe_model]
+                * info.fps
+                / analysed_fps
+            ),
+        )
+        own, others = chunks[0], chunks[1:]
+        if pool is not None:  # started first: their start-up overlaps this process's own chunk
+            pool.start(
+                path,
+                others,
+                model=params.mediapipe_model,
+                analysis_fps=analysis_fps,
+                limits=limits,
             )
         with PoseEstimator(params.mediapipe_model, "video") as estimator:
             # Each frame of this process's chunk is estimated, fed to the engine and drawn
@@ -252,6 +253,7 @@ def _analyze_video(
                 timer=run.timer,
                 stop_frame=own.stop_frame,
                 limits=limits,
+                shared_cores=bool(others),
             ):
                 _feed(session, pose, run, poses)
                 if writer is not None:
