@@ -134,6 +134,19 @@ def test_worker_processes_give_the_same_frames_and_count(squats, squats_in_worke
     ]
 
 
+def test_workers_kept_from_a_previous_video_give_the_same_events(
+    squats_in_workers, tmp_path_factory, monkeypatch
+):
+    # The first analysis may have started its worker; this one finds it waiting. Chunk
+    # boundaries must not depend on that, or a video analysed again would score differently.
+    monkeypatch.setattr(pipeline, "MIN_SECONDS_PER_WORKER", 2.0)
+    again = analyse(
+        tmp_path_factory, SQUAT_CLIP, "source=video&exercise=squat&keypoints=true", workers=2
+    )
+
+    assert again.result.events == squats_in_workers.result.events
+
+
 def test_the_timeline_has_each_analysed_frame_with_the_counter_drawn_on_it(squats):
     timeline = json.loads(squats.timeline.read_text())
     frames = timeline["frames"]

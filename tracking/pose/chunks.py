@@ -37,11 +37,13 @@ from tracking.pose.estimator import PoseEstimator
 from tracking.pose.media import DEFAULT_LIMITS, MediaError, MediaLimits, iter_video_frames
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
-# Seconds for a new worker's imports (Python, cv2, mediapipe), for creating an estimator, and
-# for decoding and estimating one 720p frame on one core while the other is busy too: measured
-# on a 2-core machine, used to balance chunks.
-WORKER_IMPORT_S = 0.7
-ESTIMATOR_CREATION_S = 0.2
+# Seconds the calling process estimates alone before a kept worker estimates its first frame (it
+# is given its job, creates its estimator and seeks), and seconds to decode and estimate one 720p
+# frame on one core while the other is busy too: measured on a 2-core machine, used to balance
+# chunks. Constants, whatever the workers' state: chunk boundaries, and so the results, must not
+# depend on timing (a video analysed again gives the same events). A worker started for the
+# video also imports for about 0.7 s, which only its first video waits for.
+WORKER_HEAD_START_S = 0.2
 FRAME_SECONDS = {"lite": 0.019, "full": 0.024, "heavy": 0.061}
 
 
@@ -171,7 +173,6 @@ class PoseWorker:
     """
 
     def __init__(self):
-        self.started_at = time.monotonic()
         # MediaPipe logs a lot to stderr: a file cannot fill up and block the worker.
         self.log = tempfile.TemporaryFile("w+", prefix="formtrack-pose-worker-")
         python_path = [str(_PROJECT_ROOT), os.environ.get("PYTHONPATH")]
@@ -186,11 +187,6 @@ class PoseWorker:
 
     def alive(self) -> bool:
         return self.process.poll() is None
-
-    def startup_s(self) -> float:
-        """Seconds from now until a job given now estimates its first frame."""
-        importing = max(0.0, WORKER_IMPORT_S - (time.monotonic() - self.started_at))
-        return importing + ESTIMATOR_CREATION_S
 
     def start(self, job: dict) -> None:
         # The worker writes through the same file offset: its next lines land at the start.
@@ -273,10 +269,6 @@ class ChunkWorkers:
         self._frames_done = [0] * count
         self._finished = [False] * count
         self._partial_lines = [b""] * count
-
-    def startup_s(self) -> float:
-        """Seconds until every worker, given a chunk now, estimates its first frame."""
-        return max(worker.startup_s() for worker in self._workers)
 
     def start(
         self,

@@ -27,6 +27,7 @@ from tracking.engine.outputs import angles_event, keypoints_event
 from tracking.engine.pose import Pose
 from tracking.pose.chunks import (
     FRAME_SECONDS,
+    WORKER_HEAD_START_S,
     ChunkWorkers,
     StageTimer,
     estimate_frames,
@@ -212,8 +213,17 @@ def _analyze_video(
     analysed_fps = min(analysis_fps, info.fps)
     expected_frames = max(1, round(info.duration_s * analysed_fps))
     workers = max(1, min(workers, math.floor(info.duration_s / MIN_SECONDS_PER_WORKER)))
+    chunks = split_frames(
+        info.frame_count,
+        workers,
+        overlap_frames=round(WORKER_OVERLAP_S * info.fps),
+        head_start_frames=round(
+            WORKER_HEAD_START_S / FRAME_SECONDS[params.mediapipe_model] * info.fps / analysed_fps
+        ),
+    )
+    own, others = chunks[0], chunks[1:]
     # Progress: estimation is most of the work, unless a second pass must draw the export.
-    estimated_share = 70 if export_path is not None and workers > 1 else 95
+    estimated_share = 70 if export_path is not None and others else 95
     with ExitStack() as resources:
         writer = None
         if export_path is not None:
@@ -221,21 +231,9 @@ def _analyze_video(
             writer = resources.enter_context(
                 AnnotatedVideoWriter(export_path, fps=analysed_fps, size=size)
             )
-        pool = resources.enter_context(ChunkWorkers(workers - 1)) if workers > 1 else None
-        chunks = split_frames(
-            info.frame_count,
-            workers,
-            overlap_frames=round(WORKER_OVERLAP_S * info.fps),
-            # This process estimates its first chunk while the workers get ready.
-            head_start_frames=round(
-                (pool.startup_s() if pool is not None else 0.0)
-                / FRAME_SECONDS[params.mediapipe_model]
-                * info.fps
-                / analysed_fps
-            ),
-        )
-        own, others = chunks[0], chunks[1:]
-        if pool is not None:  # started first: their start-up overlaps this process's own chunk
+        pool = None
+        if others:  # started first: their start-up overlaps this process's own chunk
+            pool = resources.enter_context(ChunkWorkers(len(others)))
             pool.start(
                 path,
                 others,
