@@ -115,6 +115,11 @@ class Upload(models.Model):
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
+    @property
+    def analysis_files(self) -> list:
+        """The files the analysis stored (annotated file, timeline): the upload itself aside."""
+        return [f for f in (self.annotated_file, self.timeline_file) if f]
+
 
 class UploadEvent(models.Model):
     """One event of an upload's timeline, in the order the engine produced it."""

@@ -265,9 +265,7 @@ def upload_create(*, access: TrackingAccess, file, callback_url: str = "") -> Up
 
 
 def upload_delete(*, upload: Upload) -> None:
-    storage_names = [
-        f.name for f in (upload.file, upload.annotated_file, upload.timeline_file) if f
-    ]
+    storage_names = [f.name for f in (upload.file, *upload.analysis_files) if f]
     upload.delete()
     for name in storage_names:
         default_storage.delete(name)
@@ -372,9 +370,8 @@ def upload_analyze(*, upload_id, worker: str = "") -> None:
             logger.warning(
                 "Upload %s: attempt %s lost its lease, result dropped", upload.pk, attempt
             )
-            for produced in (upload.annotated_file, upload.timeline_file):
-                if produced:
-                    default_storage.delete(produced.name)
+            for produced in upload.analysis_files:
+                default_storage.delete(produced.name)
             return
         UploadEvent.objects.filter(upload=upload).delete()  # a re-run replaces, never duplicates
         UploadEvent.objects.bulk_create(

@@ -39,10 +39,9 @@ def kill(pid: int) -> None:
 
 
 def estimate(chunk=CHUNK, limits=None):
-    with ChunkWorkers(1) as pool:
-        pool.start(
-            SQUAT_CLIP, [chunk], model="lite", analysis_fps=15.0, limits=limits or MediaLimits()
-        )
+    with ChunkWorkers(
+        SQUAT_CLIP, [chunk], model="lite", analysis_fps=15.0, limits=limits or MediaLimits()
+    ) as pool:
         (result,) = pool.results()
     return result.poses
 
@@ -80,8 +79,7 @@ def test_a_worker_that_died_while_waiting_is_replaced():
 
 
 def test_a_worker_dying_mid_chunk_is_a_readable_error_and_is_not_kept():
-    with ChunkWorkers(1) as pool:
-        pool.start(SQUAT_CLIP, [Chunk(0, None, 0)], model="lite", analysis_fps=15.0)
+    with ChunkWorkers(SQUAT_CLIP, [Chunk(0, None, 0)], model="lite", analysis_fps=15.0) as pool:
         while pool.frames_done(timeout=5.0) == 0:
             pass
         (dying,) = worker_pids()

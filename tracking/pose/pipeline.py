@@ -233,13 +233,14 @@ def _analyze_video(
             )
         pool = None
         if others:  # started first: their start-up overlaps this process's own chunk
-            pool = resources.enter_context(ChunkWorkers(len(others)))
-            pool.start(
-                path,
-                others,
-                model=params.mediapipe_model,
-                analysis_fps=analysis_fps,
-                limits=limits,
+            pool = resources.enter_context(
+                ChunkWorkers(
+                    path,
+                    others,
+                    model=params.mediapipe_model,
+                    analysis_fps=analysis_fps,
+                    limits=limits,
+                )
             )
         with PoseEstimator(params.mediapipe_model, "video") as estimator:
             # Each frame of this process's chunk is estimated, fed to the engine and drawn
