@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tests.support.synthetic import generate
+from tracking.engine.outputs import ANGLES_INTERVAL_MS
 from tracking.engine.pose import COCO_NAMES, LANDMARK_NAMES, Pose
 from tracking.engine.posture import VIEW_GRACE_MS
-from tracking.engine.session import ANGLES_INTERVAL_MS
-from tracking.engine.synthetic import generate
 
 GRADES = {"A", "B", "C", "D", "F"}
 

@@ -1,4 +1,4 @@
-"""Every exercise on synthetic takes with known ground truth (tracking/engine/synthetic.py).
+"""Every exercise on synthetic takes with known ground truth (tests/support/synthetic.py).
 
 Counts must be exact across tempos, frame rates, noise, mirroring, occlusion and dropped frames;
 standing still or an empty room never counts; scores fall as faults grow; holds time correctly.
@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
+from tests.support.synthetic import TEMPO_S, generate, noise_only, stand_still
 from tracking.engine.catalog import EXERCISES
-from tracking.engine.synthetic import TEMPO_S, generate, noise_only, stand_still
 
 REPETITION = sorted(e.id for e in EXERCISES.values() if e.kind == "repetition")
 HOLDS = sorted(e.id for e in EXERCISES.values() if e.kind == "duration")

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tracking.engine import synthetic
+from tests.support import synthetic
 from tracking.engine.jumps import JumpAnalyzer
 
 HEIGHTS = [10, 20, 30, 40, 50, 60]

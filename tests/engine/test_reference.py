@@ -15,19 +15,20 @@ import pytest
 
 from tracking.engine.pose import LANDMARK_INDEX, LANDMARK_NAMES, Pose
 from tracking.engine.reference import (
-    CUES,
-    SAMPLES,
     Reference,
     ReferenceTracker,
     SignatureError,
     build_signature,
     compare_poses,
+)
+from tracking.engine.reference.comparison import (
     distance_score,
     dtw_align,
     normalised_cross_correlation,
-    resample,
     timing_score,
 )
+from tracking.engine.reference.cues import CUES
+from tracking.engine.reference.signature import SAMPLES, resample
 
 # -- helpers ------------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from tracking.engine import synthetic
+from tests.support import synthetic
 from tracking.engine.catalog import EXERCISES
 from tracking.engine.metrics import Frame
 from tracking.engine.pose import LANDMARK_INDEX, LANDMARK_NAMES

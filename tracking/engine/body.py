@@ -1,4 +1,5 @@
-"""Reading the body over time: camera view, the side to trust, smoothed measurements, and cues."""
+"""Reading the body over time: camera view, the side to trust, smoothed measurements, cues, and
+the pace of progression events."""
 
 from tracking.engine.catalog import Text
 from tracking.engine.filters import OneEuroFilter
@@ -36,6 +37,7 @@ _DEGREE_METRICS = frozenset(
 MEASUREMENT_BETA = 3.0
 CUE_COOLDOWN_MS = 8_000.0
 MAX_CUES_PER_EVENT = 2
+PROGRESSION_MIN_STEP_MS = 50.0
 
 
 def view_of(frame: Frame, current: str | None) -> str:
@@ -129,5 +131,25 @@ class Coach:
         return said
 
 
-def recommendations_event(cues: list[str]) -> dict:
-    return {"type": "recommendations", "data": cues, "recommendations": list(cues)}
+class ProgressionPacer:
+    """Which progression values are sent: a changed value, at most every PROGRESSION_MIN_STEP_MS
+    except 0 and 100 (the rest and the count are never skipped)."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self):
+        self._last: tuple[float, int] | None = None
+
+    def due(self, t_ms: float, value: int, force: bool = False) -> bool:
+        last = self._last
+        if last is not None and not force:
+            last_t, last_value = last
+            if value == last_value:
+                return False
+            if value not in (0, 100) and t_ms - last_t < PROGRESSION_MIN_STEP_MS:
+                return False
+        self._last = (t_ms, value)
+        return True
+
+    def reset(self) -> None:
+        self._last = None

@@ -8,10 +8,11 @@ stream never adds time.
 
 from dataclasses import dataclass
 
-from tracking.engine.body import Coach, SidePicker, Smoother, recommendations_event
+from tracking.engine import events as contract
+from tracking.engine.body import Coach, SidePicker, Smoother
 from tracking.engine.catalog import Difficulty, Exercise
 from tracking.engine.metrics import PER_SIDE_METRICS, SIDES, Frame
-from tracking.engine.scoring import Evidence, RepScore, grade_for, score_hold
+from tracking.engine.scoring import Evidence, RepScore, score_hold
 
 ENTER_MS = 300.0
 EXIT_MS = 400.0
@@ -172,22 +173,16 @@ class HoldAnalysis:
             seconds = int(self.timer.held_ms // 1000)
             if seconds > self._seconds_sent:
                 self._seconds_sent = seconds
-                events.append(
-                    {
-                        "type": "counter",
-                        "current_count": seconds,
-                        "form_score": self.form_score(),
-                    }
-                )
+                events.append(contract.counter(current_count=seconds, form_score=self.form_score()))
             if self.want_recommendations and due:
                 cues = self.coach.cues(t, due)
                 if cues:
-                    events.append(recommendations_event(cues))
+                    events.append(contract.recommendations(cues=cues))
         if self.want_progression:
             value = min(100, int(100 * self.timer.held_ms / (1000 * self.exercise.hold.target_s)))
             if value != self._progress_sent:
                 self._progress_sent = value
-                events.insert(0, {"type": "progression", "value": value})
+                events.insert(0, contract.progression(value=value))
         return events
 
     def _current_score(self) -> RepScore | None:
@@ -218,28 +213,17 @@ class HoldAnalysis:
 
     def form_score(self) -> dict:
         current = self._current_score()
-        average = self._average()
-        score = current.score if current is not None else average
-        return {
-            "score": round(score) if score is not None else 0,
-            "avg_score": round(average, 1) if average is not None else 0,
-            "grade": grade_for(score) if score is not None else "F",
-        }
+        score = current.score if current is not None else None
+        return contract.scores(score=score, average=self._average())
 
     def final_counter(self) -> dict:
         self._close_segment()
         self.timer.stop()
-        average = self._average()
-        return {
-            "type": "counter",
-            "current_count": int(self.timer.held_ms // 1000),
-            "final": True,
-            "form_score": {
-                "score": round(average) if average is not None else 0,
-                "avg_score": round(average, 1) if average is not None else 0,
-                "grade": _grade(average),
-            },
-        }
+        return contract.counter(
+            current_count=int(self.timer.held_ms // 1000),
+            final=True,
+            form_score=contract.scores(score=None, average=self._average()),
+        )
 
     def summary_fields(self) -> dict:
         average = self._average()
@@ -264,9 +248,7 @@ class HoldAnalysis:
             "reps": None,
             "attempts": 0,
             "rejected_reps": 0,
-            "avg_rep_score": round(average, 1) if average is not None else None,
-            "average_score": round(average, 1) if average is not None else None,
-            "grade": _grade(average) if average is not None else None,
+            **contract.average_fields(average),
             "history": history,
             "rejected": [],
             "attempt_details": [],
@@ -277,7 +259,3 @@ class HoldAnalysis:
             "tempo": {},
             "unit": "seconds",
         }
-
-
-def _grade(score: float | None) -> str:
-    return grade_for(score) if score is not None else "F"

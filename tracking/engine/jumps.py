@@ -53,6 +53,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
+from tracking.engine import events as contract
 from tracking.engine.catalog import Text
 from tracking.engine.metrics import VISIBILITY_GATE, Frame, torso_length
 from tracking.engine.pose import (
@@ -293,7 +294,7 @@ class JumpAnalyzer:
         self._flight: _Flight | None = None
         self._armed_at = 0.0
         self._last_landing_ms: float | None = None
-        self.jumps: list[dict] = []
+        self.jumps: list[dict] = []  # the jump_result of each jump
 
     # -- per frame ----------------------------------------------------------------------------
 
@@ -365,15 +366,13 @@ class JumpAnalyzer:
         if self.calibrated_height:
             c = self.calibration
             events.append(
-                {
-                    "type": "jump_calibration",
-                    "calibrated": True,
-                    "cmPerPixel": round(c.cm_per_px_vertical, 4),
-                    "baselineY": round(c.hip_y, 1),
-                    "visibleHips": c.visible_hips,
-                    "message": self._text("calibrated"),
-                    "timestampMs": t,
-                }
+                contract.jump_calibration(
+                    cm_per_pixel=c.cm_per_px_vertical,
+                    baseline_y=c.hip_y,
+                    visible_hips=c.visible_hips,
+                    message=self._text("calibrated"),
+                    timestamp_ms=t,
+                )
             )
         return events
 
@@ -468,7 +467,7 @@ class JumpAnalyzer:
         if sample.lift > c.lift_threshold and t >= self._armed_at and grounded:
             self.state = "airborne"
             self._flight = _Flight(samples=list(self._recent) + [sample])
-            return [{"type": "jump_started", "message": self._text("started"), "timestampMs": t}]
+            return [contract.jump_started(message=self._text("started"), timestamp_ms=t)]
         self._follow_ground(frame, t)
         self._recent.append(sample)
         return []
@@ -531,22 +530,13 @@ class JumpAnalyzer:
             height = (base - top) * c.cm_per_px_vertical
         else:
             height = G * elapsed_s**2 / 8 * 100.0
-        _, side, seen = _hips(frame)
-        return {
-            "type": "jump_height",
-            "jumpHeightCm": round(max(height, 0.0), 1),
-            "baselineY": round(base, 1),
-            "minY": round(top, 1),
-            "measuring": True,
-            "landed": False,
-            "final": False,
-            "deltaPixels": round(base - top, 1),
-            "sideUsed": side,
-            "airTimeMs": round(elapsed_s * 1000.0),
-            "airTimeSeconds": round(elapsed_s, 3),
-            "visibleHips": seen,
-            "timestampMs": t,
-        }
+        return contract.jump_height(
+            height_cm=max(height, 0.0),
+            air_time_s=elapsed_s,
+            **_hip_pixels(base, top, frame),
+            landed=False,
+            timestamp_ms=t,
+        )
 
     def _landed(self, flight: _Flight, t: float, frame: Frame | None) -> list[dict]:
         c = self.calibration
@@ -573,43 +563,26 @@ class JumpAnalyzer:
         self._end_flight(landing)
         number = len(self.jumps) + 1
         base, top = hip[1:] if hip is not None else (c.hip_y, c.hip_y)
-        _, side, seen = _hips(frame)
-        shared = {
-            "jumpHeightCm": round(height, 1),
-            "airTimeMs": round(air_s * 1000.0),
-            "airTimeSeconds": round(air_s, 3),
-        }
-        pixels = {
-            "baselineY": round(base, 1),
-            "minY": round(top, 1),
-            "deltaPixels": round(base - top, 1),
-            "sideUsed": side,
-            "visibleHips": seen,
-        }
-        jump = {
-            "jumpNumber": number,
-            **shared,
-            "groundContactMs": None if contact is None else round(contact),
-            "hipHeightCm": (
-                round(hip[0] * c.cm_per_px_vertical, 1)
+        flight = {"height_cm": height, "air_time_s": air_s}
+        pixels = _hip_pixels(base, top, frame)
+        result = contract.jump_result(
+            jump_number=number,
+            **flight,
+            ground_contact_ms=contact,
+            hip_height_cm=(
+                hip[0] * c.cm_per_px_vertical
                 if self.calibrated_height and hip is not None
                 else None
             ),
-            "takeoffMs": round(takeoff, 1),
-            "landingMs": round(landing, 1),
-        }
-        self.jumps.append(jump)
+            takeoff_ms=takeoff,
+            landing_ms=landing,
+            **pixels,
+            timestamp_ms=t,
+        )
+        self.jumps.append(result)
         return [
-            {
-                "type": "jump_height",
-                **shared,
-                **pixels,
-                "measuring": False,
-                "landed": True,
-                "final": True,
-                "timestampMs": t,
-            },
-            {"type": "jump_result", **jump, **pixels, "timestampMs": t},
+            contract.jump_height(**flight, **pixels, landed=True, timestamp_ms=t),
+            result,
             self._summary(t),
         ]
 
@@ -661,12 +634,9 @@ class JumpAnalyzer:
         self._armed_at = landing_ms + self.cooldown_ms
 
     def _discard(self, reason: str, t: float) -> list[dict]:
-        discarded = {
-            "type": "jump_discarded",
-            "reason": reason,
-            "userMessage": self._text(reason),
-            "timestampMs": t,
-        }
+        discarded = contract.jump_discarded(
+            reason=reason, message=self._text(reason), timestamp_ms=t
+        )
         if reason in ("moved_toward_phone", "jump_timeout"):
             # Standing somewhere else now: ground line and scale must be measured again.
             return [discarded] + self._restart("still", t)
@@ -677,32 +647,7 @@ class JumpAnalyzer:
         return [discarded]
 
     def _summary(self, t: float) -> dict:
-        heights = [j["jumpHeightCm"] for j in self.jumps]
-        count = len(heights)
-        return {
-            "type": "jump_summary",
-            "totalJumps": count,
-            "avgJumpHeight": round(sum(heights) / count, 1) if count else 0.0,
-            "maxJumpHeight": max(heights, default=0.0),
-            "minJumpHeight": min(heights, default=0.0),
-            "avgAirTimeSeconds": (
-                round(sum(j["airTimeSeconds"] for j in self.jumps) / count, 3) if count else 0.0
-            ),
-            "jumps": [
-                {
-                    key: j[key]
-                    for key in (
-                        "jumpNumber",
-                        "jumpHeightCm",
-                        "airTimeMs",
-                        "airTimeSeconds",
-                        "groundContactMs",
-                    )
-                }
-                for j in self.jumps
-            ],
-            "timestampMs": t,
-        }
+        return contract.jump_summary(results=self.jumps, timestamp_ms=t)
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -718,15 +663,20 @@ class JumpAnalyzer:
             return []
         self._last_posture = state
         return [
-            {
-                "type": "posture",
-                "message": self._text(key),
-                "direction": "in-frame",
-                "ready": ready,
-                "requirements": requirements,
-                "missing_keypoints": missing,
-            }
+            contract.posture(
+                message=self._text(key),
+                direction="in-frame",
+                ready=ready,
+                requirements=requirements,
+                missing_keypoints=missing,
+            )
         ]
+
+
+def _hip_pixels(base: float, top: float, frame: Frame | None) -> dict:
+    """The hips' measurement in pixels, as jump_height and jump_result take it."""
+    _, side, seen = _hips(frame)
+    return {"baseline_y": base, "min_y": top, "side_used": side, "visible_hips": seen}
 
 
 def _body_px(frame: Frame) -> float | None:

@@ -1,7 +1,11 @@
 """The `keypoints` and `angles` events (contract §4.3)."""
 
+from tracking.engine import events as contract
 from tracking.engine.metrics import JOINTS, Frame, angle_at
 from tracking.engine.pose import COCO_KEYPOINTS, LANDMARK_NAMES
+
+# Angles are for display and logging: ten a second is plenty, and keeps 60 fps streams light.
+ANGLES_INTERVAL_MS = 100.0
 
 BLAZEPOSE_KEYPOINTS: tuple[tuple[str, int], ...] = tuple(
     (name, index) for index, name in enumerate(LANDMARK_NAMES)
@@ -52,14 +56,9 @@ def keypoints_event(
                 }
             )
         mean_score = sum(point["score"] for point in points) / len(points)
-    return {
-        "type": "keypoints",
-        "frameId": frame_id,
-        "timestampMs": timestamp_ms,
-        "score": round(mean_score, 3),
-        "data": points,
-        "keypoints": points,
-    }
+    return contract.keypoints(
+        frame_id=frame_id, timestamp_ms=timestamp_ms, score=round(mean_score, 3), points=points
+    )
 
 
 def angles_event(frame: Frame, frame_id: int | None, timestamp_ms: float) -> dict:
@@ -76,4 +75,27 @@ def angles_event(frame: Frame, frame_id: int | None, timestamp_ms: float) -> dic
                 score_key: round(min(v[a], v[b], v[c]), 3),
             }
         data[side + "_side"] = side_data
-    return {"type": "angles", "frameId": frame_id, "timestampMs": timestamp_ms, "data": data}
+    return contract.angles(frame_id=frame_id, timestamp_ms=timestamp_ms, sides=data)
+
+
+class FrameOutputs:
+    """A session's `keypoints` (every frame) and `angles` (at most every ANGLES_INTERVAL_MS) events,
+    as the request asks for them. `width` and `height`: the host's capture size, when both given."""
+
+    def __init__(self, *, keypoints: bool, angles: bool, blazepose: bool, width, height):
+        self.keypoints = keypoints
+        self.angles = angles
+        self.blazepose = blazepose
+        self.capture_size = (width, height) if width and height else None
+        self._last_angles_t: float | None = None
+
+    def events(self, frame: Frame | None, frame_id: int | None, t: float) -> list[dict]:
+        events = []
+        if self.keypoints:
+            events.append(keypoints_event(frame, self.blazepose, self.capture_size, frame_id, t))
+        if self.angles and frame is not None:
+            last = self._last_angles_t
+            if last is None or t - last >= ANGLES_INTERVAL_MS or t < last:
+                self._last_angles_t = t
+                events.append(angles_event(frame, frame_id, t))
+        return events

@@ -14,15 +14,21 @@ All must pass for READY_STABLE_MS in a row ("hold still") before counting starts
 person whose needed joints are not visible for LOST_AFTER_MS is lost: counting pauses, and starts
 again only after the same checks.
 
+A reference movement has no camera view or start position of its own: it needs the landmarks its
+movement uses, the torso among them, visible and inside the image (JointNeeds). The same gate,
+with the same timing, places and loses the person for both (ExerciseNeeds, JointNeeds).
+
 `direction` tells where to go, in the image's own left and right as the host displays it.
 """
 
 from dataclasses import dataclass
 
+from tracking.engine import events as contract
 from tracking.engine.body import view_of
 from tracking.engine.catalog import Exercise, Start
 from tracking.engine.messages import message
 from tracking.engine.metrics import JOINTS, SIDES, VISIBILITY_GATE, Frame
+from tracking.engine.pose import LANDMARK_NAMES, LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
 
 READY_STABLE_MS = 300.0
 VIEW_GRACE_MS = 3_000.0
@@ -32,6 +38,8 @@ FRONT_MIN_RATIO = 0.3
 SIDE_MAX_RATIO = 0.55
 MIN_BODY_EXTENT = 0.25
 TOO_CLOSE_EXTENT = 0.95
+# A landmark this far outside the image (as a share of its size) still counts as inside.
+IMAGE_MARGIN = 0.02
 
 
 @dataclass(frozen=True)
@@ -46,11 +54,11 @@ class Placement:
 
 def _missing_joints(frame: Frame, side: str, needs: tuple[str, ...]) -> list[str]:
     joints = JOINTS[side]
-    return [
-        f"{side}_{name}"
-        for name in needs
-        if frame.v[joints[name]] < VISIBILITY_GATE or not frame.in_image(joints[name], 0.02)
-    ]
+    return [f"{side}_{name}" for name in needs if not _seen_inside(frame, joints[name])]
+
+
+def _seen_inside(frame: Frame, index: int) -> bool:
+    return frame.v[index] >= VISIBILITY_GATE and frame.in_image(index, IMAGE_MARGIN)
 
 
 def assess(
@@ -73,7 +81,11 @@ def assess(
             if both_needed
             else tuple(min(missing.values(), key=len))
         )
-        key, direction = _which_way(frame, needs)
+        indices = [JOINTS[side][name] for side in SIDES for name in needs]
+        if _extent(frame, indices) > TOO_CLOSE_EXTENT:
+            key, direction = "move_back", "move-back"
+        else:
+            key, direction = _which_way(frame, indices)
         return Placement(
             False, message(key, language), direction, ("full_body_visible",), names, view
         )
@@ -120,13 +132,15 @@ def _extent(frame: Frame, indices: list[int]) -> float:
     return max((max(xs) - min(xs)) / frame.width, (max(ys) - min(ys)) / frame.height)
 
 
-def _which_way(frame: Frame, needs: tuple[str, ...]) -> tuple[str, str]:
-    """Where the missing part of the body went: off a side edge, off the top or bottom, or
-    simply not seen."""
-    indices = [JOINTS[side][name] for side in SIDES for name in needs]
-    xs = [frame.x[i] for i in indices]
-    ys = [frame.y[i] for i in indices]
-    if min(ys) < 0 or max(ys) > frame.height or _extent(frame, indices) > TOO_CLOSE_EXTENT:
+def _which_way(frame: Frame, indices: list[int]) -> tuple[str, str]:
+    """Where the missing part of the body went, told by the landmarks `indices`: off a side edge,
+    off the top or bottom, or simply not seen. Unknown (NaN) landmarks tell nothing."""
+    known = [i for i in indices if frame.x[i] == frame.x[i] and frame.y[i] == frame.y[i]]
+    if not known:
+        return "show_body", "in-frame"
+    xs = [frame.x[i] for i in known]
+    ys = [frame.y[i] for i in known]
+    if min(ys) < 0 or max(ys) > frame.height:
         return "move_back", "move-back"
     if min(xs) < 0:
         return "move_right", "right"
@@ -145,11 +159,73 @@ def present(exercise: Exercise, frame: Frame | None, view: str | None = None) ->
     )
 
 
-class PostureGate:
-    """States: "placing" until ready, "ready" while counting, "lost" after losing the person."""
+def _lost(language: str, missing: tuple[str, ...] = ()) -> Placement:
+    return Placement(False, message("lost", language), "in-frame", ("full_body_visible",), missing)
 
-    def __init__(self, exercise: Exercise, language: str):
+
+class ExerciseNeeds:
+    """What an exercise needs: its joints in the camera view, the view, the distance and its start
+    position (`assess`); once counting, one side's joints (`present`)."""
+
+    def __init__(self, exercise: Exercise):
         self.exercise = exercise
+
+    def assess(
+        self, frame: Frame | None, view: str | None, language: str, insist_on_view: bool = True
+    ) -> Placement:
+        return assess(self.exercise, frame, view, language, insist_on_view)
+
+    def present(self, frame: Frame | None, view: str | None) -> bool:
+        return present(self.exercise, frame, view)
+
+    def lost(self, frame: Frame | None, language: str) -> Placement:
+        return _lost(language)
+
+
+class JointNeeds:
+    """What a movement known only by its landmarks needs (a reference movement): every one of
+    `landmarks` (which include the shoulders and hips) visible and inside the image; once counting,
+    a torso side and at least half of them. The lost event names the ones not seen."""
+
+    def __init__(self, landmarks: tuple[int, ...]):
+        self.landmarks = landmarks
+
+    def _unseen(self, frame: Frame | None) -> list[int]:
+        if frame is None:
+            return list(self.landmarks)
+        return [i for i in self.landmarks if not _seen_inside(frame, i)]
+
+    def _names(self, indices: list[int]) -> tuple[str, ...]:
+        return tuple(LANDMARK_NAMES[i] for i in indices)
+
+    def assess(
+        self, frame: Frame | None, view: str | None, language: str, insist_on_view: bool = True
+    ) -> Placement:
+        unseen = self._unseen(frame)
+        if frame is not None and not unseen:
+            return Placement(True, message("hold_still", language), "in-frame", ("hold_still",))
+        key, direction = ("step_in", "in-frame") if frame is None else _which_way(frame, unseen)
+        return Placement(
+            False, message(key, language), direction, ("full_body_visible",), self._names(unseen)
+        )
+
+    def present(self, frame: Frame | None, view: str | None) -> bool:
+        if frame is None:
+            return False
+        torso = frame.visible(LEFT_SHOULDER, LEFT_HIP) or frame.visible(RIGHT_SHOULDER, RIGHT_HIP)
+        return torso and len(self._unseen(frame)) <= len(self.landmarks) // 2
+
+    def lost(self, frame: Frame | None, language: str) -> Placement:
+        return _lost(language, self._names(self._unseen(frame)))
+
+
+class PostureGate:
+    """States: "placing" until ready, "ready" while counting, "lost" after losing the person.
+
+    `needs` says what must be seen: ExerciseNeeds or JointNeeds."""
+
+    def __init__(self, needs: ExerciseNeeds | JointNeeds, language: str):
+        self.needs = needs
         self.language = language
         self.state = "placing"
         self.view: str | None = None
@@ -164,8 +240,9 @@ class PostureGate:
 
     def update(self, t_ms: float, frame: Frame | None) -> tuple[dict | None, Placement | None]:
         """The posture event to send (or None) and, before counting, this frame's placement."""
+        needs = self.needs
         if self.state == "ready":
-            if present(self.exercise, frame, self.view):
+            if needs.present(frame, self.view):
                 self._absent_since = None
                 return None, None
             if self._absent_since is None:
@@ -174,15 +251,14 @@ class PostureGate:
                 return None, None
             self.state = "lost"
             self._ok_since = None
-            lost_message = message("lost", self.language)
-            lost = Placement(False, lost_message, "in-frame", ("full_body_visible",))
+            lost = needs.lost(frame, self.language)
             return self._event(lost), lost
-        placement = assess(self.exercise, frame, self.view, self.language)
+        placement = needs.assess(frame, self.view, self.language)
         if placement.requirements in VIEW_REQUIREMENTS:
             if self._wrong_view_since is None:
                 self._wrong_view_since = t_ms
             if t_ms - self._wrong_view_since >= VIEW_GRACE_MS:
-                relaxed = assess(self.exercise, frame, self.view, self.language, False)
+                relaxed = needs.assess(frame, self.view, self.language, False)
                 # A floor exercise filmed head-on never shows its start position (the body
                 # points at the camera): the view is what must change, so keep asking for it.
                 if relaxed.requirements != ("start_position",):
@@ -206,11 +282,10 @@ class PostureGate:
         if key == self._last_sent:
             return None
         self._last_sent = key
-        return {
-            "type": "posture",
-            "message": placement.message,
-            "direction": placement.direction,
-            "ready": self.state == "ready",
-            "requirements": list(placement.requirements),
-            "missing_keypoints": list(placement.missing),
-        }
+        return contract.posture(
+            message=placement.message,
+            direction=placement.direction,
+            ready=self.state == "ready",
+            requirements=list(placement.requirements),
+            missing_keypoints=list(placement.missing),
+        )

@@ -12,15 +12,15 @@ Which sides are read:
 
 from dataclasses import dataclass, field
 
-from tracking.engine.body import Coach, SidePicker, Smoother, recommendations_event
+from tracking.engine import events as contract
+from tracking.engine.body import Coach, ProgressionPacer, SidePicker, Smoother
 from tracking.engine.catalog import Check, Condition, Difficulty, Exercise, Signal, Text
 from tracking.engine.counting import RepCandidate, RepDetector
 from tracking.engine.metrics import OTHER_SIDE, PER_SIDE_METRICS, SIDES, Frame
-from tracking.engine.scoring import Evidence, RepScore, grade_at_least, grade_for, score_rep
+from tracking.engine.scoring import Evidence, RepScore, grade_at_least, score_rep
 
 MERGE_OVERLAP = 0.5
 RECENT_REPS = 8
-PROGRESSION_MIN_STEP_MS = 50.0
 MAX_STEP_MS = 250.0
 # Below this depth score the exercise's depth cue is given.
 DEPTH_CUE_BELOW = 0.7
@@ -104,7 +104,7 @@ class RepAnalysis:
         self._recent: list[tuple[str | None, RepCandidate]] = []
         self._bottom_checks: tuple[Check, ...] = ()
         self._rep_checks: tuple[Check, ...] = ()
-        self._last_progression: tuple[float, float] | None = None
+        self._progression = ProgressionPacer()
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -253,21 +253,12 @@ class RepAnalysis:
 
     def _progression_event(self, t: float, value: float) -> dict | None:
         rounded = round(value)
-        last = self._last_progression
-        if last is not None:
-            last_t, last_value = last
-            if rounded == last_value:
-                return None
-            edge = rounded in (0, 100)
-            if not edge and t - last_t < PROGRESSION_MIN_STEP_MS:
-                return None
-        self._last_progression = (t, rounded)
-        event = {"type": "progression", "value": rounded}
+        if not self._progression.due(t, rounded):
+            return None
         limb_phase = max(limb.detector.phase for limb in self.limbs.values())
         if rounded == 100:
             limb_phase = 0
-        event["phase"] = self.exercise.phases[limb_phase]
-        return event
+        return contract.progression(value=rounded, phase=self.exercise.phases[limb_phase])
 
     # -- a rep completes ----------------------------------------------------------------------
 
@@ -342,10 +333,8 @@ class RepAnalysis:
             record = RepRecord(len(self.reps) + 1, side, candidate, result)
             self.reps.append(record)
             form_score = self.form_score(result.score)
-            events.append(
-                {"type": "counter", "current_count": len(self.reps), "form_score": form_score}
-            )
-            events.append({"type": "form_score", **form_score})
+            events.append(contract.counter(current_count=len(self.reps), form_score=form_score))
+            events.append(contract.form_score(**form_score))
         events.extend(self._cue_event(candidate.end_ms, texts))
         return events
 
@@ -390,7 +379,7 @@ class RepAnalysis:
         if not self.want_recommendations or not texts:
             return []
         cues = self.coach.cues(t, texts)
-        return [recommendations_event(cues)] if cues else []
+        return [contract.recommendations(cues=cues)] if cues else []
 
     # -- reporting ----------------------------------------------------------------------------
 
@@ -401,24 +390,15 @@ class RepAnalysis:
         return sum(record.result.score for record in self.reps) / len(self.reps)
 
     def form_score(self, score: float | None) -> dict:
-        average = self.average_score
-        shown = score if score is not None else average
-        return {
-            "score": round(shown) if shown is not None else 0,
-            "avg_score": round(average, 1) if average is not None else 0,
-            "grade": grade_for(shown) if shown is not None else "F",
-        }
+        return contract.scores(score=score, average=self.average_score)
 
     def final_counter(self) -> dict:
         for limb in self.limbs.values():
             if limb.pending_attempt is not None:
                 self._record_attempt(limb)
-        return {
-            "type": "counter",
-            "current_count": len(self.reps),
-            "final": True,
-            "form_score": self.form_score(None),
-        }
+        return contract.counter(
+            current_count=len(self.reps), final=True, form_score=self.form_score(None)
+        )
 
     def summary_fields(self) -> dict:
         reps = self.reps
@@ -439,9 +419,7 @@ class RepAnalysis:
             "reps": len(reps),
             "attempts": len(self.attempts),
             "rejected_reps": len(self.rejected),
-            "avg_rep_score": round(average, 1) if average is not None else None,
-            "average_score": round(average, 1) if average is not None else None,
-            "grade": grade_for(average) if average is not None else None,
+            **contract.average_fields(average),
             "history": [record.to_history() for record in reps],
             "rejected": [record.to_history() for record in self.rejected],
             "attempt_details": [attempt.to_dict() for attempt in self.attempts],

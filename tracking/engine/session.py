@@ -7,21 +7,19 @@
 
 Per frame, in this order: `posture` (until ready, and when the person is lost), `keypoints`
 (every frame when asked for, always in pose-only mode), `angles` (at most every
-ANGLES_INTERVAL_MS), then the exercise's own events (`progression`, `counter`, `form_score`,
-`recommendations`). Jump exercises are handed to tracking.engine.jumps.JumpAnalyzer.
+outputs.ANGLES_INTERVAL_MS), then the exercise's own events (`progression`, `counter`,
+`form_score`, `recommendations`). Jump exercises are handed to tracking.engine.jumps.JumpAnalyzer.
 """
 
+from tracking.engine import events as contract
 from tracking.engine.body import Coach
 from tracking.engine.catalog import DIFFICULTIES, EXERCISES, resolve_exercise
 from tracking.engine.holds import HoldAnalysis
 from tracking.engine.metrics import Frame
-from tracking.engine.outputs import angles_event, keypoints_event
+from tracking.engine.outputs import FrameOutputs
 from tracking.engine.pose import Pose
-from tracking.engine.posture import PostureGate
+from tracking.engine.posture import ExerciseNeeds, PostureGate
 from tracking.engine.reps import RepAnalysis
-
-# Angles are for display and logging: ten a second is plenty, and keeps 60 fps streams light.
-ANGLES_INTERVAL_MS = 100.0
 
 
 class TrackingSession:
@@ -32,8 +30,13 @@ class TrackingSession:
         self.exercise = EXERCISES.get(exercise_id) if exercise_id else None
         self.pose_only = self.exercise is None and params.reference is None
         self.difficulty = DIFFICULTIES.get(params.difficulty) or DIFFICULTIES["medium"]
-        width, height = params.width, params.height
-        self.capture_size = (width, height) if width and height else None
+        self.outputs = FrameOutputs(
+            keypoints=params.keypoints or self.pose_only,
+            angles=params.angles,
+            blazepose=params.blazepose,
+            width=params.width,
+            height=params.height,
+        )
         self.coach = Coach(self.language)
         self.analysis: RepAnalysis | HoldAnalysis | None = None
         self.gate: PostureGate | None = None
@@ -43,11 +46,10 @@ class TrackingSession:
         elif kind == "duration":
             self.analysis = HoldAnalysis(self.exercise, self.difficulty, params, self.coach)
         if self.analysis is not None:
-            self.gate = PostureGate(self.exercise, self.language)
+            self.gate = PostureGate(ExerciseNeeds(self.exercise), self.language)
         self._jumps = None
         self._first_t: float | None = None
         self._last_t: float | None = None
-        self._last_angles_t: float | None = None
         self.finished = False
 
     @property
@@ -76,16 +78,7 @@ class TrackingSession:
             exercise_events = self._exercise_events(t, frame)
         if exercise_events and exercise_events[0]["type"] == "posture":
             events.append(exercise_events.pop(0))
-        params = self.params
-        if params.keypoints or self.pose_only:
-            events.append(
-                keypoints_event(frame, params.blazepose, self.capture_size, pose.frame_id, t)
-            )
-        if params.angles and frame is not None:
-            last = self._last_angles_t
-            if last is None or t - last >= ANGLES_INTERVAL_MS or t < last:
-                self._last_angles_t = t
-                events.append(angles_event(frame, pose.frame_id, t))
+        events.extend(self.outputs.events(frame, pose.frame_id, t))
         events.extend(exercise_events)
         return events
 
@@ -118,14 +111,12 @@ class TrackingSession:
         first = self._first_t if self._first_t is not None else 0.0
         last = self._last_t if self._last_t is not None else first
         final_counter = self.analysis.final_counter()
-        summary = {
-            "type": "exercise_summary",
-            "exercise": self.exercise.id,
-            "kind": self.exercise.kind,
-            "difficulty": self.params.difficulty,
-            **self.analysis.summary_fields(),
-            "durationMs": round(last - first),
-            "total_time_ms": round(last - first),
-            "timestampMs": last,
-        }
+        summary = contract.exercise_summary(
+            exercise=self.exercise.id,
+            kind=self.exercise.kind,
+            difficulty=self.params.difficulty,
+            results=self.analysis.summary_fields(),
+            first_ms=first,
+            last_ms=last,
+        )
         return [final_counter, summary]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import cv2
 
+from tracking.engine import events as contract
 from tracking.engine import open_session
 from tracking.engine.catalog import EXERCISES, Text, resolve_exercise
 from tracking.engine.messages import message
@@ -394,10 +395,9 @@ def _closing_events(final_events: list[dict], run: _Run) -> list[dict]:
     counted = params.reference is not None or (exercise is not None and exercise.kind != "jump")
     has_final_counter = any(e.get("type") == "counter" and e.get("final") for e in final_events)
     if counted and not has_final_counter:
-        final = {"type": "counter", "current_count": run.count or 0, "final": True}
-        if run.form_score is not None:
-            final["form_score"] = run.form_score
-        closing.append(final)
+        closing.append(
+            contract.counter(current_count=run.count or 0, final=True, form_score=run.form_score)
+        )
     if params.keypoints:
         # The engine sent keypoints for every frame: the batch gathers them for the whole video.
         frames = [
@@ -405,7 +405,7 @@ def _closing_events(final_events: list[dict], run: _Run) -> list[dict]:
             for e in run.events
             if e.get("type") == "keypoints"
         ]
-        closing.append({"type": "keypoints_batch", "frames": frames})
+        closing.append(contract.keypoints_batch(frames=frames))
     summary_at = next(
         (i for i, e in enumerate(final_events) if e.get("type") == "exercise_summary"),
         len(final_events),
@@ -427,11 +427,10 @@ def _posture_event(frame: Frame | None, language: str) -> dict:
         ]
         text = message("show_body", language) if missing else FULL_BODY.in_language(language)
     ready = frame is not None and not missing
-    return {
-        "type": "posture",
-        "message": text,
-        "direction": "in-frame",
-        "ready": ready,
-        "requirements": [] if ready else ["full_body_visible"],
-        "missing_keypoints": missing,
-    }
+    return contract.posture(
+        message=text,
+        direction="in-frame",
+        ready=ready,
+        requirements=[] if ready else ["full_body_visible"],
+        missing_keypoints=missing,
+    )

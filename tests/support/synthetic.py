@@ -1,4 +1,4 @@
-"""Synthetic BlazePose streams with known ground truth, for tests and benchmarks.
+"""Synthetic BlazePose streams with known ground truth, for the tests.
 
 A kinematic skeleton (segment lengths from standard anthropometry scaled by body height) performs an
 exercise as joint trajectories over time; forward and two-link inverse kinematics give the 33
