@@ -2,17 +2,17 @@
 delete."""
 
 import datetime
-import tempfile
 
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import Organization
 from config import background
 from references import tasks
 from references.models import ReferenceMovement
+from tracking import media_intake
 from tracking.pose import media
 
 EXTRACTION_LEASE = datetime.timedelta(minutes=5)
@@ -36,6 +36,39 @@ def reference_create(
     name = (name or "").strip()
     if not name:
         raise ReferenceRejected("invalid_name", "Give the reference movement a name.")
+    _check_reference_limit(organization)  # early, before the video is read
+    try:
+        with media_intake.receive_media(file) as received:
+            if received.kind != "video":
+                raise ReferenceRejected("not_a_video", "Record or upload a video, not a photo.")
+            start, end = _checked_span(trim_start_ms, trim_end_ms, received.duration_s * 1000)
+            reference = ReferenceMovement(
+                organization=organization,
+                name=name[:120],
+                created_by=created_by,
+                trim_start_ms=start,
+                trim_end_ms=end,
+            )
+            with received.path.open("rb") as content:
+                reference.video.save(received.storage_name, File(content), save=False)
+    except media.MediaError as error:
+        raise ReferenceRejected(error.code, error.message, error.status) from error
+    try:
+        with transaction.atomic():
+            # Counted again under a lock on the organisation's row, so parallel creates insert
+            # one after another and the last one counts the others (on SQLite writes are
+            # serialized anyway). The video is stored before: the lock is held for a moment.
+            Organization.objects.select_for_update().get(pk=organization.pk)
+            _check_reference_limit(organization)
+            reference.save()
+            background.enqueue(tasks.extract_reference, str(reference.pk))
+    except Exception:
+        reference.video.delete(save=False)
+        raise
+    return reference
+
+
+def _check_reference_limit(organization) -> None:
     limit = organization.plan_obj.max_references
     if limit is not None and ReferenceMovement.objects.for_org(organization).count() >= limit:
         raise ReferenceRejected(
@@ -44,39 +77,6 @@ def reference_create(
             "delete one or upgrade your plan.",
             403,
         )
-    if file.size == 0:
-        raise ReferenceRejected("empty_file", "The uploaded video is empty.")
-    if file.size > settings.UPLOAD_MAX_BYTES:
-        limit_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
-        raise ReferenceRejected("file_too_large", f"Files are limited to {limit_mb} MB.", 413)
-    with tempfile.NamedTemporaryFile(prefix="formtrack-reference-") as spooled:
-        for chunk in file.chunks():
-            spooled.write(chunk)
-        spooled.flush()
-        try:
-            if media.sniff_media_kind(spooled.name) != "video":
-                raise ReferenceRejected("not_a_video", "Record or upload a video, not a photo.")
-            duration_ms = media.probe_video(spooled.name).duration_s * 1000
-        except media.MediaError as error:
-            raise ReferenceRejected(error.code, error.message) from error
-        start, end = _checked_span(trim_start_ms, trim_end_ms, duration_ms)
-        with transaction.atomic():
-            reference = ReferenceMovement(
-                organization=organization,
-                name=name[:120],
-                created_by=created_by,
-                trim_start_ms=start,
-                trim_end_ms=end,
-            )
-            spooled.seek(0)
-            reference.video.save(file.name or "reference", File(spooled), save=False)
-            try:
-                reference.save()
-            except Exception:
-                reference.video.delete(save=False)
-                raise
-            background.enqueue(tasks.extract_reference, str(reference.pk))
-    return reference
 
 
 def _checked_span(start, end, duration_ms: float) -> tuple[int, int]:

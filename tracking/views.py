@@ -1,10 +1,12 @@
 """The two tracking pages that host apps embed."""
 
-from urllib.parse import urlencode
+import re
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
@@ -12,7 +14,11 @@ from accounts.models import origin_of
 from config.ratelimit import client_ip
 from tracking import links, services
 from tracking.engine.catalog import EXERCISES
+from tracking.pose import media
 from tracking.services import TrackingRefused, tracking_open
+
+# Served file names are ours (source, annotated, timeline...): anything else is not echoed back.
+_SAFE_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @xframe_options_exempt
@@ -92,10 +98,46 @@ def _embeddable(response, allowed_origins):
 
 @require_GET
 def media_file(request, signed):
-    """Serve a stored upload or export behind a signed, expiring link."""
+    """Serve a stored upload or export behind a signed, expiring link.
+
+    Uploaded bytes are the client's: they are served as the video or image type they show, or
+    else as a download, and never as anything a browser renders as a page on our origin (the
+    type comes from the bytes, not the stored name: files stored before names were sniffed may
+    end in .html). A sandbox policy and nosniff hold even if a browser thinks otherwise.
+    """
     name = services.media_link_resolve(signed)
     if name is None or not default_storage.exists(name):
         raise Http404("This link is invalid or has expired.")
-    response = FileResponse(default_storage.open(name, "rb"))
+    media_origin = services.media_origin()
+    media_host = urlsplit(media_origin).hostname if media_origin else None
+    if media_host and urlsplit(f"//{request.get_host()}").hostname != media_host:
+        # Our own pages ask their own host: the same signed link, on the media host, so nothing
+        # uploaded is ever served on the origin that holds the session.
+        return redirect(media_origin + request.get_full_path())
+    content = default_storage.open(name, "rb")
+    media_type = media.served_media_type(content)
+    stem = Path(name).stem
+    stem = stem if _SAFE_STEM.fullmatch(stem) else "media"
+    if media_type is None:
+        response = FileResponse(
+            content,
+            content_type="application/octet-stream",
+            as_attachment=True,
+            filename=f"{stem}.bin",
+        )
+        response["Cross-Origin-Resource-Policy"] = "same-origin"
+    else:
+        response = FileResponse(
+            content, content_type=media_type.mime, filename=f"{stem}.{media_type.extension}"
+        )
+        # Host apps show the annotated video or photo in their own pages: the signed link is
+        # the permission, as with any media CDN link.
+        response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    if media_origin:
+        # Its links carry their own permission and the host no cookies: our pages on the app's
+        # origin may read a timeline (fetch) they were redirected to.
+        response["Access-Control-Allow-Origin"] = "*"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -2,9 +2,9 @@
 its frames.
 
 Every refusal is a MediaError whose code follows the PoseTracker contract (`video_load_error`,
-`image_load_error`, `media_decode_error`) plus our own limits (`empty_file`, `unsupported_media`,
-`video_too_long`, `video_too_large`, `image_too_large`). Sizes are checked from headers before
-anything is decoded, so a decompression bomb never reaches the decoder.
+`image_load_error`, `media_decode_error`) plus our own limits (`empty_file`, `file_too_large`,
+`unsupported_media`, `video_too_long`, `video_too_large`, `image_too_large`). Sizes are checked
+from headers before anything is decoded, so a decompression bomb never reaches the decoder.
 """
 
 import math
@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import filetype
@@ -26,10 +27,13 @@ _FRAME_RATE_RANGE = (0.5, 1000.0)
 
 
 class MediaError(Exception):
-    def __init__(self, code: str, message: str):
+    """`status` is the HTTP status a refused upload answers with."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -55,28 +59,57 @@ class VideoInfo:
     codec: str
 
 
-def sniff_media_kind(path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS) -> str:
-    """ "video" or "image", from the file's content, once it is known to be decodable within limits.
+@dataclass(frozen=True)
+class MediaType:
+    kind: str  # "video" or "image"
+    mime: str
+    extension: str  # without the dot, from the type: what a stored or served file is named
+
+
+def sniff_media_type(path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS) -> MediaType:
+    """The file's type, from its content, once it is known to be decodable within limits.
 
     Videos are opened and their first frame decoded; images are checked from their header only
     (read_image decodes them).
     """
     if os.path.getsize(path) == 0:
         raise MediaError("empty_file", "The file is empty.")
-    kind = filetype.guess(str(path))
-    if kind is None:
+    guessed = filetype.guess(str(path))
+    if guessed is None:
         raise MediaError("unsupported_media", "The file is neither a known image nor video format.")
-    if kind.mime in IMAGE_MIMES:
+    media_type = _media_type(guessed)
+    if media_type is None:
+        raise MediaError(
+            "unsupported_media",
+            f"Files of type {guessed.mime} are not supported: upload a video, or a JPEG, PNG, "
+            "WebP, BMP or TIFF image.",
+        )
+    if media_type.kind == "image":
         check_image(path, limits=limits)
-        return "image"
-    if kind.mime.startswith("video/"):
+    else:
         probe_video(path, limits=limits)
-        return "video"
-    raise MediaError(
-        "unsupported_media",
-        f"Files of type {kind.mime} are not supported: upload a video, or a JPEG, PNG, WebP, "
-        "BMP or TIFF image.",
-    )
+    return media_type
+
+
+def sniff_media_kind(path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS) -> str:
+    """ "video" or "image": the kind of sniff_media_type."""
+    return sniff_media_type(path, limits=limits).kind
+
+
+def served_media_type(content: str | os.PathLike | bytes | BinaryIO) -> MediaType | None:
+    """The video or image type that a stored file's first bytes show (a path, the bytes or an
+    open file, left where it was), None for anything else. Media are served only as these types:
+    none of them is a document a browser renders or runs (HTML, SVG, XML)."""
+    guessed = filetype.guess(content)
+    return _media_type(guessed) if guessed is not None else None
+
+
+def _media_type(guessed) -> MediaType | None:
+    if guessed.mime in IMAGE_MIMES:
+        return MediaType("image", guessed.mime, guessed.extension)
+    if guessed.mime.startswith("video/"):
+        return MediaType("video", guessed.mime, guessed.extension)
+    return None
 
 
 def probe_video(path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS) -> VideoInfo:
