@@ -21,6 +21,7 @@ def start_celery_worker(media_root: Path) -> subprocess.Popen:
         f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     )
     env["MEDIA_ROOT"] = str(media_root)
+    env["CELERY_QUEUE"] = worker_queue()  # what the worker queues itself (callbacks) comes back
     worker = subprocess.Popen(  # noqa: S603 - our own worker command
         [
             sys.executable,

@@ -96,7 +96,12 @@ class Upload(models.Model):
     timeline_file = models.FileField(max_length=255, blank=True)
 
     callback_url = models.URLField(max_length=500, blank=True)
+    # The outcome of the last delivery attempt, e.g. "delivered: HTTP 204", "retrying: HTTP 503".
     callback_status = models.CharField(max_length=200, blank=True)
+    callback_attempts = models.PositiveSmallIntegerField(default=0)
+    callback_last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the next attempt is due; None once the callback was delivered or given up on.
+    callback_next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

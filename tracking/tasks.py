@@ -1,12 +1,16 @@
 """Celery tasks: take an id, call a service. Errors are handled here, business logic is not."""
 
 import logging
+import threading
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+
+from config import background
+from tracking import webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -62,3 +66,23 @@ def analyze_upload(self, upload_id: str) -> None:
             code="analysis_failed",
             message="The analysis failed unexpectedly. The file is kept; try again later.",
         )
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def deliver_upload_callback(self, upload_id: str) -> None:
+    # The delivery keeps its own count of attempts (the upload row), so it sets when to stop.
+    try:
+        retry_in = webhooks.upload_callback_deliver(upload_id=upload_id)
+    except TRANSIENT_ERRORS as error:
+        # The database failed: the delivery is due again once an attempt's lease has run out.
+        logger.warning("Upload %s: callback not attempted (%s)", upload_id, error)
+        retry_in = webhooks.ATTEMPT_LEASE.total_seconds()
+    if retry_in is None:
+        return
+    if not self.request.is_eager:
+        raise self.retry(countdown=retry_in)
+    # The in-process runner has no countdown: a timer queues the retry. One lost to a restart
+    # stays due in the database, and requeue_uploads queues it again.
+    timer = threading.Timer(retry_in, background.enqueue, (deliver_upload_callback, upload_id))
+    timer.daemon = True
+    timer.start()

@@ -1,5 +1,6 @@
-"""Queue again the uploads a broker may have lost: after Redis restarted without persistence, or
-from cron every few minutes. Safe to run at any time: a job queued twice is analysed once."""
+"""Queue again the uploads and callback deliveries a broker may have lost: after Redis restarted
+without persistence, or from cron every few minutes. Safe to run at any time: a job queued twice
+is analysed once, a callback queued twice is attempted once."""
 
 import datetime
 
@@ -9,7 +10,10 @@ from tracking import services
 
 
 class Command(BaseCommand):
-    help = "Queue again uploads stuck in `queued` (or abandoned in `processing`)."
+    help = (
+        "Queue again uploads stuck in `queued` (or abandoned in `processing`), and callback "
+        "deliveries overdue."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -25,3 +29,7 @@ class Command(BaseCommand):
             queued_for=datetime.timedelta(minutes=queued_for)
         )
         self.stdout.write(f"{len(stalled)} upload(s) queued again")
+        overdue = services.upload_callbacks_requeue_overdue(
+            overdue_for=datetime.timedelta(minutes=queued_for)
+        )
+        self.stdout.write(f"{len(overdue)} callback delivery(ies) queued again")
