@@ -13,6 +13,12 @@ skipped by the client, dropped by the server, the frame rate each session achiev
 server's CPU (from /proc/<pid>/stat of the server process). With several session counts it says
 how many sessions keep p95 under the target (100 ms by default).
 
+`--flood N` adds N sessions that send the stream as fast as the socket takes it, without waiting
+for acks: a misbehaving or hostile client. The measured sessions' latency then shows what a flood
+costs the others; a line per step says what became of the floods (messages sent, analysed, the
+server's `rate_limited` events and close code). Compare with the server's per-session message
+limit switched off (LIVE_MAX_MESSAGES_PER_S=0).
+
 Client: a small WebSocket client on asyncio's transports (RFC 6455 framing, a random mask per
 frame, orjson) on uvloop. It shares this machine's cores with the server, so it is kept lean: a
 full client library (autobahn) took half a core at 100 sessions, which the server then lacked.
@@ -21,6 +27,7 @@ Every session takes one call of the token's monthly quota.
     .venv/bin/python bench/ws_load.py --url ws://127.0.0.1:8000 --token ft_live_… \\
         --server-pid $(pgrep -f 'daphne.*8000' | head -1) --mode landmarks --sessions 1 10 50
     .venv/bin/python bench/ws_load.py … --mode jpeg --sessions 1 2 3 4 --duration 20
+    .venv/bin/python bench/ws_load.py … --mode landmarks --sessions 1 --flood 3 --duration 10
 """
 
 import argparse
@@ -29,6 +36,7 @@ import base64
 import hashlib
 import ipaddress
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -51,6 +59,8 @@ MAX_UNANSWERED = 2
 JPEG_WIDTH = 320
 JPEG_QUALITY = 70
 CLOSE_TIMEOUT_S = 15
+MAX_FLOODS = 20
+FLOOD_BUFFER_BYTES = 1024 * 1024  # a flood waits for the socket past this much unsent
 
 
 # --- Streams ------------------------------------------------------------------------------------
@@ -107,6 +117,7 @@ class JpegStream:
 class Session:
     stream: object
     fps: float
+    flood: bool = False  # sends without flow control or pacing; its latencies are not measured
     sent: int = 0
     acked: int = 0
     skipped: int = 0
@@ -154,6 +165,8 @@ class Session:
             self.closed.set_result(code)
 
     async def run(self, until: float) -> None:
+        if self.flood:
+            return await self.run_flood(until)
         loop = asyncio.get_running_loop()
         period = 1.0 / self.fps
         self.started_at = loop.time()
@@ -169,6 +182,22 @@ class Session:
                 self.skipped += 1
             tick += period
             await asyncio.sleep(max(0.0, tick - loop.time()))
+        self.sending_s = loop.time() - self.started_at
+        if self.close_code is None:
+            self.protocol.sendMessage(b'{"type":"finish"}')
+        await asyncio.wait_for(self.closed, CLOSE_TIMEOUT_S)
+
+    async def run_flood(self, until: float) -> None:
+        loop = asyncio.get_running_loop()
+        self.started_at = loop.time()
+        transport = self.protocol.transport
+        while loop.time() < until and self.close_code is None:
+            self.sent += 1
+            t_ms = (loop.time() - self.started_at) * 1000
+            self.protocol.sendMessage(self.stream.message(self.sent, t_ms), self.stream.binary)
+            # As fast as the socket takes them, leaving the loop to the other sessions between.
+            if transport.get_write_buffer_size() > FLOOD_BUFFER_BYTES or self.sent % 20 == 0:
+                await asyncio.sleep(0.001 if transport.get_write_buffer_size() else 0)
         self.sending_s = loop.time() - self.started_at
         if self.close_code is None:
             self.protocol.sendMessage(b'{"type":"finish"}')
@@ -294,8 +323,10 @@ class BenchProtocol(asyncio.Protocol):
         self.session.on_close(1006)
 
 
-async def open_session(url: str, host: str, port: int, stream, fps: float) -> Session:
-    session = Session(stream, fps)
+async def open_session(
+    url: str, host: str, port: int, stream, fps: float, flood: bool = False
+) -> Session:
+    session = Session(stream, fps, flood)
     target = urlsplit(url)
     path = f"{target.path}?{target.query}"
     await asyncio.get_running_loop().create_connection(
@@ -339,6 +370,7 @@ async def run_load(args, count: int, stream) -> dict:
         target = urlsplit(base)
         url = f"{base.rstrip('/')}/ws/pose_tracker/tracking?{query}"
         sessions.append(await open_session(url, target.hostname, target.port, stream, fps))
+    floods = start_floods(args, stream, fps) if args.flood else None
     loop = asyncio.get_running_loop()
     server_before, client_before = servers_cpu_seconds(args.server_pid), time.process_time()
     wall_before = loop.time()
@@ -368,7 +400,55 @@ async def run_load(args, count: int, stream) -> dict:
         "errors": sorted({e for s in sessions for e in s.errors if e}),
         "failures": [repr(r) for r in results if isinstance(r, BaseException)],
         "target_fps": fps,
+        "floods": finish_floods(*floods) if floods else [],
     }
+
+
+def start_floods(args, stream, fps: float):
+    """The floods, in a process of their own: sending flat out, they would otherwise hold up
+    this process's event loop and add their own delay to the measured sessions' latency."""
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.Process(
+        target=run_floods, args=(args, stream, fps, sending), daemon=True
+    )
+    process.start()
+    return process, receiving
+
+
+def finish_floods(process, receiving) -> list[dict]:
+    timeout = CLOSE_TIMEOUT_S * 2
+    floods = receiving.recv() if receiving.poll(timeout) else []
+    process.join(timeout)
+    return floods
+
+
+def run_floods(args, stream, fps: float, sending) -> None:
+    async def floods() -> list[dict]:
+        query = urlencode(
+            {"token": args.token, "exercise": args.exercise, "inference": args.inference}
+        )
+        sessions = []
+        for index in range(args.flood):
+            base = args.url[index % len(args.url)]
+            target = urlsplit(base)
+            url = f"{base.rstrip('/')}/ws/pose_tracker/tracking?{query}"
+            sessions.append(
+                await open_session(url, target.hostname, target.port, stream, fps, flood=True)
+            )
+        until = asyncio.get_running_loop().time() + args.duration
+        await asyncio.gather(*(s.run(until) for s in sessions), return_exceptions=True)
+        return [
+            {
+                "sent": s.sent,
+                "acked": s.acked,
+                "seconds": s.sending_s,
+                "errors": s.errors,
+                "close_code": s.close_code,
+            }
+            for s in sessions
+        ]
+
+    sending.send(uvloop.run(floods()))
 
 
 def print_row(row: dict) -> None:
@@ -381,6 +461,18 @@ def print_row(row: dict) -> None:
         + (f"  failures: {row['failures']}" if row["failures"] else ""),
         flush=True,
     )
+    if row["floods"]:
+        floods = row["floods"]
+        sent = sum(f["sent"] for f in floods)
+        seconds = max(f["seconds"] for f in floods) or 1.0
+        codes = [c for f in floods for c in f["errors"]]
+        print(
+            f"{'':>8} floods: {len(floods)} sent {sent} messages in {seconds:.1f} s "
+            f"({sent / seconds:.0f}/s), {sum(f['acked'] for f in floods)} analysed, "
+            f"{codes.count('rate_limited')} rate_limited events, "
+            f"closed with {sorted({f['close_code'] for f in floods}, key=str)}",
+            flush=True,
+        )
 
 
 def check_loopback(url: str) -> None:
@@ -412,6 +504,9 @@ def main() -> None:
     parser.add_argument("--fps", type=float, help="default: 30 (landmarks), 15 (jpeg)")
     parser.add_argument("--exercise", default="squat")
     parser.add_argument("--target-p95", type=float, default=100.0, help="milliseconds")
+    parser.add_argument(
+        "--flood", type=int, default=0, help="sessions sending as fast as they can, unmeasured"
+    )
     args = parser.parse_args()
     for url in args.url:
         if urlsplit(url).scheme not in ("ws", "wss") or urlsplit(url).port is None:
@@ -421,6 +516,8 @@ def main() -> None:
         sys.exit(f"--duration must be in (0, {MAX_DURATION_S}] seconds")
     if not all(0 < n <= MAX_SESSIONS for n in args.sessions):
         sys.exit(f"--sessions must be from 1 to {MAX_SESSIONS}")
+    if not 0 <= args.flood <= MAX_FLOODS:
+        sys.exit(f"--flood must be from 0 to {MAX_FLOODS}")
     args.inference = "browser" if args.mode == "landmarks" else "server"
     stream = LandmarkStream() if args.mode == "landmarks" else JpegStream()
 

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,6 +11,7 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from redis.exceptions import RedisError
 
 from config.db_unavailable import DATABASE_ERRORS, service_unavailable_event
@@ -73,6 +75,7 @@ CLOSE_IDLE = 4408
 CLOSE_ABUSE = 4422
 CLOSE_QUOTA = 4429
 CLOSE_FINISHED = 1000
+CLOSE_INTERNAL_ERROR = 1011
 _CLOSE_FOR_STATUS = {
     400: CLOSE_INVALID_PARAMETERS,
     401: CLOSE_UNAUTHORIZED,
@@ -82,6 +85,10 @@ _CLOSE_FOR_STATUS = {
 
 IDLE_TIMEOUT_S = 60.0
 MAX_INVALID_MESSAGES = 20
+# Over the message rate (settings.LIVE_MAX_MESSAGES_PER_S): one `rate_limited` event a second at
+# most, and a session still over it after this long (no second without drops) is closed (4422).
+RATE_LIMITED_EVENT_INTERVAL_S = 1.0
+RATE_LIMITED_CLOSE_S = 2.0
 
 
 def _same_site(origin: str | None, host: str) -> bool:
@@ -99,7 +106,9 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
     """One live tracking session: landmarks (or JPEG frames) in, engine events out.
 
     At most one frame waits while another is analysed; a newer frame replaces the waiting one, so
-    a slow server lowers the frame rate instead of adding latency.
+    a slow server lowers the frame rate instead of adding latency. Whatever ends a session (the
+    client leaving or finishing, an idle or abuse close, an error, the server stopping), one
+    `finally` records its seconds and frees its estimator.
     """
 
     # No channel layer: a session talks only to its own socket and keeps its engine state in this
@@ -111,16 +120,37 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         # message; with no channel layer, reading the socket directly is cheaper per frame.
         self.scope = scope
         self.channel_layer = None
-        self.base_send = send
-        with contextlib.suppress(StopConsumer):
-            while True:
-                await self.dispatch(await receive())
+        self.server_send = send
+        self.base_send = self._send_while_open
+        self.socket_open = True
+        self.live = None
+        self.watchdog = self.drain_task = None
+        try:
+            with contextlib.suppress(StopConsumer):
+                while True:
+                    await self.dispatch(await receive())
+        finally:
+            await self._end_session_in_any_case()
+
+    async def _send_while_open(self, message):
+        # A client may close at any moment (right after `finish`, say): what we send after that
+        # is dropped. Daphne raises autobahn's Disconnected (a RuntimeError) for such a send,
+        # servers following the ASGI spec an OSError.
+        if not self.socket_open:
+            return
+        if message["type"] == "websocket.close":
+            self.socket_open = False
+        try:
+            await self.server_send(message)
+        except (OSError, RuntimeError) as error:
+            self.socket_open = False
+            logger.debug("Live socket closed by the client, send dropped: %s", error)
 
     async def dispatch(self, message):
         # Channels closes stale database connections before every message, in a thread: a
         # thread hop per frame, a third of the server's time at 30 fps. Frames never touch the
-        # database; connect and disconnect do, through database_sync_to_async, which closes
-        # stale connections itself.
+        # database; connect and the session's end do, through database_sync_to_async, which
+        # closes stale connections itself.
         if message["type"] == "websocket.receive":
             await self.websocket_receive(message)
         else:
@@ -138,7 +168,7 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         origin = headers.get(b"origin", b"").decode("latin1") or None
         host = headers.get(b"host", b"").decode("latin1")
         try:
-            self.live = await database_sync_to_async(services.live_session_start)(
+            live = await database_sync_to_async(services.live_session_start)(
                 self.scope["query_string"].decode("latin1"),
                 # Our own tracking page (already checked against the token's origins when it
                 # loaded) connects from our origin; any other browser origin is checked here.
@@ -153,43 +183,75 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         except DATABASE_ERRORS as error:
             await _refuse_unavailable(self, error)
             return
+        now = time.monotonic()
         self.pending = None
-        self.drain_task = None
         self.invalid_messages = 0
         self.dropped_frames = 0
         self.last_timestamp_ms = None
-        self.last_message_at = time.monotonic()
+        self.last_message_at = now
+        self.message_rate = protocol.MessageRate(settings.LIVE_MAX_MESSAGES_PER_S, now)
+        self.over_rate_since = self.over_rate_last = self.rate_limited_sent_at = -math.inf
         self.closed = False
+        self.live = live
         self.watchdog = asyncio.create_task(self._close_when_idle())
         for event in self.live.opening_events():
             await self.send_json(event)
 
     async def disconnect(self, code):
-        live = getattr(self, "live", None)
+        self.socket_open = False
+
+    async def _end_session_in_any_case(self):
+        # The server cancels every session when it stops (and again a session slow to end after
+        # its client left): the end runs to completion all the same, then the cancellation goes on.
+        ending = asyncio.ensure_future(self._end_session())
+        cancelled = None
+        while not ending.done():
+            try:
+                await asyncio.shield(ending)
+            except asyncio.CancelledError as error:
+                cancelled = error
+        if cancelled is not None:
+            raise cancelled
+
+    async def _end_session(self):
+        live, self.live = self.live, None
         if live is None:
             return
         self.closed = True
-        self.watchdog.cancel()
+        tasks = [task for task in (self.watchdog, self.drain_task) if task is not None]
+        for task in tasks:
+            task.cancel()
+        # A frame still being estimated in a thread finishes there; live.close() waits for it.
+        await asyncio.gather(*tasks, return_exceptions=True)
         try:
             await database_sync_to_async(services.live_session_end)(live)
         except DATABASE_ERRORS as error:  # the session's seconds cannot be recorded now
             logger.warning("Live session usage not recorded, database unavailable: %s", error)
 
     async def receive(self, text_data=None, bytes_data=None):
-        if getattr(self, "live", None) is None or self.closed:
+        if self.live is None or self.closed:
             return
-        self.last_message_at = time.monotonic()
+        now = time.monotonic()
+        self.last_message_at = now
+        if not self.message_rate.allows(now):
+            await self._drop_over_rate(now)
+            return
         # A refused frame is still answered (an ack with an error), so clients that count
         # unanswered frames never stall.
         answers_frame, frame_id = bytes_data is not None, None
         try:
             if bytes_data is not None:
+                if len(bytes_data) > settings.LIVE_MAX_BINARY_BYTES:
+                    raise protocol.ProtocolError(
+                        "message_too_large",
+                        f"Binary frames are limited to {settings.LIVE_MAX_BINARY_BYTES} bytes.",
+                    )
                 await self._submit(self.live.decode_jpeg_frame(bytes_data))
                 return
             message = protocol.decode_text(text_data)
             if message["type"] == "landmarks":
                 answers_frame = True
-                frame_id = message.get("frameId") if type(message.get("frameId")) is int else None
+                frame_id = protocol.frame_id(message)
                 pose = protocol.landmarks_to_pose(message, last_timestamp_ms=self.last_timestamp_ms)
                 self.last_timestamp_ms = pose.timestamp_ms
                 await self._submit(pose)
@@ -204,6 +266,31 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         except protocol.ProtocolError as error:
             await self._refuse_message(error, answers_frame=answers_frame, frame_id=frame_id)
 
+    async def _drop_over_rate(self, now):
+        # Dropped unanswered: answering every message of a flood would pile up output for a
+        # client that may not even read it. It counts in the acks' `dropped`.
+        self.dropped_frames += 1
+        if now - self.over_rate_last > RATE_LIMITED_EVENT_INTERVAL_S:
+            self.over_rate_since = now  # a new burst over the rate
+        self.over_rate_last = now
+        rate = settings.LIVE_MAX_MESSAGES_PER_S
+        if now - self.over_rate_since >= RATE_LIMITED_CLOSE_S:
+            await self.send_json(
+                protocol.ProtocolError(
+                    "too_many_messages",
+                    f"Over {rate} messages a second for {RATE_LIMITED_CLOSE_S:.0f} s: "
+                    "closing the session.",
+                ).to_event()
+            )
+            await self._close_with_summary(CLOSE_ABUSE)
+        elif now - self.rate_limited_sent_at >= RATE_LIMITED_EVENT_INTERVAL_S:
+            self.rate_limited_sent_at = now
+            event = protocol.ProtocolError(
+                "rate_limited",
+                f"Over {rate} messages a second: the messages over it are dropped unanswered.",
+            ).to_event()
+            await self.send_json(event | {"dropped": self.dropped_frames, "retryAfter": 1})
+
     async def _refuse_message(self, error, *, answers_frame=False, frame_id=None):
         self.invalid_messages += 1
         await self.send_json(error.to_event())
@@ -211,12 +298,10 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(self._ack(frame_id) | {"error": error.code})
         if self.invalid_messages >= MAX_INVALID_MESSAGES:
             await self.send_json(
-                {
-                    "type": "error",
-                    "code": "too_many_invalid_messages",
-                    "error": "too_many_invalid_messages",
-                    "message": f"{MAX_INVALID_MESSAGES} invalid messages: closing the session.",
-                }
+                protocol.ProtocolError(
+                    "too_many_invalid_messages",
+                    f"{MAX_INVALID_MESSAGES} invalid messages: closing the session.",
+                ).to_event()
             )
             await self._close_with_summary(CLOSE_ABUSE)
 
@@ -231,7 +316,7 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
             # which saves a task per frame when many sessions stream at 30 fps.
             await self._drain()
         else:
-            self.drain_task = asyncio.create_task(self._drain())
+            self.drain_task = asyncio.create_task(self._drain_in_background())
 
     async def _drain(self):
         while self.pending is not None and not self.closed:
@@ -249,6 +334,16 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
                 ack["landmarks"] = [[round(float(v), 4) for v in p] for p in pose.landmarks]
             await self.send_json(ack)
 
+    async def _drain_in_background(self):
+        try:
+            await self._drain()
+        except Exception:
+            # As an error in the session's own task does (Daphne closes with 1011), rather than
+            # a session that silently stops answering.
+            logger.exception("Live session closed: error while analysing a frame")
+            self.closed = True
+            await self.close(code=CLOSE_INTERNAL_ERROR)
+
     def _ack(self, frame_id) -> dict:
         return {"type": "ack", "frameId": frame_id, "dropped": self.dropped_frames}
 
@@ -258,12 +353,12 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
     async def _close_with_summary(self, code):
         if self.closed:
             return
+        self.closed = True  # no frame is taken from here on
         self.pending = None
         if self.drain_task is not None and self.drain_task is not asyncio.current_task():
             await self.drain_task
         for event in self.live.finish():
             await self.send_json(event)
-        self.closed = True
         await self.close(code=code)
 
     async def _close_when_idle(self):
@@ -271,11 +366,9 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(1.0)
             if time.monotonic() - self.last_message_at > IDLE_TIMEOUT_S:
                 await self.send_json(
-                    {
-                        "type": "error",
-                        "code": "idle_timeout",
-                        "error": "idle_timeout",
-                        "message": f"No message for {IDLE_TIMEOUT_S:.0f} s: closing the session.",
-                    }
+                    protocol.ProtocolError(
+                        "idle_timeout",
+                        f"No message for {IDLE_TIMEOUT_S:.0f} s: closing the session.",
+                    ).to_event()
                 )
                 await self._close_with_summary(CLOSE_IDLE)

@@ -1,6 +1,8 @@
 """One live tracking session: the engine, and for server inference a pose estimator of its own."""
 
 import asyncio
+import ctypes
+import threading
 import time
 from dataclasses import dataclass, replace
 
@@ -8,9 +10,13 @@ import cv2
 import numpy as np
 
 from tracking.engine import open_session
-from tracking.protocol import MAX_BINARY_BYTES, ProtocolError
+from tracking.protocol import ProtocolError
 
 JPEG_MAGIC = b"\xff\xd8\xff"
+# glibc keeps what a closed estimator freed (a few hundred MiB, spread over the arenas of the
+# threads that ran it) for reuse, so the server's memory would ratchet up with each session;
+# trimming hands it back. Other C libraries have no malloc_trim.
+_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,10 @@ class LiveSession:
         self.calls_left = access.calls_left
         self.engine = open_session(self.params, access.reference_signature)
         self.estimator = None
+        # Held while a worker thread estimates a frame: close() waits for it to finish, and no
+        # estimator (~240 MiB, two threads) is created once the session is closed.
+        self.estimator_lock = threading.Lock()
+        self.closed = False
         self.started = time.monotonic()
         self.frames = 0
         self.finished = False
@@ -48,10 +58,6 @@ class LiveSession:
         return events
 
     def decode_jpeg_frame(self, data: bytes) -> JpegFrame:
-        if len(data) > MAX_BINARY_BYTES:
-            raise ProtocolError(
-                "message_too_large", f"Binary frames are limited to {MAX_BINARY_BYTES} bytes."
-            )
         if not data.startswith(JPEG_MAGIC):
             raise ProtocolError("invalid_frame", "Binary messages must be JPEG images.")
         self.frames += 1
@@ -69,11 +75,15 @@ class LiveSession:
         image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), cv2.IMREAD_COLOR)
         if image is None:
             raise ProtocolError("invalid_frame", "This binary frame is not a decodable JPEG.")
-        if self.estimator is None:
-            from tracking.pose.estimator import PoseEstimator
+        with self.estimator_lock:
+            if self.closed:  # the session ended while this frame waited for a thread
+                raise RuntimeError("This live session is closed.")
+            if self.estimator is None:
+                from tracking.pose.estimator import PoseEstimator
 
-            self.estimator = PoseEstimator(model=self.params.mediapipe_model, mode="video")
-        pose = self.estimator.estimate(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), frame.timestamp_ms)
+                self.estimator = PoseEstimator(model=self.params.mediapipe_model, mode="video")
+            rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+            pose = self.estimator.estimate(rgb, frame.timestamp_ms)
         return replace(pose, frame_id=frame.frame_id)
 
     def finish(self) -> list[dict]:
@@ -87,6 +97,11 @@ class LiveSession:
         return time.monotonic() - self.started
 
     def close(self) -> None:
-        if self.estimator is not None:
-            self.estimator.close()
-            self.estimator = None
+        """Free the estimator, once a frame being estimated is done. Blocks: call it in a thread."""
+        with self.estimator_lock:
+            self.closed = True
+            if self.estimator is not None:
+                self.estimator.close()
+                self.estimator = None
+                if _malloc_trim is not None:
+                    _malloc_trim(0)

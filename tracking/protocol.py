@@ -4,7 +4,6 @@ Documented for app developers in docs/protocol.md.
 """
 
 import json
-import math
 
 import numpy as np
 import orjson
@@ -12,9 +11,13 @@ import orjson
 from tracking.engine.pose import Pose
 
 MAX_TEXT_BYTES = 64 * 1024  # 33 landmarks as JSON take about 3 KB; anything near this is abuse
-MAX_BINARY_BYTES = 2 * 1024 * 1024  # a JPEG frame for server inference
 MAX_IMAGE_SIDE = 4096
 LANDMARK_COUNT = 33
+# Every number a client sends is range-checked before use: a huge integer passed on would break
+# float conversion or the JSON of the ack that echoes it. frameId and t stay within the integers
+# a JavaScript number holds exactly (Number.MAX_SAFE_INTEGER; in milliseconds, 285,000 years).
+MAX_SAFE_INTEGER = 2**53 - 1
+MAX_COORDINATE = 100.0  # normalised x, y, z are about 0..1; off-frame points go a little beyond
 
 
 class ProtocolError(ValueError):
@@ -52,10 +55,21 @@ def decode_text(text: str) -> dict:
     return message
 
 
-def _finite_number(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _bad(f"{name} must be a finite number.")
+def _timestamp(value) -> float:
+    # Compared before any float conversion, which a huge integer would overflow; NaN and
+    # Infinity fail the comparison.
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise _bad(f"t must be a finite number of milliseconds, within ±{MAX_SAFE_INTEGER}.")
     return float(value)
+
+
+def frame_id(message: dict) -> int | None:
+    """The message's frameId when it is a valid one (the ack echoes it), else None."""
+    value = message.get("frameId")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SAFE_INTEGER:
+        return value
+    return None
 
 
 def _image_side(value, name: str) -> int:
@@ -66,35 +80,63 @@ def _image_side(value, name: str) -> int:
 
 def landmarks_to_pose(message: dict, *, last_timestamp_ms: float | None) -> Pose:
     """A `landmarks` message as the engine's Pose; `landmarks: null` means no person in frame."""
-    timestamp = _finite_number(message.get("t"), "t")
+    timestamp = _timestamp(message.get("t"))
     if last_timestamp_ms is not None and timestamp < last_timestamp_ms:
         raise _bad("t (milliseconds) must not go backwards.")
     image = message.get("image")
     if not isinstance(image, dict):
         raise _bad('image must be an object {"w": width, "h": height}.')
     width, height = _image_side(image.get("w"), "w"), _image_side(image.get("h"), "h")
-    frame_id = message.get("frameId")
-    if frame_id is not None and (isinstance(frame_id, bool) or not isinstance(frame_id, int)):
-        raise _bad("frameId must be an integer.")
+    frame = frame_id(message)
+    if frame is None and message.get("frameId") is not None:
+        raise _bad(f"frameId must be an integer from 0 to {MAX_SAFE_INTEGER}.")
     raw = message.get("landmarks")
     if raw is None:
-        return Pose(None, timestamp, width, height, frame_id=frame_id)
+        return Pose(None, timestamp, width, height, frame_id=frame)
     if not isinstance(raw, list) or len(raw) != LANDMARK_COUNT:
         raise _bad(f"landmarks must be a list of {LANDMARK_COUNT} [x, y, z, visibility] lists.")
     try:
-        landmarks = np.array(raw, dtype=float)
-    except (TypeError, ValueError) as error:
-        if not all(isinstance(point, list) and len(point) == 4 for point in raw):
-            raise _bad("each landmark must be [x, y, z, visibility].") from error
-        raise _bad("landmark values must be numbers.") from error
-    if landmarks.shape != (LANDMARK_COUNT, 4):
+        landmarks = np.array(raw)
+    except ValueError:  # ragged lists
+        landmarks = None
+    if landmarks is None or landmarks.shape != (LANDMARK_COUNT, 4):
         raise _bad("each landmark must be [x, y, z, visibility].")
-    # One reduction on the usual frame; the detailed checks only when something is off.
-    if not np.abs(landmarks).max() <= 100:
+    # Strings, nulls and integers beyond 64 bits give a non-numeric array.
+    if landmarks.dtype.kind not in "iuf":
+        raise _bad("landmark values must be numbers.")
+    landmarks = landmarks.astype(float, copy=False)
+    # Whole-array checks on the usual frame (NaN fails them all); the detailed ones only when
+    # something is off.
+    if not (np.abs(landmarks[:, :3]).max() <= MAX_COORDINATE and _unit(landmarks[:, 3])):
         if not np.isfinite(landmarks).all():
             raise _bad("landmark values must be finite numbers (no NaN or Infinity).")
-        if (np.abs(landmarks[:, :3]) > 100).any():
-            raise _bad("landmark x, y, z must be normalised (about 0..1).")
-    visibility = landmarks[:, 3]
-    visibility.clip(0.0, 1.0, out=visibility)
-    return Pose(landmarks, timestamp, width, height, frame_id=frame_id)
+        if not _unit(landmarks[:, 3]):
+            raise _bad("landmark visibility must be from 0 to 1.")
+        raise _bad(f"landmark x, y, z must be normalised (about 0..1, within ±{MAX_COORDINATE:g}).")
+    return Pose(landmarks, timestamp, width, height, frame_id=frame)
+
+
+def _unit(values: np.ndarray) -> bool:
+    return bool(values.min() >= 0.0 and values.max() <= 1.0)
+
+
+class MessageRate:
+    """A session's message budget, a token bucket: `per_second` messages a second on average, in
+    bursts of up to two seconds' worth (a network hiccup delivers a backlog at once). 0: no limit.
+    """
+
+    def __init__(self, per_second: float, now: float):
+        self.per_second = per_second
+        self.capacity = 2 * per_second
+        self.tokens = self.capacity
+        self.updated = now
+
+    def allows(self, now: float) -> bool:
+        if not self.per_second:
+            return True
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.per_second)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
