@@ -1,22 +1,54 @@
-"""Daphne with a token-redacting access log: `python -m config.daphne [daphne options] APP`."""
+"""Daphne as FormTrack runs it: `python -m config.daphne [daphne options] APP`.
+
+A token-redacting access log, and the WebSocket size limit of settings as the default. Requests
+the application must never see are answered here, before they are read: a body over
+REQUEST_BODY_MAX_BYTES (413) and a request line or header over 16 KB (414, 431).
+"""
 
 import asyncio  # isort:skip
+import json  # isort:skip
+import os  # isort:skip
+import select  # isort:skip
+from http import HTTPStatus  # isort:skip
 
 import uvloop  # isort:skip
 
 # Before Daphne is imported: it creates its event loop (Twisted's asyncio reactor) on import.
 asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
+from daphne import server as daphne_server  # noqa: E402
 from daphne.access import AccessLogGenerator  # noqa: E402
 from daphne.cli import CommandLineInterface  # noqa: E402
+from daphne.http_protocol import HTTPFactory, WebRequest  # noqa: E402
 from daphne.server import Server  # noqa: E402
+from twisted.internet import reactor  # noqa: E402
+from twisted.web import http  # noqa: E402
 
 from config.redaction import redact  # noqa: E402
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from django.conf import settings  # noqa: E402
 
 
 class RedactingAccessLog(AccessLogGenerator):
     def write_entry(self, host, date, request, *args, **kwargs):
         super().write_entry(host, date, redact(request), *args, **kwargs)
+
+
+def read_reset_connections() -> None:
+    """Deliver the reads uvloop dropped. When a client resets a connection whose data is still
+    unread, uvloop stops polling the socket without a word (MagicStack/uvloop#552): Twisted never
+    learns that the connection is gone, its live session lives on with its pose estimator, and
+    the next ping on it raises in Daphne's timeout checker, which then stops for every socket.
+    A reset socket polls as an error or hang-up: reading it lets Twisted see the reset."""
+    readers = {reader.fileno(): reader for reader in reactor.getReaders()}
+    poller = select.poll()
+    for fd in readers:
+        if fd >= 0:
+            poller.register(fd, select.POLLIN)
+    for fd, events in poller.poll(0):
+        if events & (select.POLLERR | select.POLLHUP) and readers[fd] in reactor.getReaders():
+            reactor._readOrWrite(readers[fd], True)  # what the loop's read callback does
 
 
 class RedactingServer(Server):
@@ -25,9 +57,129 @@ class RedactingServer(Server):
             action_logger = RedactingAccessLog(action_logger.stream)
         super().__init__(*args, action_logger=action_logger, **kwargs)
 
+    def timeout_checker(self):  # every 2 s
+        read_reset_connections()
+        super().timeout_checker()
+
+    def kill_all_applications(self):
+        # On SIGTERM Daphne cancels every application and waits for them to end (live sessions
+        # record their usage then), but raises KeyError and waits for none when a connection has
+        # no application: a request upgraded to a WebSocket within the last second, say.
+        for protocol, details in list(self.connections.items()):
+            if "application_instance" not in details:
+                del self.connections[protocol]
+        return super().kill_all_applications()
+
+    # Daphne creates its WebSocket factory in run(). A message over the size limit then gets a
+    # close frame (1009, message too big) rather than a connection dropped without one.
+    @property
+    def ws_factory(self):
+        return self._ws_factory
+
+    @ws_factory.setter
+    def ws_factory(self, factory):
+        factory.setProtocolOptions(failByDrop=False)
+        self._ws_factory = factory
+
+
+def refuse(channel: http.HTTPChannel, status: int, code: str, message: str) -> None:
+    """Answer with the API's error envelope, then close: nothing more of the request is read."""
+    body = json.dumps({"type": "error", "code": code, "error": code, "message": message}).encode()
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    channel.write(head.encode() + body)
+    channel.loseConnection()
+
+
+class LimitedRequest(WebRequest):
+    """A request whose body is refused (413) as soon as it is known to pass the limit: from its
+    Content-Length before any of it is read, or as a chunked body streams past it. Twisted would
+    otherwise take it all in before Django's own size checks run."""
+
+    def __init__(self, *args, **kwargs):
+        # Twisted's parsing of form bodies into `args` (all in memory, blocking every other
+        # request) is for twisted.web resources; Daphne passes the raw body on to Django.
+        super().__init__(*args, parsePOSTFormSubmission=False, **kwargs)
+        self.body_bytes = 0
+        self.refused = False
+
+    def gotLength(self, length):
+        if length is not None and length > settings.REQUEST_BODY_MAX_BYTES:
+            self.refuse_too_large()
+        else:
+            super().gotLength(length)
+
+    def handleContentChunk(self, data):
+        if self.refused:
+            return
+        self.body_bytes += len(data)
+        if self.body_bytes > settings.REQUEST_BODY_MAX_BYTES:
+            self.refuse_too_large()
+        else:
+            super().handleContentChunk(data)
+
+    def requestReceived(self, command, path, version):
+        if not self.refused:  # else it never reaches the application
+            super().requestReceived(command, path, version)
+
+    def refuse_too_large(self):
+        self.refused = True
+        # A client waiting for "100 Continue" before it sends the body gets the 413 instead.
+        self.requestHeaders.removeHeader(b"Expect")
+        limit_mb = settings.REQUEST_BODY_MAX_BYTES // (1024 * 1024)
+        upload_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+        refuse(
+            self.channel,
+            413,
+            "payload_too_large",
+            f"Request bodies are limited to {limit_mb} MB, uploaded files to {upload_mb} MB.",
+        )
+
+
+class LimitedChannel(http.HTTPChannel):
+    """An HTTP/1.1 connection that answers a line over MAX_LENGTH (16 KB) instead of dropping."""
+
+    def lineLengthExceeded(self, line):
+        if self.requests:  # a request has begun: this is one of its headers
+            refuse(self, 431, "header_too_large", "Each request header is limited to 16 KB.")
+        else:
+            refuse(
+                self,
+                414,
+                "uri_too_long",
+                "Request lines are limited to 16 KB: send long parameters in a POST body.",
+            )
+
+
+class LimitedHTTPFactory(HTTPFactory):
+    """Daphne's HTTP factory with the limited channel and request."""
+
+    def protocol(self):
+        # Twisted's own wrapper (it would negotiate HTTP/2 over TLS) around our channel.
+        return http._GenericHTTPChannelProtocol(LimitedChannel())
+
+    def buildProtocol(self, addr):
+        protocol = super().buildProtocol(addr)
+        protocol.requestFactory = LimitedRequest
+        return protocol
+
+
+# Daphne's Server.run() builds its HTTP factory from this name.
+daphne_server.HTTPFactory = LimitedHTTPFactory
+
 
 class RedactingCommandLine(CommandLineInterface):
     server_class = RedactingServer
+
+    def __init__(self):
+        super().__init__()
+        # The WebSocket size limit of settings (docs/protocol.md), so no command line forgets it.
+        self.parser.set_defaults(
+            websocket_max_message_size=settings.WEBSOCKET_MAX_MESSAGE_BYTES,
+            websocket_max_frame_size=settings.WEBSOCKET_MAX_MESSAGE_BYTES,
+        )
 
 
 if __name__ == "__main__":

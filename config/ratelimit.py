@@ -8,15 +8,18 @@ the limit through across its edge: good enough to stop a runaway client, not a b
 - `hit()` counts one request against a limit and raises `RateLimited` past it;
 - `ApiIpRateLimitMiddleware` limits `/api/` per IP before anything else (even bad tokens count);
 - `TokenBurstThrottle` limits the API per token (DRF, after authentication);
-- `tracking.services.tracking_open` limits page loads and socket connects per IP and per token.
+- `tracking.services.tracking_open` limits page loads and socket connects per IP and per token;
+- `admin_login_rate_limit` limits admin sign-in attempts per IP and per username.
 
 Refusals are 429 with the error envelope (`code: rate_limited`) and a `Retry-After` header, or on
 the WebSocket an `error` event carrying `retryAfter`, then close 4429.
 """
 
+import hashlib
 import logging
 import math
 import time
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -130,6 +133,27 @@ class ApiIpRateLimitMiddleware:
             except RateLimited as limited:
                 return rate_limited_response(limited)
         return self.get_response(request)
+
+
+def admin_login_rate_limit(login_view):
+    """Wraps the admin's login view: sign-in attempts (POSTs) per client address and per
+    username, so a password cannot be guessed at full speed from one machine or many."""
+
+    @wraps(login_view)
+    def limited_login(request, *args, **kwargs):
+        if request.method == "POST":
+            limit = settings.RATE_LIMIT_ADMIN_LOGIN_PER_MIN
+            username = request.POST.get("username", "").strip().lower()
+            # A digest: any text fits a cache key.
+            user_key = hashlib.sha256(username.encode()).hexdigest()
+            try:
+                hit("admin-login-ip", client_ip(request), limit=limit, what="sign-in attempts")
+                hit("admin-login-user", user_key, limit=limit, what="sign-in attempts")
+            except RateLimited as limited:
+                return rate_limited_response(limited)
+        return login_view(request, *args, **kwargs)
+
+    return limited_login
 
 
 def rate_limited_response(limited: RateLimited) -> JsonResponse:

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as accounts_api
 from accounts import usage_api
 from accounts import views as accounts_views
+from config import ratelimit
 from references import api as references_api
 from tracking import api as tracking_api
 from tracking import views as tracking_views
@@ -44,6 +45,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("allauth.urls")),
+    path("admin/login/", ratelimit.admin_login_rate_limit(admin.site.login)),
     path("admin/", admin.site.urls),
 ]
 

@@ -139,6 +139,7 @@ def nginx_config(tmp_path: Path, listen_port: int, upstream_ports: list[int]) ->
     head = head.replace("/etc/nginx/formtrack-upstream.conf", str(upstreams))
     site = shipped[shipped.index("server {\n    listen 443 ssl;") :]
     site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{listen_port};")
+    site = site.replace("/var/log/nginx/", f"{tmp_path}/logs/")
     site = "\n".join(
         line for line in site.splitlines() if "ssl_certificate" not in line and "http2" not in line
     )

@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECURE_HSTS_SECONDS": "31536000",
     "DJANGO_BEHIND_TLS_PROXY": "True",
     "SERVE_STATIC": "False",
+    "EMAIL_URL": "smtp+tls://formtrack@smtp.example.com:587",
 }
 
 
