@@ -24,8 +24,9 @@ setup: $(INSTALLED) $(MODELS)
 
 run: setup
 	$(PY) manage.py migrate --noinput
-	@$(PY) manage.py seed_demo > .demo.out && cat .demo.out | grep -v DEMO_TOKEN
-	@bash scripts/serve.sh "$$(sed -n 's/^DEMO_TOKEN=//p' .demo.out)" $(HOST) $(PORT)
+	@$(PY) manage.py seed_demo > .demo.out && grep -v '^DEMO_' .demo.out
+	@bash scripts/serve.sh "$$(sed -n 's/^DEMO_PUBLISHABLE_KEY=//p' .demo.out)" \
+		"$$(sed -n 's/^DEMO_TOKEN=//p' .demo.out)" $(HOST) $(PORT)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -3,7 +3,7 @@
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication
 
-from accounts import services
+from accounts import errors, services
 from accounts.errors import AccessError
 from accounts.models import ApiToken
 
@@ -16,7 +16,8 @@ class ApiAccessFailed(exceptions.APIException):
 
 
 class ApiTokenAuthentication(BaseAuthentication):
-    """`Authorization: Bearer ft_live_…`, or `?token=` as on the tracking pages."""
+    """`Authorization: Bearer ft_live_…`, or `?token=` as on the tracking pages. Either kind of key
+    authenticates; the permissions below say what each kind may do."""
 
     keyword = "Bearer"
 
@@ -47,10 +48,17 @@ class ApiTokenAuthentication(BaseAuthentication):
 
 
 class HasApiToken(permissions.BasePermission):
+    """A secret key, or a publishable key where the view lists the method in `publishable_methods`
+    (the upload page's own upload)."""
+
     message = "Missing API token: send 'Authorization: Bearer <token>' or ?token=."
 
     def has_permission(self, request, view):
-        return isinstance(request.auth, ApiToken)
+        if not isinstance(request.auth, ApiToken):
+            return False
+        if request.auth.is_secret or request.method in getattr(view, "publishable_methods", ()):
+            return True
+        raise ApiAccessFailed(errors.secret_key_required())
 
 
 def bearer_secret(request) -> str | None:

@@ -64,7 +64,7 @@ NAV = [
     ("usage", "Usage", "usage"),
     ("uploads", "Uploads", "uploads"),
     ("references", "References", "references"),
-    ("tokens", "API tokens", "tokens"),
+    ("tokens", "API keys", "tokens"),
     ("members", "Members", "members"),
     ("plan", "Plan", "plan"),
 ]

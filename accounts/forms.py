@@ -5,7 +5,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
-from accounts.models import Membership, origin_of
+from accounts.models import ApiToken, Membership, origin_of, validate_organization_name
 
 ROLE_HELP = "Owners and admins manage members and tokens; members see usage and references."
 
@@ -14,6 +14,7 @@ class OrganizationForm(forms.Form):
     name = forms.CharField(
         label="Organisation name",
         max_length=120,
+        validators=[validate_organization_name],
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
 
@@ -39,6 +40,24 @@ class RoleForm(forms.Form):
 
 
 class TokenForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=[
+            (
+                ApiToken.Kind.PUBLISHABLE,
+                "Publishable (ft_pub_…): for pages and apps. Opens the tracking and upload "
+                "pages; safe to put in a page's URL.",
+            ),
+            (
+                ApiToken.Kind.SECRET,
+                "Secret (ft_live_…): for your server. Calls the whole REST API; never put it "
+                "in a page or an app.",
+            ),
+        ],
+        initial=ApiToken.Kind.PUBLISHABLE,
+        required=False,  # the least a key may do, unless a secret one is asked for
+        widget=forms.RadioSelect,
+    )
     name = forms.CharField(
         label="Name",
         max_length=100,
@@ -56,6 +75,9 @@ class TokenForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="The token works until the end of this day (UTC). Empty: never expires.",
     )
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data["kind"] or ApiToken.Kind.PUBLISHABLE
 
     def clean_allowed_origins(self) -> list[str]:
         origins, bad = [], []

@@ -7,18 +7,22 @@ lookups go through `accounts.tenancy` and can never reach another organisation's
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from accounts import plans
 
-TOKEN_PREFIX = "ft_live_"  # noqa: S105 - the public brand prefix, not a secret
-# The visible part of a token: the brand prefix plus the first characters of the secret, enough to
-# tell tokens apart in the dashboard and for secret scanners, too few to guess the rest.
-VISIBLE_PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
+# Key prefixes say what a key may do (Stripe's model), for people and for secret scanners alike.
+SECRET_KEY_PREFIX = "ft_live_"  # noqa: S105 - a public prefix, not a secret
+PUBLISHABLE_KEY_PREFIX = "ft_pub_"
+# The visible part of a key: its prefix plus the first characters of the secret, enough to tell
+# keys apart in the dashboard, too few to guess the rest.
+VISIBLE_SECRET_CHARACTERS = 8
 
 
 class TenantQuerySet(models.QuerySet):
@@ -30,8 +34,21 @@ def new_webhook_secret() -> str:
     return "whsec_" + secrets.token_hex(24)
 
 
+def validate_organization_name(name: str) -> None:
+    """An organisation's name goes into e-mail subjects and page titles: one line of text."""
+    # Control and format characters (CR, LF, NUL, bidi overrides) and line or paragraph separators.
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        raise ValidationError(
+            "Use letters, digits, spaces and punctuation only: no line breaks or control "
+            "characters.",
+            code="invalid_characters",
+        )
+    if name != name.strip():
+        raise ValidationError("Remove the spaces around the name.", code="untrimmed")
+
+
 class Organization(models.Model):
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_organization_name])
     plan = models.CharField(
         max_length=20,
         choices=[(p.id, p.name) for p in plans.PLANS.values()],
@@ -39,7 +56,8 @@ class Organization(models.Model):
     )
     # Only business organisations have a negotiated quota; other plans take theirs from plans.py.
     custom_monthly_calls = models.PositiveIntegerField(null=True, blank=True)
-    # Signs upload callbacks (X-FormTrack-Signature), so receivers can check they came from us.
+    # Signs upload callbacks (Standard Webhooks `webhook-signature`, and the older
+    # X-FormTrack-Signature), so receivers can check they came from us.
     webhook_secret = models.CharField(max_length=64, default=new_webhook_secret)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -108,10 +126,19 @@ def origin_of(url: str) -> str | None:
 
 
 class ApiToken(models.Model):
+    """An API key. A secret key (`ft_live_…`) does everything, server side; a publishable key
+    (`ft_pub_…`) may sit in a public page: it opens the tracking and upload pages and their
+    sockets, uploads a file, and is refused by every other REST endpoint."""
+
+    class Kind(models.TextChoices):
+        PUBLISHABLE = "publishable", "Publishable"
+        SECRET = "secret", "Secret"
+
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="api_tokens"
     )
     name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SECRET)
     prefix = models.CharField(max_length=32, unique=True)
     digest = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
@@ -123,6 +150,8 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # Empty: usable from anywhere. Otherwise pages, WebSockets and the API refuse other origins.
     allowed_origins = models.JSONField(default=list, blank=True)
+    # When a secret key last opened a page or socket: it was in a page's URL, so it may have leaked.
+    used_in_page_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -132,9 +161,21 @@ class ApiToken(models.Model):
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
 
+    @classmethod
+    def new_secret(cls, kind: str) -> str:
+        prefix = PUBLISHABLE_KEY_PREFIX if kind == cls.Kind.PUBLISHABLE else SECRET_KEY_PREFIX
+        return prefix + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")
+
     @staticmethod
-    def new_secret() -> str:
-        return TOKEN_PREFIX + secrets.token_urlsafe(32).replace("-", "x").replace("_", "y")
+    def visible_prefix(raw: str) -> str:
+        prefix = (
+            PUBLISHABLE_KEY_PREFIX if raw.startswith(PUBLISHABLE_KEY_PREFIX) else SECRET_KEY_PREFIX
+        )
+        return raw[: len(prefix) + VISIBLE_SECRET_CHARACTERS]
+
+    @property
+    def is_secret(self) -> bool:
+        return self.kind == self.Kind.SECRET
 
     @property
     def is_revoked(self) -> bool:

@@ -8,4 +8,9 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
     name = "ApiToken"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "ft_live_…"}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "ft_live_…",
+            "description": "A secret key. A publishable key (ft_pub_…) may only upload.",
+        }

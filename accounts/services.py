@@ -4,6 +4,7 @@ import datetime
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -12,7 +13,6 @@ from django.utils import timezone
 
 from accounts import errors
 from accounts.models import (
-    VISIBLE_PREFIX_LENGTH,
     ApiToken,
     Invitation,
     Membership,
@@ -20,8 +20,10 @@ from accounts.models import (
     Organization,
     UsageRecord,
     invitation_digest,
+    new_webhook_secret,
     origin_of,
     token_digest,
+    validate_organization_name,
 )
 
 # last_used_at is written at most this often per token: a tracking page must not cost a write.
@@ -29,8 +31,10 @@ LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 
 def organization_create(*, name: str, owner, plan: str = "free") -> Organization:
+    org = Organization(name=name.strip(), plan=plan)
+    org.full_clean()  # e.g. a line break in the name, which would break every invitation e-mail
     with transaction.atomic():
-        org = Organization.objects.create(name=name, plan=plan)
+        org.save()
         Membership.objects.create(organization=org, user=owner, role=Membership.Role.OWNER)
     return org
 
@@ -43,20 +47,27 @@ def membership_add(*, organization, user, role: str = Membership.Role.MEMBER) ->
 
 
 def token_create(
-    *, organization, name: str, created_by=None, expires_at=None, allowed_origins=()
+    *,
+    organization,
+    name: str,
+    kind: str = ApiToken.Kind.SECRET,
+    created_by=None,
+    expires_at=None,
+    allowed_origins=(),
 ) -> tuple[ApiToken, str]:
-    """A new token and its secret. The secret is returned once and never stored."""
+    """A new key and its secret. The secret is returned once and never stored."""
     origins = []
     for value in allowed_origins:
         origin = origin_of(value)
         if origin is None:
             raise ValueError(f"'{value}' is not an origin like https://app.example.com")
         origins.append(origin)
-    raw = ApiToken.new_secret()
+    raw = ApiToken.new_secret(kind)
     token = ApiToken.objects.create(
         organization=organization,
         name=name,
-        prefix=raw[:VISIBLE_PREFIX_LENGTH],
+        kind=kind,
+        prefix=ApiToken.visible_prefix(raw),
         digest=token_digest(raw),
         created_by=created_by,
         expires_at=expires_at,
@@ -103,6 +114,23 @@ def token_authorize(token: ApiToken, *, origin: str | None, browser: bool = True
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def webhook_secret_roll(*, organization: Organization) -> str:
+    """A new signing secret for the organisation's callbacks; the old one stops at once."""
+    organization.webhook_secret = new_webhook_secret()
+    organization.save(update_fields=["webhook_secret"])
+    return organization.webhook_secret
+
+
+def token_note_page_use(token: ApiToken) -> None:
+    """Remember that a secret key opened a page or socket, so the dashboard can warn that it sat
+    in a page's URL (where it should be a publishable key)."""
+    now = timezone.now()
+    last = token.used_in_page_at
+    if token.is_secret and (last is None or now - last > LAST_USED_RESOLUTION):
+        ApiToken.objects.filter(pk=token.pk).update(used_in_page_at=now)
+        token.used_in_page_at = now
 
 
 def _month_start(day: datetime.date) -> datetime.date:
@@ -177,6 +205,10 @@ def organization_rename(*, organization: Organization, name: str) -> Organizatio
     name = (name or "").strip()
     if not name:
         raise MembershipRejected("invalid_name", "Give the organisation a name.")
+    try:
+        validate_organization_name(name)
+    except ValidationError as error:
+        raise MembershipRejected("invalid_name", error.messages[0]) from error
     organization.name = name[:120]
     organization.save(update_fields=["name"])
     return organization
@@ -244,6 +276,7 @@ def membership_remove(*, membership: Membership, actor: Membership) -> None:
         )
         _keep_an_owner(membership)
         membership.delete()
+        _playground_keys(membership.organization, membership.user).update(revoked_at=timezone.now())
 
 
 def invitation_create(
@@ -354,19 +387,24 @@ def invitations_accept_for_address(*, user, email: str) -> list[Membership]:
     return memberships
 
 
-def playground_token_issue(*, organization: Organization, user) -> tuple[ApiToken, str]:
-    """A short-lived token for the dashboard playground; the user's previous one is revoked.
+def _playground_keys(organization: Organization, user):
+    return ApiToken.objects.for_org(organization).filter(
+        name=PLAYGROUND_TOKEN_NAME, created_by=user, revoked_at=None
+    )
 
-    Its secret lives only in the user's session, so it is useless outside the dashboard.
+
+def playground_token_issue(*, organization: Organization, user) -> tuple[ApiToken, str]:
+    """A short-lived publishable key for the dashboard playground; the user's previous one is
+    revoked, and so is this one when the user leaves the organisation.
+
+    Publishable, so any member may have one: it opens tracking pages, never the REST API.
     """
     with transaction.atomic():
-        previous = ApiToken.objects.for_org(organization).filter(
-            name=PLAYGROUND_TOKEN_NAME, created_by=user, revoked_at=None
-        )
-        previous.update(revoked_at=timezone.now())
+        _playground_keys(organization, user).update(revoked_at=timezone.now())
         return token_create(
             organization=organization,
             name=PLAYGROUND_TOKEN_NAME,
+            kind=ApiToken.Kind.PUBLISHABLE,
             created_by=user,
             expires_at=timezone.now() + PLAYGROUND_TOKEN_LIFETIME,
         )

@@ -24,6 +24,7 @@ urlpatterns = [
     path("invitations/accept/<str:secret>/", views.invitation_accept, name="invitation-accept"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
+    path("tokens/webhook-secret/roll/", views.webhook_secret_roll, name="webhook-secret-roll"),
     path("plan/", views.plan, name="plan"),
     path("usage/", views.usage, name="usage"),
     path("usage.csv", views.usage_csv, name="usage-csv"),

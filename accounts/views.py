@@ -99,7 +99,7 @@ def organization_rename(request):
         services.organization_rename(organization=request.org, name=form.cleaned_data["name"])
         messages.success(request, "Organisation renamed.")
     else:
-        messages.error(request, "Give the organisation a name (at most 120 characters).")
+        messages.error(request, " ".join(form.errors["name"]))
     return redirect("members")
 
 
@@ -271,12 +271,17 @@ def tokens(request):
             token, raw = services.token_create(
                 organization=request.org,
                 name=form.cleaned_data["name"],
+                kind=form.cleaned_data["kind"],
                 created_by=request.user,
                 expires_at=form.expires_at,
                 allowed_origins=form.cleaned_data["allowed_origins"],
             )
             # Shown once on the next page (then only its prefix): post/redirect/get.
-            request.session[NEW_TOKEN_SESSION_KEY] = {"id": token.pk, "raw": raw}
+            request.session[NEW_TOKEN_SESSION_KEY] = {
+                "id": token.pk,
+                "raw": raw,
+                "publishable": not token.is_secret,
+            }
             return redirect("tokens")
     new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     context = {
@@ -289,6 +294,16 @@ def tokens(request):
     return render_dashboard(
         request, "dashboard/tokens.html", context, section="tokens", status=status
     )
+
+
+@org_view(manage=True)
+@require_POST
+def webhook_secret_roll(request):
+    services.webhook_secret_roll(organization=request.org)
+    messages.success(
+        request, "New webhook signing secret: callbacks are signed with it from now on."
+    )
+    return redirect(reverse("tokens") + "#webhooks")
 
 
 @org_view(manage=True)

@@ -5,14 +5,14 @@ import logging
 import re
 
 _TOKEN_IN_QUERY = re.compile(
-    r"((?:^|[?&;\s\"'])(?:token|ticket|session)=)[^&\s\"';]+", re.IGNORECASE
+    r"((?:^|[?&;\s\"'])(?:token|ticket|upload_ticket|session)=)[^&\s\"';]+", re.IGNORECASE
 )
-_BARE_TOKEN = re.compile(r"\bft_live_[A-Za-z0-9]{8,}")
+_BARE_TOKEN = re.compile(r"\b(ft_(?:live|pub)_)[A-Za-z0-9]{8,}")
 
 
 def redact(text: str) -> str:
     text = _TOKEN_IN_QUERY.sub(r"\1[redacted]", text)
-    return _BARE_TOKEN.sub("ft_live_[redacted]", text)
+    return _BARE_TOKEN.sub(r"\1[redacted]", text)
 
 
 class RedactTokensFilter(logging.Filter):

@@ -16,13 +16,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="formtrack-local-development-key-not-for-production")
+# Public (it is in this file): production (DEBUG off) refuses to start with it (config/checks.py).
+DEVELOPMENT_SECRET_KEY = "formtrack-local-development-key-not-for-production"  # noqa: S105
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "daphne",
+    "config.apps.FormTrackConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -76,6 +79,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 # A connection the database dropped (restart, network cut) is replaced, not reused broken.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers (parallel uploads) queue for the write lock for up to 20 s instead of
+    # failing with "database is locked": a transaction takes the lock when it begins, never by
+    # upgrading a read lock (which SQLite cannot wait for); WAL lets reads go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable server fails a request in seconds (a 503) instead of hanging it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -155,7 +167,12 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 LOGIN_REDIRECT_URL = "/dashboard/"
 LOGIN_URL = "/accounts/login/"
 
+# The console default prints each e-mail, links included, to the log: production refuses it
+# (config/checks.py) and sets EMAIL_URL (smtp+tls://user:password@host:587) or EMAIL_BACKEND.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+if env("EMAIL_URL", default=""):
+    # Backend, host, port, credentials and TLS in one value.
+    globals().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="FormTrack <noreply@formtrack.local>")
 
 LANGUAGE_CODE = "en-us"
@@ -166,7 +183,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_URL = "media/"
+# An absolute URL (a separate, cookie-less domain) serves uploaded media there: docs/deploy.md.
+MEDIA_URL = env("MEDIA_URL", default="media/")
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
 REST_FRAMEWORK = {
@@ -206,7 +224,20 @@ UPLOAD_ANALYSIS_LEASE_S = env.int("UPLOAD_ANALYSIS_LEASE_S", default=5 * 60)
 MEDIA_LINK_MAX_AGE_S = env.int("MEDIA_LINK_MAX_AGE_S", default=7 * 24 * 3600)
 # Callback URLs on private or loopback addresses are refused unless this is set (local testing).
 CALLBACK_ALLOW_PRIVATE_HOSTS = env.bool("CALLBACK_ALLOW_PRIVATE_HOSTS", default=DEBUG)
+# Seconds a callback attempt may take in all: connecting, sending and the receiver's answer.
+CALLBACK_TIMEOUT_S = env.float("CALLBACK_TIMEOUT_S", default=10.0)
+# Seconds before each retry of a failed callback: 8 attempts over about 28 hours, the Standard
+# Webhooks schedule (https://www.standardwebhooks.com/).
+CALLBACK_RETRY_SCHEDULE_S = env.list(
+    "CALLBACK_RETRY_SCHEDULE_S", cast=float, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+# The server refuses larger request bodies with 413 before reading them (config/daphne.py): the
+# largest upload plus its multipart envelope.
+REQUEST_BODY_MAX_BYTES = UPLOAD_MAX_BYTES + 1024 * 1024
+# Form fields (not files) are held in memory up to this; uploaded files and the request body
+# itself are spooled to a temporary file on disk past FILE_UPLOAD_MAX_MEMORY_SIZE.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Business plan organisations get their monthly quota from Organization.monthly_quota; this is
 # the default for new business organisations.
@@ -219,12 +250,24 @@ API_TOKEN_PEPPER = env("API_TOKEN_PEPPER", default="")
 TRACKING_LINK_MAX_AGE_S = env.int("TRACKING_LINK_MAX_AGE_S", default=5 * 60)
 TRACKING_TICKET_MAX_AGE_S = env.int("TRACKING_TICKET_MAX_AGE_S", default=60 * 60)
 
+# The live tracking socket (docs/protocol.md). A JPEG frame may be up to 2 MiB. Daphne's own
+# limit (set by config/daphne.py, for messages and frames) is 1 MiB above it, so that a message a
+# little too large still reaches the consumer and gets its `message_too_large` event; past that
+# Daphne closes with 1009.
+LIVE_MAX_BINARY_BYTES = 2 * 1024 * 1024
+WEBSOCKET_MAX_MESSAGE_BYTES = LIVE_MAX_BINARY_BYTES + 1024 * 1024
+# Messages a second per live session (bursts of two seconds' worth), well above 30 fps landmarks;
+# the excess is dropped with a `rate_limited` event. 0 switches the limit off.
+LIVE_MAX_MESSAGES_PER_S = env.int("LIVE_MAX_MESSAGES_PER_S", default=100)
+
 # Burst rate limits a minute (config/ratelimit.py), apart from the monthly quota; 0 switches one
 # off. Counted in the cache: Redis in production, so every process shares the counts.
 RATE_LIMIT_TOKEN_API_PER_MIN = env.int("RATE_LIMIT_TOKEN_API_PER_MIN", default=600)
 RATE_LIMIT_TOKEN_PAGE_PER_MIN = env.int("RATE_LIMIT_TOKEN_PAGE_PER_MIN", default=600)
 RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN = env.int("RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN", default=600)
 RATE_LIMIT_IP_PER_MIN = env.int("RATE_LIMIT_IP_PER_MIN", default=300)
+# Admin sign-in attempts, per client address and per username (allauth limits the dashboard's).
+RATE_LIMIT_ADMIN_LOGIN_PER_MIN = env.int("RATE_LIMIT_ADMIN_LOGIN_PER_MIN", default=10)
 # Behind a reverse proxy, the client's address is the last one the proxy put in X-Forwarded-For.
 RATE_LIMIT_TRUST_FORWARDED_FOR = env.bool(
     "RATE_LIMIT_TRUST_FORWARDED_FOR", default=env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Serve FormTrack with Daphne (HTTP + WebSockets); with REDIS_URL also run a Celery worker.
-# Usage: scripts/serve.sh DEMO_TOKEN [HOST] [PORT]
+# Usage: scripts/serve.sh PUBLISHABLE_KEY SECRET_KEY [HOST] [PORT]
+# The publishable key goes in the page URLs, the secret key only in the API line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-token="$1"
-host="${2:-127.0.0.1}"
-port="${3:-8000}"
+publishable="$1"
+secret="$2"
+host="${3:-127.0.0.1}"
+port="${4:-8000}"
 base="http://${host}:${port}"
 
 pids=()
@@ -23,9 +25,9 @@ fi
 cat <<MSG
 
 FormTrack is running on ${base}
-  Live tracking:    ${base}/pose_tracker/tracking?token=${token}&exercise=squat
-  Upload tracking:  ${base}/pose_tracker/upload_tracking?token=${token}&exercise=squat
-  API (Swagger):    ${base}/api/docs/        (Authorization: Bearer ${token})
+  Live tracking:    ${base}/pose_tracker/tracking?token=${publishable}&exercise=squat
+  Upload tracking:  ${base}/pose_tracker/upload_tracking?token=${publishable}&exercise=squat
+  API (Swagger):    ${base}/api/docs/        (Authorization: Bearer ${secret}, server side only)
   Dashboard:        ${base}/dashboard/        (demo@formtrack.local / formtrack-demo)
   ${jobs_line}
 

@@ -2,10 +2,12 @@
 
 Acme (developer plan) has an owner, Olivia, and a member, Max. Globex (free plan) belongs to Oscar,
 the outsider, who must never see Acme's data. Initech is on the business plan. Each organisation has
-a token; the raw secrets are the fixtures `acme_token`, `globex_token` and `initech_token`.
+a secret key; the raw secrets are the fixtures `acme_token`, `globex_token` and `initech_token`.
+Acme's website embeds the tracking page with a publishable key, `acme_publishable_key`.
 """
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from accounts import services
@@ -13,6 +15,15 @@ from accounts.models import Membership
 from config import celery_app
 from tests import background
 from tests.factories import OrganizationFactory, UserFactory, make_token
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The SQLite test database is in memory, shared by threads through SQLite's shared cache,
+    where a lock conflict fails at once instead of waiting: there, transactions begin deferred
+    (SQLite's default). tests/test_sqlite_concurrency.py checks the deployed mode on a file."""
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        settings.DATABASES["default"]["OPTIONS"].pop("transaction_mode", None)
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +90,11 @@ def initech(db):
 @pytest.fixture
 def acme_token(acme, owner):
     return make_token(acme, name="Acme app", created_by=owner)
+
+
+@pytest.fixture
+def acme_publishable_key(acme, owner):
+    return make_token(acme, name="Acme website", kind="publishable", created_by=owner)
 
 
 @pytest.fixture

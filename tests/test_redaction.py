@@ -8,6 +8,7 @@ from config.daphne import RedactingAccessLog
 from config.redaction import RedactTokensFilter, redact
 
 SECRET = "ft_live_Zq8kVh3nXe4Rt5Yu6Io7Pa8Sd9Fg0HjKlMnBvCxZaQw"
+PUBLISHABLE = "ft_pub_Qw8kVh3nXe4Rt5Yu6Io7Pa8Sd9Fg0HjKlMnBvCxZaZq"
 
 
 @pytest.mark.parametrize(
@@ -17,11 +18,16 @@ SECRET = "ft_live_Zq8kVh3nXe4Rt5Yu6Io7Pa8Sd9Fg0HjKlMnBvCxZaQw"
         f"WSCONNECT /ws/pose_tracker/tracking?exercise=squat&token={SECRET}",
         f"Authorization: Bearer {SECRET}",
         f"/ws/uploads/abc?ticket={SECRET}",
+        f"GET /api/v1/uploads/abc?upload_ticket={SECRET}",
     ],
 )
 def test_tokens_never_reach_a_log_line(line):
     cleaned = redact(line)
     assert SECRET not in cleaned and "[redacted]" in cleaned
+
+
+def test_publishable_keys_are_redacted_too():
+    assert redact(f"key {PUBLISHABLE} used") == "key ft_pub_[redacted] used"
 
 
 def test_redaction_keeps_the_rest_of_the_line():

@@ -22,6 +22,7 @@ from tracking.authentication import (
     HasApiTokenOrPageTicket,
     PageTicket,
     PageTicketAuthentication,
+    UploadTicketAuthentication,
     foreign_origin,
 )
 from tracking.engine.catalog import ALIASES, EXERCISES
@@ -66,6 +67,7 @@ class UploadSerializer(serializers.ModelSerializer):
     timeline_url = serializers.SerializerMethodField()
     events_url = serializers.SerializerMethodField()
     progress_ws = serializers.SerializerMethodField()
+    ticket = serializers.SerializerMethodField()
 
     class Meta:
         model = Upload
@@ -84,6 +86,7 @@ class UploadSerializer(serializers.ModelSerializer):
             "timeline_url",
             "events_url",
             "progress_ws",
+            "ticket",
             "created_at",
             "started_at",
             "finished_at",
@@ -108,6 +111,11 @@ class UploadSerializer(serializers.ModelSerializer):
 
     def get_progress_ws(self, upload) -> str:
         return f"/ws/uploads/{upload.pk}?ticket={services.upload_progress_ticket(upload)}"
+
+    def get_ticket(self, upload) -> str:
+        """Reads this one upload and its events without a secret key (`?upload_ticket=`), for a
+        page that uploaded with a publishable key; valid 24 hours."""
+        return services.upload_progress_ticket(upload)
 
 
 class UploadCreateSerializer(serializers.Serializer):
@@ -134,9 +142,14 @@ def _error(code: str, message: str, status: int) -> Response:
 
 
 class _UploadApi(APIView):
-    """Upload endpoints also serve the upload page opened from a single-use link (its ticket)."""
+    """Upload endpoints also serve the upload page: opened from a single-use link (its ticket), or
+    with a publishable key, which may upload and then read that one upload (its upload ticket)."""
 
-    authentication_classes = [ApiTokenAuthentication, PageTicketAuthentication]
+    authentication_classes = [
+        ApiTokenAuthentication,
+        PageTicketAuthentication,
+        UploadTicketAuthentication,
+    ]
     permission_classes = [HasApiTokenOrPageTicket]
 
 
@@ -144,6 +157,7 @@ class UploadListCreateView(_UploadApi):
     parser_classes = [MultiPartParser, FormParser]
     pagination_class = PageNumberPagination  # so the schema describes the page, not a bare list
     page_ticket_methods = ("POST",)
+    publishable_methods = ("POST",)
 
     @extend_schema(
         responses=UploadSerializer(many=True),

@@ -1,20 +1,24 @@
-"""The API credential of an upload page opened from a single-use link: its ticket (`?ticket=`).
+"""The API credentials of the upload page that are not keys.
 
-A ticket may upload with the link's parameters and read back its own uploads, nothing else; the
-token behind the link must still be active. See tracking/links.py.
+- A page opened from a single-use link has the link's ticket (`?ticket=`): it may upload with the
+  link's parameters and read back its own uploads, nothing else (tracking/links.py).
+- Every upload has its own ticket (`?upload_ticket=`, in the upload's JSON): it reads that one
+  upload and its events, so a page that uploaded with a publishable key can show the result.
+
+The key behind either must still be active.
 """
 
 from dataclasses import dataclass
 
-from rest_framework import permissions
 from rest_framework.authentication import BaseAuthentication
 
 from accounts import services
-from accounts.authentication import ApiAccessFailed
+from accounts.authentication import ApiAccessFailed, HasApiToken
 from accounts.errors import AccessError
 from accounts.models import ApiToken, origin_of
 from tracking import links
-from tracking.models import TrackingLink
+from tracking import services as tracking_services
+from tracking.models import TrackingLink, Upload
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,21 @@ class PageTicket:
     @property
     def organization(self):
         return self.link.organization
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """`request.auth` of a request made with one upload's ticket."""
+
+    upload: Upload
+
+    @property
+    def token(self) -> ApiToken:
+        return self.upload.token
+
+    @property
+    def organization(self):
+        return self.upload.organization
 
 
 def foreign_origin(request) -> str | None:
@@ -58,14 +77,31 @@ class PageTicketAuthentication(BaseAuthentication):
         return "Bearer"
 
 
-class HasApiTokenOrPageTicket(permissions.BasePermission):
-    """An API token may do anything; a page ticket only what the view lists in
-    `page_ticket_methods`."""
+class UploadTicketAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        ticket = request.query_params.get("upload_ticket")
+        if not ticket:
+            return None
+        upload_id = request.parser_context["kwargs"].get("upload_id")
+        upload = tracking_services.upload_for_progress_ticket(ticket, upload_id)
+        if upload is None or upload.token is None:
+            raise ApiAccessFailed(links.invalid_session("This upload ticket is not valid."))
+        try:
+            services.token_authorize(upload.token, origin=foreign_origin(request), browser=False)
+        except AccessError as error:
+            raise ApiAccessFailed(error) from error
+        return (None, UploadTicket(upload=upload))
 
-    message = "Missing API token: send 'Authorization: Bearer <token>' or ?token=."
+    def authenticate_header(self, request):
+        return "Bearer"
+
+
+class HasApiTokenOrPageTicket(HasApiToken):
+    """An API key as HasApiToken says; a page or upload ticket only what the view lists in
+    `page_ticket_methods`."""
 
     def has_permission(self, request, view):
         if isinstance(request.auth, ApiToken):
-            return True
+            return super().has_permission(request, view)
         allowed = getattr(view, "page_ticket_methods", ())
-        return isinstance(request.auth, PageTicket) and request.method in allowed
+        return isinstance(request.auth, PageTicket | UploadTicket) and request.method in allowed

@@ -1,4 +1,4 @@
-"""OpenAPI description of the page ticket (tracking/authentication.py)."""
+"""OpenAPI description of the page and upload tickets (tracking/authentication.py)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
@@ -13,4 +13,17 @@ class PageTicketScheme(OpenApiAuthenticationExtension):
             "in": "query",
             "name": "ticket",
             "description": "The ticket of an upload page opened from a single-use link.",
+        }
+
+
+class UploadTicketScheme(OpenApiAuthenticationExtension):
+    target_class = "tracking.authentication.UploadTicketAuthentication"
+    name = "UploadTicket"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "query",
+            "name": "upload_ticket",
+            "description": "One upload's `ticket`: reads that upload and its events (24 h).",
         }

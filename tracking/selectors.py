@@ -1,6 +1,6 @@
 """Reads of the tracking app (writes live in services.py)."""
 
-from tracking.authentication import PageTicket
+from tracking.authentication import PageTicket, UploadTicket
 from tracking.models import Upload
 
 
@@ -9,4 +9,6 @@ def uploads_visible_to(auth):
     API token's organisation, or only its own for an upload page opened from a single-use link."""
     if isinstance(auth, PageTicket):
         return Upload.objects.filter(link=auth.link)
+    if isinstance(auth, UploadTicket):
+        return Upload.objects.filter(pk=auth.upload.pk)
     return Upload.objects.all()

@@ -2,15 +2,8 @@
 upload lifecycle (validate, store, queue, analyse, notify)."""
 
 import datetime
-import hashlib
-import hmac
-import ipaddress
-import json
 import logging
-import os
-import socket
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,7 +24,7 @@ from accounts.errors import AccessError
 from accounts.models import ApiToken
 from config import background, ratelimit
 from references.selectors import ReferenceUnavailable, reference_signature_for
-from tracking import links, tasks
+from tracking import links, media_intake, tasks, webhooks
 from tracking.live import LiveSession
 from tracking.models import TrackingLink, Upload, UploadEvent
 from tracking.params import ParamsError, TrackingParams, parse_tracking_params
@@ -124,6 +117,7 @@ def tracking_open(
             token = services.token_authorize(credential.link.token, origin=origin, browser=browser)
         if via != "api":
             ratelimit.hit_token(token.pk, via)
+            services.token_note_page_use(token)
     except ratelimit.RateLimited as limited:
         raise TrackingRefused.from_rate_limited(limited) from limited
     except ParamsError as error:
@@ -171,49 +165,15 @@ class UploadRejected(Exception):
         self.status = status
 
 
-def _spool_to_temp(file) -> Path:
-    """Copy an uploaded file to a private temporary file, so it can be inspected before storing."""
-    handle, name = tempfile.mkstemp(prefix="formtrack-upload-")
-    with os.fdopen(handle, "wb") as out:
-        for chunk in file.chunks():
-            out.write(chunk)
-    return Path(name)
-
-
-def _inspect_media(path: Path, *, source: str) -> tuple[str, float | None]:
-    """The media kind sniffed from the content (never the name) and a video's duration."""
-    try:
-        kind = media.sniff_media_kind(path, limits=_media_limits())
-        duration = media.probe_video(path).duration_s if kind == "video" else None
-    except media.MediaError as error:
-        raise UploadRejected(error.code, error.message) from error
-    if kind != source:
-        raise UploadRejected(
-            "media_type_mismatch",
-            f"This file is {'an image' if kind == 'image' else 'a video'}: "
-            f"send source={kind} to analyse it.",
-        )
-    return kind, duration
-
-
-def _media_limits() -> media.MediaLimits:
-    return media.MediaLimits(max_duration_s=settings.UPLOAD_MAX_DURATION_S)
-
-
 def _check_callback_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UploadRejected("invalid_callback_url", "callback_url must be an http(s) URL.")
-    if settings.CALLBACK_ALLOW_PRIVATE_HOSTS:
-        return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        webhooks.callback_url_check(url)
+    except webhooks.CallbackRefused as refused:
+        raise UploadRejected("invalid_callback_url", refused.message) from refused
     except OSError as error:
         raise UploadRejected(
             "invalid_callback_url", "callback_url's host does not resolve."
         ) from error
-    if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
-        raise UploadRejected("invalid_callback_url", "callback_url must point at a public address.")
 
 
 def upload_create(*, access: TrackingAccess, file, callback_url: str = "") -> Upload:
@@ -222,45 +182,45 @@ def upload_create(*, access: TrackingAccess, file, callback_url: str = "") -> Up
     Nothing is stored and no call is taken unless the file is acceptable.
     """
     params = access.params
-    if file.size == 0:
-        raise UploadRejected("empty_file", "The uploaded file is empty.")
-    if file.size > settings.UPLOAD_MAX_BYTES:
-        limit_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
-        raise UploadRejected("file_too_large", f"Files are limited to {limit_mb} MB.", 413)
     if callback_url:
         _check_callback_url(callback_url)
-    spooled = _spool_to_temp(file)
     try:
-        kind, duration = _inspect_media(spooled, source=params.source)
-        with transaction.atomic():
-            try:
-                services.usage_take_call(
-                    token=access.token, exercise=params.exercise or "", kind="upload"
+        with media_intake.receive_media(file) as received:
+            if received.kind != params.source:
+                raise UploadRejected(
+                    "media_type_mismatch",
+                    f"This file is {'an image' if received.kind == 'image' else 'a video'}: "
+                    f"send source={received.kind} to analyse it.",
                 )
-            except AccessError as error:
-                raise UploadRejected(error.code, error.message, error.status) from error
-            upload = Upload(
-                organization=access.token.organization,
-                token=access.token,
-                kind=kind,
-                query=params.to_query(),
-                exercise=params.exercise or "",
-                link=access.link,
-                original_name=(file.name or "")[:255],
-                size_bytes=file.size,
-                duration_s=duration,
-                callback_url=callback_url,
-            )
-            with spooled.open("rb") as content:
-                upload.file.save(file.name or "upload", File(content), save=False)
-            try:
-                upload.save()
-            except Exception:
-                upload.file.delete(save=False)
-                raise
-            background.enqueue(tasks.analyze_upload, str(upload.id))
-    finally:
-        spooled.unlink(missing_ok=True)
+            with transaction.atomic():
+                try:
+                    services.usage_take_call(
+                        token=access.token, exercise=params.exercise or "", kind="upload"
+                    )
+                except AccessError as error:
+                    raise UploadRejected(error.code, error.message, error.status) from error
+                upload = Upload(
+                    organization=access.token.organization,
+                    token=access.token,
+                    kind=received.kind,
+                    query=params.to_query(),
+                    exercise=params.exercise or "",
+                    link=access.link,
+                    original_name=received.original_name,
+                    size_bytes=received.size_bytes,
+                    duration_s=received.duration_s,
+                    callback_url=callback_url,
+                )
+                with received.path.open("rb") as content:
+                    upload.file.save(received.storage_name, File(content), save=False)
+                try:
+                    upload.save()
+                except Exception:
+                    upload.file.delete(save=False)
+                    raise
+                background.enqueue(tasks.analyze_upload, str(upload.id))
+    except media.MediaError as error:
+        raise UploadRejected(error.code, error.message, error.status) from error
     return upload
 
 
@@ -349,7 +309,7 @@ def upload_analyze(*, upload_id, worker: str = "") -> None:
                 timeline_path=timeline_tmp if video else None,
                 analysis_fps=settings.UPLOAD_ANALYSIS_FPS,
                 workers=settings.UPLOAD_ANALYSIS_WORKERS,
-                limits=_media_limits(),
+                limits=media_intake.media_limits(),
                 reference_signature=signature,
             )
         except media.MediaError as error:
@@ -392,8 +352,8 @@ def upload_analyze(*, upload_id, worker: str = "") -> None:
                 kind="upload",
                 seconds=upload.duration_s,
             )
+        _queue_callback(upload)
     _notify(upload)
-    _send_callback(upload)
 
 
 def _holds(upload: Upload, attempt: int) -> bool:
@@ -421,6 +381,19 @@ def uploads_requeue_stalled(*, queued_for: datetime.timedelta) -> list:
     return stalled
 
 
+def upload_callbacks_requeue_overdue(*, overdue_for: datetime.timedelta) -> list:
+    """Queue again the callback deliveries whose task was lost (a broker or an in-process runner
+    restarted): due for longer than `overdue_for`. A delivery queued twice is attempted once."""
+    overdue = list(
+        Upload.objects.filter(
+            callback_next_attempt_at__lt=timezone.now() - overdue_for
+        ).values_list("pk", flat=True)
+    )
+    for upload_id in overdue:
+        background.enqueue(tasks.deliver_upload_callback, str(upload_id))
+    return overdue
+
+
 def upload_requeue(*, upload_id) -> bool:
     """Put a job that hit a transient error back in the queue; False if that was impossible."""
     try:
@@ -445,11 +418,12 @@ def _fail(upload: Upload, code: str, message: str) -> None:
     upload.error_message = message
     upload.finished_at = timezone.now()
     upload.lease_until = None
-    upload.save(
-        update_fields=["status", "error_code", "error_message", "finished_at", "lease_until"]
-    )
+    with transaction.atomic():
+        upload.save(
+            update_fields=["status", "error_code", "error_message", "finished_at", "lease_until"]
+        )
+        _queue_callback(upload)
     _notify(upload)
-    _send_callback(upload)
 
 
 def _media_events(upload: Upload, params) -> list[dict]:
@@ -462,9 +436,19 @@ def _media_events(upload: Upload, params) -> list[dict]:
 
 
 def media_link(storage_name: str) -> str:
-    """A signed, expiring link to a stored file; it works without the API token (e.g. <video>)."""
+    """A signed, expiring link to a stored file; it works without the API token (e.g. <video>).
+
+    It points at the media host when there is one, else at SITE_URL."""
     signed = signing.dumps(storage_name, salt=MEDIA_LINK_SALT)
-    return settings.SITE_URL.rstrip("/") + reverse("media-file", args=[signed])
+    base = media_origin() or settings.SITE_URL.rstrip("/")
+    return base + reverse("media-file", args=[signed])
+
+
+def media_origin() -> str | None:
+    """The separate origin that serves uploaded media, when MEDIA_URL names one (an absolute URL
+    on a cookie-less domain: docs/deploy.md), else None: the app's own host serves them."""
+    parts = urlsplit(settings.MEDIA_URL)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
 def media_link_resolve(signed: str) -> str | None:
@@ -548,39 +532,13 @@ def _notify(upload: Upload) -> None:
         )
 
 
-def _send_callback(upload: Upload) -> None:
-    """POST the outcome to the upload's callback_url, signed with the organisation's secret."""
+def _queue_callback(upload: Upload) -> None:
+    """Have the outcome POSTed to the upload's callback_url by a task of its own once this
+    commits: the analysis never waits on a receiver (tracking.webhooks)."""
     if not upload.callback_url:
         return
-    body = json.dumps(
-        {
-            "type": "upload_finished",
-            "uploadId": str(upload.id),
-            "status": upload.status,
-            "summary": upload.summary,
-            "error": {"code": upload.error_code, "message": upload.error_message}
-            if upload.error_code
-            else None,
-        }
-    ).encode()
-    signature = hmac.new(
-        upload.organization.webhook_secret.encode(), body, hashlib.sha256
-    ).hexdigest()
-    request = urllib.request.Request(  # noqa: S310 - the scheme was checked at upload time
-        upload.callback_url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-FormTrack-Signature": f"sha256={signature}",
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            outcome = f"{response.status}"
-    except (OSError, ValueError) as error:
-        outcome = f"failed: {error}"[:200]
-    Upload.objects.filter(pk=upload.pk).update(callback_status=outcome)
+    Upload.objects.filter(pk=upload.pk).update(callback_next_attempt_at=timezone.now())
+    background.enqueue(tasks.deliver_upload_callback, str(upload.pk))
 
 
 def upload_progress_ticket(upload: Upload) -> str:

@@ -22,18 +22,28 @@
     $("progress-bar").value = event.progress || 0;
   }
 
-  // A page opened from a single-use link has no token: its calls present the page's ticket.
+  function withParam(path, name, value) {
+    if (new RegExp("[?&]" + name + "=").test(path)) return path;
+    return path + (path.includes("?") ? "&" : "?") + name + "=" + encodeURIComponent(value);
+  }
+
   async function api(path, options = {}) {
-    const auth = config.ticket ? {} : { Authorization: "Bearer " + params.token };
-    if (config.ticket && !/[?&]ticket=/.test(path)) {
-      path += (path.includes("?") ? "&" : "?") + "ticket=" + encodeURIComponent(config.ticket);
-    }
-    const headers = Object.assign(auth, options.headers || {});
-    const response = await fetch(path, Object.assign({}, options, { headers }));
+    const response = await fetch(path, options);
     const body = response.status === 204 ? null : await response.json();
     if (!response.ok) throw body || { type: "error", code: "http_" + response.status, message: response.statusText };
     return body;
   }
+
+  // A page opened from a single-use link has no key: it uploads with the page's ticket.
+  function send(form) {
+    const path = "/api/v1/uploads?" + config.uploadQuery;
+    if (config.ticket) return api(withParam(path, "ticket", config.ticket), { method: "POST", body: form });
+    return api(path, { method: "POST", body: form, headers: { Authorization: "Bearer " + params.token } });
+  }
+
+  // Reads present the upload's own ticket: the page's key may be publishable, which reads nothing.
+  let uploadTicket = null;
+  const read = (path) => api(withParam(path, "upload_ticket", uploadTicket));
 
   let chosenFile = null;
 
@@ -47,7 +57,8 @@
     form.append("file", file);
     let created;
     try {
-      created = await api("/api/v1/uploads?" + config.uploadQuery, { method: "POST", body: form });
+      created = await send(form);
+      uploadTicket = created.ticket;
     } catch (error) {
       fail(error);
       show("picker", true);
@@ -71,7 +82,7 @@
     const poll = async () => {
       while (!finished) {
         try {
-          const upload = await api("/api/v1/uploads/" + created.id);
+          const upload = await read("/api/v1/uploads/" + created.id);
           if (upload.status === "failed") onEvent({ type: "error", code: upload.error.code, error: upload.error.code, message: upload.error.message, status: "failed" });
           else if (upload.status === "done") onEvent({ type: "initialization", message: "Analysis completed", ready: true, status: "done", progress: 100 });
           else onEvent({ type: "initialization", message: "Your video is processing, please stay on this page (" + upload.progress + "%)", ready: false, progress: upload.progress, status: upload.status });
@@ -94,7 +105,7 @@
     const events = [];
     let url = "/api/v1/uploads/" + uploadId + "/events?page_size=1000";
     while (url) {
-      const page = await api(url);
+      const page = await read(url);
       events.push(...page.results);
       url = page.next ? new URL(page.next).pathname + new URL(page.next).search : null;
     }
@@ -108,7 +119,7 @@
   }
 
   async function showResults(uploadId, doneEvent) {
-    const [upload, events] = await Promise.all([api("/api/v1/uploads/" + uploadId), allEvents(uploadId)]);
+    const [upload, events] = await Promise.all([read("/api/v1/uploads/" + uploadId), allEvents(uploadId)]);
     for (const event of events) post(event);
     post(doneEvent);
     show("progress-card", false);

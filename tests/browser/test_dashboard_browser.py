@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def server(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "daphne",
+            "config.daphne",  # as every server starts: its limits and fixes
             "-b",
             "127.0.0.1",
             "-p",
@@ -180,17 +181,29 @@ def test_sign_up_create_a_token_and_watch_live_events_in_the_playground(server, 
     assert "Owner" in page.inner_text(".org-meta")
     shot(page, "overview")
 
-    # Create a token: the secret is shown once, with a copy button.
-    page.click("a.button:has-text('Create a token')")
-    page.fill("input[name=name]", "E2E app")
-    page.click("button:has-text('Create token')")
-    token = page.inner_text("#new-token-value").strip()
-    assert token.startswith("ft_live_")
-    shot(page, "token-created")
-    me = api_me(server, token)
-    assert me["organization"]["name"] == "e2e's team" and me["token"]["name"] == "E2E app"
+    # Create a secret key for the server: shown once, with a copy button; it calls the API.
+    page.click("a.button:has-text('Create a key')")
+    page.check("input[name=kind][value=secret]")
+    page.fill("input[name=name]", "E2E server")
+    page.click("button:has-text('Create key')")
+    secret = page.inner_text("#new-token-value").strip()
+    assert secret.startswith("ft_live_")
+    me = api_me(server, secret)
+    assert me["organization"]["name"] == "e2e's team" and me["token"]["name"] == "E2E server"
     page.reload()
-    assert token not in page.content()
+    assert secret not in page.content()
+
+    # The default is a publishable key, for the page: the API refuses it.
+    page.click("a.button:has-text('Create a key')")
+    page.fill("input[name=name]", "E2E app")
+    page.click("button:has-text('Create key')")
+    token = page.inner_text("#new-token-value").strip()
+    assert token.startswith("ft_pub_")
+    shot(page, "token-created")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        api_me(server, token)
+    assert refused.value.code == 403
+    assert json.loads(refused.value.read())["code"] == "secret_key_required"
 
     # Playground: paste the token, copy the URL, start, and watch the events.
     page.goto(server + "/dashboard/playground/")
@@ -280,9 +293,9 @@ def test_record_a_reference_with_the_webcam_trim_it_and_see_its_skeleton(server,
 
     # Track with the new UUID: the same clip plays as the camera, and is scored against it.
     page.goto(server + "/dashboard/tokens/")
-    page.click("a.button:has-text('Create a token')")
+    page.click("a.button:has-text('Create a key')")
     page.fill("input[name=name]", "Reference app")
-    page.click("button:has-text('Create token')")
+    page.click("button:has-text('Create key')")
     token = page.inner_text("#new-token-value").strip()
     page.goto(server + "/dashboard/playground/")
     page.fill("#pg-token", token)

@@ -25,7 +25,7 @@ def test_new_token_is_shown_once_then_only_its_prefix(owner_client, acme):
     )
     assert response.status_code == 302
     html = owner_client.get("/dashboard/tokens/").content.decode()
-    raw = re.search(r'<code id="new-token-value">(ft_live_\w+)</code>', html).group(1)
+    raw = re.search(r'<code id="new-token-value">(ft_pub_\w+)</code>', html).group(1)
     assert 'data-copy="#new-token-value"' in html
     token = ApiToken.objects.get(organization=acme, name="iOS app")
     assert raw.startswith(token.prefix) and token.digest != raw

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts import services
-from accounts.models import Membership, Organization
+from accounts.models import ApiToken, Membership, Organization
 
 DEMO_EMAIL = "demo@formtrack.local"
 DEMO_PASSWORD = "formtrack-demo"  # noqa: S105 - a local demo account, printed to the console
@@ -11,7 +11,10 @@ DEMO_ORG = "FormTrack Demo"
 
 
 class Command(BaseCommand):
-    help = "Create (idempotently) a demo org on the developer plan, a user, and a new token."
+    help = (
+        "Create (idempotently) a demo org on the developer plan, a user, and new keys: a secret "
+        "one for the API (DEMO_TOKEN) and a publishable one for the pages (DEMO_PUBLISHABLE_KEY)."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -26,6 +29,13 @@ class Command(BaseCommand):
         if org is None:
             org = services.organization_create(name=DEMO_ORG, owner=user, plan="developer")
         services.membership_add(organization=org, user=user, role=Membership.Role.OWNER)
-        _, raw = services.token_create(organization=org, name="Demo token", created_by=user)
+        _, secret = services.token_create(organization=org, name="Demo secret key", created_by=user)
+        _, publishable = services.token_create(
+            organization=org,
+            name="Demo publishable key",
+            kind=ApiToken.Kind.PUBLISHABLE,
+            created_by=user,
+        )
         self.stdout.write(f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD}")
-        self.stdout.write(f"DEMO_TOKEN={raw}")
+        self.stdout.write(f"DEMO_TOKEN={secret}")
+        self.stdout.write(f"DEMO_PUBLISHABLE_KEY={publishable}")
