@@ -312,7 +312,7 @@
     }
 
     url() {
-      const query = new URLSearchParams(config.uploadQuery);
+      const query = new URLSearchParams(config.accessQuery);
       query.set("inference", state.mode);
       return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/pose_tracker/tracking?" + query;
     }

@@ -36,7 +36,7 @@
 
   // A page opened from a single-use link has no key: it uploads with the page's ticket.
   function send(form) {
-    const path = "/api/v1/uploads?" + config.uploadQuery;
+    const path = "/api/v1/uploads?" + config.accessQuery;
     if (config.ticket) return api(withParam(path, "ticket", config.ticket), { method: "POST", body: form });
     return api(path, { method: "POST", body: form, headers: { Authorization: "Bearer " + params.token } });
   }
