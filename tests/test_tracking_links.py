@@ -156,7 +156,7 @@ def test_the_page_opens_once_with_the_issued_parameters_and_no_token(client, acm
     assert config["params"]["exercise"] == "squat"
     assert config["params"]["keypoints"] is True and config["params"]["language"] == "fr"
     assert config["params"]["token"] == ""
-    assert config["ticket"] and parse_qs(config["uploadQuery"]) == {"ticket": [config["ticket"]]}
+    assert config["ticket"] and parse_qs(config["accessQuery"]) == {"ticket": [config["ticket"]]}
     assert response["Cache-Control"] == "no-store"
     assert TrackingLink.objects.get().used_at is not None
 

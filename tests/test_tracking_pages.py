@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import MonthlyUsage
 from tests.factories import make_token
+from tracking.pose.skeleton import definition
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,16 @@ def test_page_with_a_valid_token_embeds_the_parsed_configuration(client, acme_to
     assert config["params"]["keypoints"] is True
     assert config["initialEvents"] == []
     assert "X-Frame-Options" not in response.headers  # host apps embed it in an iframe
+
+
+@pytest.mark.parametrize("path", ["/pose_tracker/tracking", "/pose_tracker/upload_tracking"])
+def test_pages_that_draw_a_skeleton_embed_the_servers_definition(client, acme_token, path):
+    html = client.get(path, {"token": acme_token, "exercise": "squat"}).content.decode()
+    match = re.search(
+        r'<script id="formtrack-skeleton" type="application/json">(.*?)</script>', html
+    )
+    assert match, "skeleton.js reads the skeleton from the page"
+    assert json.loads(match.group(1)) == definition()
 
 
 def test_exercise_with_reference_answers_400_naming_both(client, acme_token):

@@ -73,14 +73,15 @@ def _tracking_page(request, *, endpoint, template):
             # With an allow-list, events go only to the (checked) embedding origin, never to "*".
             "parentOrigin": origin if access.token.allowed_origins else "*",
             "callsLeft": access.calls_left,
-            "uploadQuery": params.to_query(),
+            # What the page's own socket and uploads present to be let in: the parameters and key.
+            "accessQuery": params.to_query(),
         },
     }
     if access.link is not None:
         # Opened from a single-use link: no token anywhere in the page. Its socket and its uploads
         # present a ticket bound to the link instead; the link holds the parameters.
         ticket = links.ticket_issue(access.link)
-        context["bridge_config"] |= {"ticket": ticket, "uploadQuery": urlencode({"ticket": ticket})}
+        context["bridge_config"] |= {"ticket": ticket, "accessQuery": urlencode({"ticket": ticket})}
     response = render(request, template, context)
     if access.link is not None:
         response["Cache-Control"] = "no-store"  # its ticket stays in this one page

@@ -1,168 +1,128 @@
 // Draws an analysed video's pose timeline (skeleton, rep counter, grade) over the original video
 // as it plays: the picture of the annotated export, without the server rendering a video.
 // The timeline's format is documented in tracking/pose/pipeline.py (write_timeline).
-(function () {
-  "use strict";
+import { drawSkeleton, fromFlat } from "./skeleton.js";
 
-  // The export's colours (tracking/pose/render.py): left and right sides differ at a glance.
-  const LEFT = "rgb(40,160,255)";
-  const RIGHT = "rgb(255,160,40)";
-  const CENTRE = "rgb(230,230,230)";
-  const GRADE_COLOURS = { A: "rgb(60,200,80)", B: "rgb(160,200,60)", C: "rgb(230,200,40)", D: "rgb(255,140,40)" };
-  const FAILING_GRADE = "rgb(230,60,60)";
-  const MIN_VISIBILITY = 0.5;
+// The counter panel of the export (tracking/pose/render.py, draw_status).
+const GRADE_COLOURS = { A: "rgb(60,200,80)", B: "rgb(160,200,60)", C: "rgb(230,200,40)", D: "rgb(255,140,40)" };
+const FAILING_GRADE = "rgb(230,60,60)";
 
-  // BlazePose numbers its left-side landmarks 1-3, 7, 9, 11, 13… and the right side the next ones.
-  function sideColour(index) {
-    if (index === 0) return CENTRE;
-    const left = index <= 10 ? [1, 2, 3, 7, 9].includes(index) : index % 2 === 1;
-    return left ? LEFT : RIGHT;
+// The frame shown at `ms`: the last one at or before it.
+function frameAt(frames, ms) {
+  let low = 0;
+  let high = frames.length - 1;
+  if (high < 0 || frames[0][0] > ms) return null;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (frames[middle][0] <= ms) low = middle;
+    else high = middle - 1;
   }
+  return frames[low];
+}
 
-  // The frame shown at `ms`: the last one at or before it.
-  function frameAt(frames, ms) {
-    let low = 0;
-    let high = frames.length - 1;
-    if (high < 0 || frames[0][0] > ms) return null;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (frames[middle][0] <= ms) low = middle;
-      else high = middle - 1;
-    }
-    return frames[low];
-  }
+// Where the picture sits inside the <video> box (object-fit: contain).
+function pictureBox(video) {
+  const width = video.clientWidth;
+  const height = video.clientHeight;
+  const scale = Math.min(width / (video.videoWidth || width), height / (video.videoHeight || height));
+  const shownWidth = (video.videoWidth || width) * scale;
+  const shownHeight = (video.videoHeight || height) * scale;
+  return { x: (width - shownWidth) / 2, y: (height - shownHeight) / 2, width: shownWidth, height: shownHeight };
+}
 
-  // Where the picture sits inside the <video> box (object-fit: contain).
-  function pictureBox(video) {
-    const width = video.clientWidth;
-    const height = video.clientHeight;
-    const scale = Math.min(width / (video.videoWidth || width), height / (video.videoHeight || height));
-    const shownWidth = (video.videoWidth || width) * scale;
-    const shownHeight = (video.videoHeight || height) * scale;
-    return { x: (width - shownWidth) / 2, y: (height - shownHeight) / 2, width: shownWidth, height: shownHeight };
-  }
-
-  function drawSkeleton(context, timeline, points, box) {
-    const visible = (i) => points[3 * i + 2] >= MIN_VISIBILITY;
-    const at = (i) => [box.x + points[3 * i] * box.width, box.y + points[3 * i + 1] * box.height];
-    const thickness = Math.max(2, Math.round(Math.min(box.width, box.height) / 240));
-    context.lineWidth = thickness;
-    context.lineCap = "round";
-    for (const [a, b] of timeline.edges) {
-      if (!visible(a) || !visible(b)) continue;
-      context.strokeStyle = sideColour(b);
-      context.beginPath();
-      context.moveTo(...at(a));
-      context.lineTo(...at(b));
-      context.stroke();
-    }
-    for (const index of timeline.points) {
-      if (!visible(index)) continue;
-      context.fillStyle = sideColour(index);
-      context.beginPath();
-      context.arc(...at(index), thickness + 1, 0, 2 * Math.PI);
-      context.fill();
-    }
-  }
-
-  function drawStatus(context, count, grade, box) {
-    const lines = [];
-    if (count !== null) lines.push(["Count " + count, "#fff"]);
-    if (grade !== null) lines.push(["Grade " + grade, GRADE_COLOURS[grade] || FAILING_GRADE]);
-    if (!lines.length) return;
-    const size = Math.max(12, Math.round(Math.min(box.width, box.height) / 16));
-    const pad = Math.round(size / 2);
-    context.font = "600 " + size + "px system-ui, sans-serif";
-    const width = Math.max(...lines.map(([text]) => context.measureText(text).width)) + 2 * pad;
-    context.fillStyle = "rgba(32,32,32,0.85)";
-    context.fillRect(box.x, box.y, width, lines.length * size * 1.3 + pad);
-    lines.forEach(([text, colour], row) => {
-      context.fillStyle = colour;
-      context.fillText(text, box.x + pad, box.y + pad / 2 + (row + 1) * size * 1.2);
-    });
-  }
-
-  // Wraps `video` in a box with a canvas on top and returns the box. The canvas follows the video.
-  function attach(video, timelineUrl) {
-    const box = document.createElement("div");
-    box.className = "ft-replay";
-    box.style.position = "relative";
-    box.style.display = "inline-block";
-    box.style.maxWidth = "100%";
-    video.style.display = "block";
-    video.style.maxWidth = "100%";
-    const canvas = document.createElement("canvas");
-    canvas.setAttribute("aria-hidden", "true");
-    Object.assign(canvas.style, { position: "absolute", left: "0", top: "0", width: "100%", height: "100%", pointerEvents: "none" });
-    box.append(video, canvas);
-    let timeline = null;
-    let shown = undefined;
-
-    function draw() {
-      if (!timeline) return;
-      const ratio = window.devicePixelRatio || 1;
-      const width = Math.round(video.clientWidth * ratio);
-      const height = Math.round(video.clientHeight * ratio);
-      const frame = frameAt(timeline.frames, video.currentTime * 1000);
-      if (frame === shown && canvas.width === width && canvas.height === height) return;
-      shown = frame;
-      canvas.width = width;
-      canvas.height = height;
-      const context = canvas.getContext("2d");
-      context.setTransform(ratio, 0, 0, ratio, 0, 0);
-      context.clearRect(0, 0, width, height);
-      if (!frame) return;
-      const [, count, grade, points] = frame;
-      const picture = pictureBox(video);
-      if (points) drawSkeleton(context, timeline, points, picture);
-      drawStatus(context, count, grade, picture);
-      box.dataset.frameMs = String(frame[0]);
-    }
-
-    function loop() {
-      draw();
-      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(loop);
-      else requestAnimationFrame(loop);
-    }
-
-    for (const event of ["loadeddata", "seeked", "pause", "resize"]) video.addEventListener(event, draw);
-    video.addEventListener("error", () => {
-      // Browsers do not all play every format a phone records (HEVC, MPEG-4 part 2): say so
-      // instead of showing an empty player; the results stay on the page.
-      const note = document.createElement("p");
-      note.className = "ft-replay-error";
-      note.textContent = "This browser cannot play this video's format; the results are below.";
-      box.replaceChildren(note);
-      box.dataset.videoError = "true";
-    });
-    if (window.ResizeObserver) new ResizeObserver(draw).observe(video);
-    fetch(timelineUrl, { credentials: "same-origin" })
-      .then((response) => {
-        if (!response.ok) throw new Error("timeline " + response.status);
-        return response.json();
-      })
-      .then((loaded) => {
-        timeline = loaded;
-        box.dataset.timelineFrames = String(loaded.frames.length);
-        draw();
-        loop();
-      })
-      .catch(() => { box.dataset.timelineError = "true"; });
-    return box;
-  }
-
-  window.FormTrackReplay = { attach, frameAt };
-
-  // Markup can ask for a replay: <div data-replay-video="…" data-replay-timeline="…"></div>.
-  document.addEventListener("DOMContentLoaded", () => {
-    for (const holder of document.querySelectorAll("[data-replay-video][data-replay-timeline]")) {
-      const video = document.createElement("video");
-      video.src = holder.dataset.replayVideo;
-      video.controls = true;
-      video.playsInline = true;
-      video.preload = "metadata";
-      video.setAttribute("aria-label", "Video with the detected skeleton and counter drawn over it");
-      holder.replaceChildren(attach(video, holder.dataset.replayTimeline));
-    }
+function drawStatus(context, count, grade, box) {
+  const lines = [];
+  if (count !== null) lines.push(["Count " + count, "#fff"]);
+  if (grade !== null) lines.push(["Grade " + grade, GRADE_COLOURS[grade] || FAILING_GRADE]);
+  if (!lines.length) return;
+  const size = Math.max(12, Math.round(Math.min(box.width, box.height) / 16));
+  const pad = Math.round(size / 2);
+  context.font = "600 " + size + "px system-ui, sans-serif";
+  const width = Math.max(...lines.map(([text]) => context.measureText(text).width)) + 2 * pad;
+  context.fillStyle = "rgba(32,32,32,0.85)";
+  context.fillRect(box.x, box.y, width, lines.length * size * 1.3 + pad);
+  lines.forEach(([text, colour], row) => {
+    context.fillStyle = colour;
+    context.fillText(text, box.x + pad, box.y + pad / 2 + (row + 1) * size * 1.2);
   });
-})();
+}
+
+// Wraps `video` in a box with a canvas on top and returns the box. The canvas follows the video.
+export function attach(video, timelineUrl) {
+  const box = document.createElement("div");
+  box.className = "ft-replay";
+  box.style.position = "relative";
+  box.style.display = "inline-block";
+  box.style.maxWidth = "100%";
+  video.style.display = "block";
+  video.style.maxWidth = "100%";
+  const canvas = document.createElement("canvas");
+  canvas.setAttribute("aria-hidden", "true");
+  Object.assign(canvas.style, { position: "absolute", left: "0", top: "0", width: "100%", height: "100%", pointerEvents: "none" });
+  box.append(video, canvas);
+  let timeline = null;
+  let shown = undefined;
+
+  function draw() {
+    if (!timeline) return;
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.round(video.clientWidth * ratio);
+    const height = Math.round(video.clientHeight * ratio);
+    const frame = frameAt(timeline.frames, video.currentTime * 1000);
+    if (frame === shown && canvas.width === width && canvas.height === height) return;
+    shown = frame;
+    canvas.width = width;
+    canvas.height = height;
+    const context = canvas.getContext("2d");
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, width, height);
+    if (!frame) return;
+    const [, count, grade, points] = frame;
+    const picture = pictureBox(video);
+    if (points) drawSkeleton(context, fromFlat(points), { box: picture, skeleton: timeline.skeleton });
+    drawStatus(context, count, grade, picture);
+    box.dataset.frameMs = String(frame[0]);
+  }
+
+  function loop() {
+    draw();
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(loop);
+    else requestAnimationFrame(loop);
+  }
+
+  for (const event of ["loadeddata", "seeked", "pause", "resize"]) video.addEventListener(event, draw);
+  video.addEventListener("error", () => {
+    // Browsers do not all play every format a phone records (HEVC, MPEG-4 part 2): say so
+    // instead of showing an empty player; the results stay on the page.
+    const note = document.createElement("p");
+    note.className = "ft-replay-error";
+    note.textContent = "This browser cannot play this video's format; the results are below.";
+    box.replaceChildren(note);
+    box.dataset.videoError = "true";
+  });
+  if (window.ResizeObserver) new ResizeObserver(draw).observe(video);
+  fetch(timelineUrl, { credentials: "same-origin" })
+    .then((response) => {
+      if (!response.ok) throw new Error("timeline " + response.status);
+      return response.json();
+    })
+    .then((loaded) => {
+      timeline = loaded;
+      box.dataset.timelineFrames = String(loaded.frames.length);
+      draw();
+      loop();
+    })
+    .catch(() => { box.dataset.timelineError = "true"; });
+  return box;
+}
+
+// Markup can ask for a replay: <div data-replay-video="…" data-replay-timeline="…"></div>.
+for (const holder of document.querySelectorAll("[data-replay-video][data-replay-timeline]")) {
+  const video = document.createElement("video");
+  video.src = holder.dataset.replayVideo;
+  video.controls = true;
+  video.playsInline = true;
+  video.preload = "metadata";
+  video.setAttribute("aria-label", "Video with the detected skeleton and counter drawn over it");
+  holder.replaceChildren(attach(video, holder.dataset.replayTimeline));
+}

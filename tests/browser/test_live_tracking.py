@@ -133,6 +133,19 @@ class Host:
         await self.page.screenshot(path=str(ARTIFACTS / name))
 
 
+# Pixels of the tracking canvas within a small distance of one colour.
+COLOURED_PIXELS = """([r, g, b]) => {
+  const canvas = document.getElementById("ft-canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let count = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const distance = Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b);
+    if (distance < 120) count++;
+  }
+  return count;
+}"""
+
+
 async def _count_over_one_pass(host):
     """Reps counted during one pass of the clip, from the first counted rep on."""
     first = await host.wait_for(
@@ -209,11 +222,15 @@ async def test_in_browser_inference_counts_four_reps_per_pass(
 async def test_server_inference_counts_four_reps_per_pass(camera_browser, server_url, host_origin):
     # A token limited to the host's origin: the page posts to that origin only, and still works.
     org, token = await _token(allowed_origins=[host_origin])
-    query = {"token": token, "exercise": "squat", "inference": "server"}
+    # Bones in a colour the clip does not have: the skeleton drawn from the server's landmarks.
+    query = {"token": token, "exercise": "squat", "inference": "server", "skeleton": "#ff00ff"}
     host = await Host.open(camera_browser, server_url, host_origin, query)
     await _run_live_session(host)
     stats = await host.tracker().evaluate("window.FormTrack.stats")
     assert stats["mode"] == "server", stats
+    await host.tracker().wait_for_function(
+        f"(colour) => ({COLOURED_PIXELS})(colour) > 500", arg=[255, 0, 255], timeout=10_000
+    )
     await host.screenshot("live-tracking-server.png")
 
     await _finish(host)

@@ -106,6 +106,7 @@ def test_ready_reference_serves_its_landmarks_for_the_skeleton(member_client, ac
     assert response.status_code == 200 and response.json() == landmarks
     html = member_client.get(f"/dashboard/references/{reference.pk}/").content.decode()
     assert '<canvas id="skeleton"' in html and "reference-detail.js" in html
+    assert 'id="formtrack-skeleton"' in html  # what skeleton.js draws
     # Members see references but cannot change them.
     assert "Delete reference" not in html
 
@@ -184,7 +185,7 @@ def test_video_without_export_is_replayed_from_the_original_and_its_timeline(mem
     upload = make_upload(acme, status="done", progress=100)
     upload.timeline_file.save("timeline.json", ContentFile(b'{"frames": []}'), save=True)
     html = member_client.get(f"/dashboard/uploads/{upload.pk}/").content.decode()
-    assert "formtrack/replay.js" in html
+    assert "formtrack/replay.js" in html and 'id="formtrack-skeleton"' in html
     video = html.split('data-replay-video="', 1)[1].split('"', 1)[0]
     timeline = html.split('data-replay-timeline="', 1)[1].split('"', 1)[0]
     # Both signed links work without a token, and serve the original and the timeline.

@@ -46,13 +46,13 @@ from tracking.pose.media import (
     sniff_media_kind,
 )
 from tracking.pose.render import (
-    SKELETONS,
     AnnotatedVideoWriter,
     draw_skeleton,
     draw_status,
     export_size,
     render_image_overlay,
 )
+from tracking.pose.skeleton import SKELETONS, skeleton_name
 
 # Worker processes cost about a second each to start: not worth it for short videos.
 MIN_SECONDS_PER_WORKER = 10.0
@@ -151,7 +151,7 @@ class _Run:
         self.progress = progress
         self.events: list[dict] = []
         self._on_event = on_event
-        self.skeleton = "blazepose" if params.blazepose else "coco"
+        self.skeleton = skeleton_name(blazepose=params.blazepose)
         self.pose_only = params.exercise is None and params.reference is None
         self.count: int | None = None
         self.form_score: dict | None = None

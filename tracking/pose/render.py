@@ -7,71 +7,41 @@ import subprocess
 import cv2
 import imageio_ffmpeg
 import numpy as np
-from mediapipe.python.solutions.pose_connections import POSE_CONNECTIONS
 
-from tracking.engine.pose import COCO_TO_BLAZEPOSE, LANDMARK_INDEX, LANDMARK_NAMES, Pose
-
-# The usual COCO/MoveNet skeleton, as pairs of BlazePose indices.
-_COCO_EDGES = (
-    ("nose", "left_eye"),
-    ("nose", "right_eye"),
-    ("left_eye", "left_ear"),
-    ("right_eye", "right_ear"),
-    ("left_shoulder", "right_shoulder"),
-    ("left_shoulder", "left_elbow"),
-    ("left_elbow", "left_wrist"),
-    ("right_shoulder", "right_elbow"),
-    ("right_elbow", "right_wrist"),
-    ("left_shoulder", "left_hip"),
-    ("right_shoulder", "right_hip"),
-    ("left_hip", "right_hip"),
-    ("left_hip", "left_knee"),
-    ("left_knee", "left_ankle"),
-    ("right_hip", "right_knee"),
-    ("right_knee", "right_ankle"),
+from tracking.engine.pose import Pose
+from tracking.pose.skeleton import (
+    LANDMARK_SIDES,
+    MIN_VISIBILITY,
+    SIDE_COLOURS,
+    SKELETONS,
+    line_width,
 )
-SKELETONS = {
-    "blazepose": (tuple(range(33)), tuple(sorted(POSE_CONNECTIONS))),
-    "coco": (
-        COCO_TO_BLAZEPOSE,
-        tuple((LANDMARK_INDEX[a], LANDMARK_INDEX[b]) for a, b in _COCO_EDGES),
-    ),
-}
 
-# BGR. Left and right in different colours make a mirrored or mislabelled side visible at a glance.
-_LEFT = (255, 160, 40)
-_RIGHT = (40, 160, 255)
-_CENTRE = (230, 230, 230)
+# BGR.
 _PANEL = (32, 32, 32)
 _TEXT = (255, 255, 255)
 _GRADE_COLOURS = {"A": (80, 200, 60), "B": (60, 200, 160), "C": (40, 200, 230), "D": (40, 140, 255)}
 _FAILING_GRADE = (60, 60, 230)
-_SIDE_COLOURS = tuple(
-    _LEFT if "left" in name else _RIGHT if "right" in name else _CENTRE for name in LANDMARK_NAMES
-)
+_LANDMARK_COLOURS = tuple(SIDE_COLOURS[side][::-1] for side in LANDMARK_SIDES)
 
 
-def draw_skeleton(
-    frame: np.ndarray, pose: Pose, *, skeleton: str = "blazepose", min_visibility: float = 0.5
-) -> None:
-    """Draw the pose's landmarks and bones onto a BGR frame in place.
-
-    Points below min_visibility are left out, with their bones: BlazePose guesses the position of
-    parts outside the frame, and drawing those guesses would show a confident wrong skeleton.
-    """
+def draw_skeleton(frame: np.ndarray, pose: Pose, *, skeleton: str = "blazepose") -> None:
+    """Draw the pose's skeleton (tracking/pose/skeleton.py) onto a BGR frame in place."""
     if pose.landmarks is None:
         return
     points, edges = SKELETONS[skeleton]
     height, width = frame.shape[:2]
     pixels = np.rint(pose.landmarks[:, :2] * (width, height)).astype(int)
-    visible = pose.landmarks[:, 3] >= min_visibility
-    thickness = max(2, round(min(width, height) / 240))
+    visible = pose.landmarks[:, 3] >= MIN_VISIBILITY
+    thickness = line_width(width, height)
     for a, b in edges:
         if visible[a] and visible[b]:
-            cv2.line(frame, pixels[a], pixels[b], _SIDE_COLOURS[b], thickness, cv2.LINE_AA)
+            cv2.line(frame, pixels[a], pixels[b], _LANDMARK_COLOURS[b], thickness, cv2.LINE_AA)
     for index in points:
         if visible[index]:
-            cv2.circle(frame, pixels[index], thickness + 1, _SIDE_COLOURS[index], -1, cv2.LINE_AA)
+            cv2.circle(
+                frame, pixels[index], thickness + 1, _LANDMARK_COLOURS[index], -1, cv2.LINE_AA
+            )
 
 
 def draw_status(frame: np.ndarray, *, count: int | None, grade: str | None) -> None:

@@ -1,0 +1,254 @@
+// Pose inference in the browser: a MediaPipe landmarker on the GPU or the CPU, in a Web Worker
+// (pose-worker.js, a classic worker) when runInWorker asks for it, and the speed checks that move
+// to the CPU or hand inference to the server.
+import { config, post } from "../bridge.js";
+import { warn } from "./host.js";
+
+const params = config.params || {};
+const SLOW_FPS = 8; // below this the device cannot follow a movement (contract: device_too_slow)
+const WARMUP_FRAMES = 5; // the first inferences compile shaders and fill caches: not measured
+const MEASURED_FRAMES = 30;
+const GPU_MEASURED_FRAMES = 5; // a slow GPU is slow on every frame: decide early, then measure the CPU
+const GPU_SLOW_MS = 40; // a real GPU runs the lite model in a few ms; slower means try the CPU
+const MODEL_LOAD_TIMEOUT_MS = 60000;
+
+const absolute = (path) => new URL(path, location.href).href;
+const root = document.getElementById("formtrack-root");
+const urls = {
+  bundleModule: root.dataset.visionModule,
+  bundleClassic: absolute(root.dataset.visionClassic),
+  wasm: absolute(root.dataset.visionWasm),
+  model: absolute(root.dataset.models + "pose_landmarker_" + (params.mediapipe_model || "lite") + ".task"),
+  worker: root.dataset.worker,
+};
+
+function probeWebGL() {
+  try {
+    const gl = document.createElement("canvas").getContext("webgl2");
+    if (!gl) return { webgl: false, software: false, renderer: "" };
+    const info = gl.getExtension("WEBGL_debug_renderer_info");
+    const renderer = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    const lose = gl.getExtension("WEBGL_lose_context");
+    if (lose) lose.loseContext();
+    return { webgl: true, software: /swiftshader|llvmpipe|softpipe|software/i.test(renderer), renderer };
+  } catch (e) {
+    return { webgl: false, software: false, renderer: "" };
+  }
+}
+
+function landmarkerOptions(delegate) {
+  return { baseOptions: { modelAssetPath: urls.model, delegate }, runningMode: "VIDEO", numPoses: 1 };
+}
+
+function pack(result) {
+  const pose = result && result.landmarks && result.landmarks[0];
+  if (!pose) return null;
+  const r = (v) => Math.round((v || 0) * 1e5) / 1e5;
+  return pose.map((p) => [r(p.x), r(p.y), r(p.z), r(p.visibility)]);
+}
+
+function withTimeout(promise, ms, what) {
+  return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(what + " timed out")), ms))]);
+}
+
+async function mainThreadRunner(delegate) {
+  const vision = await import(urls.bundleModule);
+  const fileset = await vision.FilesetResolver.forVisionTasks(urls.wasm);
+  const landmarker = await vision.PoseLandmarker.createFromOptions(fileset, landmarkerOptions(delegate));
+  return {
+    delegate,
+    worker: false,
+    async detect(source, timestamp) {
+      const started = performance.now();
+      const landmarks = pack(landmarker.detectForVideo(source, timestamp));
+      return { landmarks, ms: performance.now() - started };
+    },
+    close() { landmarker.close(); },
+  };
+}
+
+function workerSupported() {
+  return typeof Worker === "function" && typeof createImageBitmap === "function" && typeof OffscreenCanvas === "function";
+}
+
+function workerRunner(delegate) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(urls.worker);
+    const pending = new Map();
+    let nextId = 1;
+    const runner = {
+      delegate,
+      worker: true,
+      async detect(source, timestamp) {
+        const started = performance.now();
+        const bitmap = await createImageBitmap(source);
+        const id = nextId++;
+        const answer = new Promise((done, failed) => pending.set(id, { done, failed }));
+        worker.postMessage({ type: "frame", id, bitmap, timestamp }, [bitmap]);
+        const landmarks = await answer;
+        return { landmarks, ms: performance.now() - started };
+      },
+      close() {
+        worker.postMessage({ type: "close" });
+        setTimeout(() => worker.terminate(), 1000);
+      },
+    };
+    worker.onmessage = (event) => {
+      const message = event.data;
+      if (message.type === "ready") resolve(runner);
+      else if (message.type === "result" || message.type === "failure") {
+        const waiting = pending.get(message.id);
+        pending.delete(message.id);
+        if (message.type === "failure" && message.stage === "init") { worker.terminate(); reject(new Error(message.message)); }
+        else if (waiting && message.type === "result") waiting.done(message.landmarks);
+        else if (waiting) waiting.failed(new Error(message.message));
+      }
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      worker.terminate();
+      const error = new Error(event.message || "the pose worker failed");
+      for (const waiting of pending.values()) waiting.failed(error);
+      reject(error);
+    };
+    worker.postMessage({ type: "init", bundleUrl: urls.bundleClassic, wasmUrl: urls.wasm, modelUrl: urls.model, delegate });
+  });
+}
+
+// A landmarker in a worker when asked for and possible, else on the page (said in a warning).
+async function createRunner(delegate) {
+  if (params.run_in_worker) {
+    if (!workerSupported()) {
+      warn("worker_unavailable", "Pose inference runs on the page: this browser cannot run it in a Web Worker.");
+    } else {
+      try {
+        return await withTimeout(workerRunner(delegate), MODEL_LOAD_TIMEOUT_MS, "the pose worker");
+      } catch (error) {
+        warn("worker_unavailable", "Pose inference runs on the page: the Web Worker failed (" + error.message + ").");
+      }
+    }
+  }
+  return withTimeout(mainThreadRunner(delegate), MODEL_LOAD_TIMEOUT_MS, "loading the pose model");
+}
+
+function median(values) {
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export class BrowserInference {
+  // `onTooSlow` is called when this device cannot follow a movement: the server should take over.
+  constructor({ stats, onTooSlow }) {
+    this.stats = stats;
+    this.onTooSlow = onTooSlow;
+    this.runner = null; // {delegate, worker, detect(), close()}; replaced when the CPU beats the GPU
+    this.timings = []; // inference times after warm-up, for the device and delegate checks
+    this.inferences = 0;
+    this.gpuTrial = null;
+    this.lastTimestamp = 0;
+  }
+
+  async start() {
+    const gl = probeWebGL();
+    let delegate = "CPU";
+    let fallback = null;
+    if (params.pose_backend !== "wasm") {
+      if (!gl.webgl) fallback = "WebGL 2 is not available on this device";
+      else if (gl.software) fallback = "WebGL is software-rendered here (" + gl.renderer + "), the CPU is faster";
+      else delegate = "GPU";
+    }
+    let runner;
+    try {
+      runner = await createRunner(delegate);
+    } catch (error) {
+      if (delegate !== "GPU") throw error;
+      fallback = "the GPU delegate failed (" + error.message + ")";
+      delegate = "CPU";
+      runner = await createRunner(delegate);
+    }
+    if (fallback) warn("backend_fallback_wasm", "Pose inference runs on the CPU (wasm): " + fallback + ".");
+    this.use(runner, gl.webgl);
+  }
+
+  use(runner, webgl) {
+    this.runner = runner;
+    this.timings = [];
+    this.inferences = 0;
+    this.stats.delegate = runner.delegate;
+    this.stats.worker = runner.worker;
+    post({ type: "environment", poseBackend: runner.delegate === "GPU" ? "webgl" : "wasm", webgl, worker: runner.worker, inference: "browser" });
+  }
+
+  // {landmarks, ms} of the video's current frame, from the current runner.
+  detect(video, now) {
+    const timestamp = Math.max(now, this.lastTimestamp + 1); // VIDEO mode needs increasing timestamps
+    this.lastTimestamp = timestamp;
+    return this.runner.detect(video, timestamp);
+  }
+
+  // After warm-up: a GPU slower than a GPU should be is compared with the CPU once, and a device
+  // too slow to follow a movement hands inference to the server.
+  checkSpeed(ms) {
+    this.inferences += 1;
+    if (this.inferences <= WARMUP_FRAMES) return;
+    this.timings.push(ms);
+    if (this.timings.length > MEASURED_FRAMES) this.timings.shift();
+    const mean = this.timings.reduce((a, b) => a + b, 0) / this.timings.length;
+    this.stats.inferenceMs = Math.round(mean * 10) / 10;
+    const trial = this.gpuTrial;
+    if (!trial && this.runner.delegate === "GPU" && this.timings.length >= GPU_MEASURED_FRAMES && median(this.timings) > GPU_SLOW_MS) {
+      this.startTrial(median(this.timings));
+      return;
+    }
+    if (this.timings.length < MEASURED_FRAMES) return;
+    if (trial && !trial.settled) {
+      if (this.runner === trial.cpu) this.settleTrial(trial, median(this.timings));
+      return;
+    }
+    if (1000 / mean < SLOW_FPS) {
+      const fps = Math.round((1000 / mean) * 10) / 10;
+      warn("device_too_slow", "This device analyses " + fps + " frames per second (under " + SLOW_FPS + "): the server takes over pose inference.", { fps });
+      this.onTooSlow();
+    }
+  }
+
+  // The GPU keeps working while a CPU landmarker loads; then the CPU runs as many frames.
+  async startTrial(gpuMs) {
+    const trial = { gpu: this.runner, gpuMs, cpu: null, settled: false };
+    this.gpuTrial = trial;
+    try {
+      trial.cpu = await createRunner("CPU");
+    } catch (error) {
+      trial.settled = true; // keep the GPU: it works, only slowly
+      return;
+    }
+    if (this.runner !== trial.gpu) {
+      trial.cpu.close();
+      trial.settled = true;
+      return;
+    }
+    this.runner = trial.cpu;
+    this.timings = [];
+    this.inferences = 0;
+  }
+
+  settleTrial(trial, cpuMs) {
+    trial.settled = true;
+    if (cpuMs < trial.gpuMs) {
+      trial.gpu.close();
+      warn("backend_fallback_wasm", "Pose inference runs on the CPU (wasm): the GPU takes " + Math.round(trial.gpuMs) + " ms a frame, the CPU " + Math.round(cpuMs) + " ms.");
+      this.use(trial.cpu, true);
+    } else {
+      trial.cpu.close();
+      this.runner = trial.gpu;
+      this.timings = [];
+      this.inferences = WARMUP_FRAMES;
+    }
+  }
+
+  close() {
+    const runner = this.runner;
+    this.runner = null;
+    if (runner) runner.close();
+  }
+}
