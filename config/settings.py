@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "accounts",
     "tracking",
     "references",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
