@@ -7,6 +7,7 @@ from rest_framework.throttling import BaseThrottle
 from accounts import errors, services
 from accounts.errors import AccessError
 from accounts.models import ApiToken
+from accounts.origins import request_origin
 from config import ratelimit
 
 
@@ -38,9 +39,8 @@ class ApiTokenAuthentication(BaseAuthentication):
             raw = request.query_params.get("token", "")
         if not raw:
             return None
-        origin = request.headers.get("Origin") or request.headers.get("Referer")
         try:
-            token = services.token_authenticate(raw, origin=origin, browser=False)
+            token = services.token_authenticate(raw, origin=request_origin(request), browser=False)
         except AccessError as error:
             raise ApiAccessFailed(error) from error
         return (token.created_by, token)

@@ -13,7 +13,7 @@ from accounts.models import (
     Membership,
     MonthlyUsage,
     UsageRecord,
-    invitation_digest,
+    secret_digest,
 )
 
 
@@ -63,7 +63,7 @@ def invitation_for_secret(raw: str) -> Invitation | None:
         return None
     return (
         Invitation.objects.select_related("organization", "invited_by")
-        .filter(token_hash=invitation_digest(raw))
+        .filter(token_hash=secret_digest(raw))
         .first()
     )
 

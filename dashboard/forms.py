@@ -5,7 +5,8 @@ import datetime
 from django import forms
 from django.utils import timezone
 
-from accounts.models import ApiToken, Membership, origin_of, validate_organization_name
+from accounts.models import ApiToken, Membership, validate_organization_name
+from accounts.origins import origin_of
 
 ROLE_HELP = "Owners and admins manage members and tokens; members see usage and references."
 

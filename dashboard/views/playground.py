@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services
-from accounts.models import ApiToken, token_digest
+from accounts.models import ApiToken, secret_digest
 from dashboard.shell import org_view, render_dashboard
 from references.models import ReferenceMovement
 from tracking.engine.catalog import EXERCISES
@@ -27,7 +27,7 @@ def _playground_secret(request) -> tuple[str | None, ApiToken | None]:
     raw = stored.get(str(request.org.pk))
     if not raw:
         return None, None
-    token = ApiToken.objects.for_org(request.org).filter(digest=token_digest(raw)).first()
+    token = ApiToken.objects.for_org(request.org).filter(digest=secret_digest(raw)).first()
     if token is None or not token.is_active:
         stored.pop(str(request.org.pk), None)
         request.session[PLAYGROUND_SESSION_KEY] = stored
