@@ -1,7 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
 from accounts import selectors, services
-from accounts.dashboard import switch_organization
+from accounts.current import switch_organization
 
 PENDING_INVITATION_SESSION_KEY = "pending_invitation"
 

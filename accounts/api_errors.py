@@ -26,7 +26,7 @@ def api_exception_handler(exc, context):
         code, message = exc.error_code, str(exc.detail)
     elif isinstance(exc, exceptions.ValidationError):
         code, message = "invalid_parameter", "The request has invalid fields."
-    elif isinstance(exc, exceptions.Throttled):  # config.ratelimit.TokenBurstThrottle
+    elif isinstance(exc, exceptions.Throttled):  # accounts.authentication.TokenBurstThrottle
         code = "rate_limited"
         message = f"Too many API requests with this token: try again in {exc.wait} s."
     else:

@@ -1,11 +1,14 @@
-"""API token authentication for the REST API."""
+"""API token authentication and the per-token burst limit of the REST API."""
 
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.throttling import BaseThrottle
 
 from accounts import errors, services
 from accounts.errors import AccessError
 from accounts.models import ApiToken
+from accounts.origins import request_origin
+from config import ratelimit
 
 
 class ApiAccessFailed(exceptions.APIException):
@@ -36,9 +39,8 @@ class ApiTokenAuthentication(BaseAuthentication):
             raw = request.query_params.get("token", "")
         if not raw:
             return None
-        origin = request.headers.get("Origin") or request.headers.get("Referer")
         try:
-            token = services.token_authenticate(raw, origin=origin, browser=False)
+            token = services.token_authenticate(raw, origin=request_origin(request), browser=False)
         except AccessError as error:
             raise ApiAccessFailed(error) from error
         return (token.created_by, token)
@@ -59,6 +61,25 @@ class HasApiToken(permissions.BasePermission):
         if request.auth.is_secret or request.method in getattr(view, "publishable_methods", ()):
             return True
         raise ApiAccessFailed(errors.secret_key_required())
+
+
+class TokenBurstThrottle(BaseThrottle):
+    """DRF throttle: API requests per token (an API token, or the token behind a page ticket)."""
+
+    def allow_request(self, request, view):
+        auth = request.auth
+        token = auth if isinstance(auth, ApiToken) else getattr(auth, "token", None)
+        if token is None:  # not authenticated: the per-IP limit still applies
+            return True
+        try:
+            ratelimit.hit_token(token.pk, "api")
+        except ratelimit.RateLimited as limited:
+            self.retry_after = limited.retry_after
+            return False
+        return True
+
+    def wait(self):
+        return getattr(self, "retry_after", None)
 
 
 def bearer_secret(request) -> str | None:

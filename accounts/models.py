@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -110,19 +109,13 @@ class Membership(models.Model):
         return self.role in (self.Role.OWNER, self.Role.ADMIN)
 
 
-def token_digest(raw_token: str) -> str:
+def secret_digest(raw: str) -> str:
+    """What we store of a secret we hand out (API key, invitation link, tracking link): its
+    HMAC-SHA256 keyed with API_TOKEN_PEPPER, or its SHA-256 when no pepper is set."""
     key = settings.API_TOKEN_PEPPER.encode()
     if key:
-        return hmac.new(key, raw_token.encode(), hashlib.sha256).hexdigest()
-    return hashlib.sha256(raw_token.encode()).hexdigest()
-
-
-def origin_of(url: str) -> str | None:
-    """`scheme://host[:port]` of a URL or Origin header, lower-cased; None when it has none."""
-    parts = urlsplit(url.strip())
-    if not parts.scheme or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
+        return hmac.new(key, raw.encode(), hashlib.sha256).hexdigest()
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class ApiToken(models.Model):
@@ -256,10 +249,6 @@ class UsageRecord(models.Model):
         return f"{self.organization} {self.day} {self.kind} {self.exercise}: {self.calls}"
 
 
-def invitation_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 class Invitation(models.Model):
     """An e-mailed invitation to join an organisation with a role.
 
@@ -315,7 +304,3 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
-
-    @property
-    def is_open(self) -> bool:
-        return not self.is_accepted and not self.is_expired

@@ -1,12 +1,20 @@
 """Reads for organisations and usage."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from accounts.models import ApiToken, Invitation, Membership, MonthlyUsage, UsageRecord
+from accounts.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    MonthlyUsage,
+    UsageRecord,
+    secret_digest,
+)
 
 
 @dataclass(frozen=True)
@@ -51,13 +59,11 @@ def open_invitations_of(*, organization):
 
 
 def invitation_for_secret(raw: str) -> Invitation | None:
-    from accounts.models import invitation_digest
-
     if not raw:
         return None
     return (
         Invitation.objects.select_related("organization", "invited_by")
-        .filter(token_hash=invitation_digest(raw))
+        .filter(token_hash=secret_digest(raw))
         .first()
     )
 
@@ -193,18 +199,16 @@ def usage_totals(*, organization, query: UsageQuery) -> UsageTotals:
     )
 
 
-def _exercise_label(exercise_id: str) -> str:
-    from tracking.engine.catalog import EXERCISES
-
-    if not exercise_id:
-        return "Reference movement / none"
-    exercise = EXERCISES.get(exercise_id)
-    return exercise.label if exercise else exercise_id
+# Usage recorded without an exercise: a reference movement's session, or none named.
+NO_EXERCISE_LABEL = "Reference movement / none"
 
 
-def usage_report(*, organization, query: UsageQuery) -> list[UsageRow]:
+def usage_report(
+    *, organization, query: UsageQuery, exercise_label: Callable[[str], str]
+) -> list[UsageRow]:
     """Calls and seconds tracked per group. `day` lists every day of the range (zeros included);
-    the other groups list what has usage, most calls first."""
+    the other groups list what has usage, most calls first. `exercise_label` names an exercise id
+    (the exercise catalog is above this layer)."""
     rows = _usage_rows(organization, query)
     sums = {"calls_sum": Sum("calls"), "seconds_sum": Sum("seconds_tracked")}
     group_by = query.group_by
@@ -251,7 +255,7 @@ def usage_report(*, organization, query: UsageQuery) -> list[UsageRow]:
         result = [
             UsageRow(
                 key=r["exercise"],
-                label=_exercise_label(r["exercise"]),
+                label=exercise_label(r["exercise"]) if r["exercise"] else NO_EXERCISE_LABEL,
                 calls=r["calls_sum"] or 0,
                 seconds_tracked=r["seconds_sum"] or 0.0,
             )

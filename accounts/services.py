@@ -19,12 +19,11 @@ from accounts.models import (
     MonthlyUsage,
     Organization,
     UsageRecord,
-    invitation_digest,
     new_webhook_secret,
-    origin_of,
-    token_digest,
+    secret_digest,
     validate_organization_name,
 )
+from accounts.origins import origin_of
 
 # last_used_at is written at most this often per token: a tracking page must not cost a write.
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
@@ -68,7 +67,7 @@ def token_create(
         name=name,
         kind=kind,
         prefix=ApiToken.visible_prefix(raw),
-        digest=token_digest(raw),
+        digest=secret_digest(raw),
         created_by=created_by,
         expires_at=expires_at,
         allowed_origins=sorted(set(origins)),
@@ -91,7 +90,7 @@ def token_authenticate(raw: str, *, origin: str | None = None, browser: bool = T
     do name an origin that is not allowed.
     """
     token = (
-        ApiToken.objects.select_related("organization").filter(digest=token_digest(raw)).first()
+        ApiToken.objects.select_related("organization").filter(digest=secret_digest(raw)).first()
         if raw
         else None
     )
@@ -301,7 +300,7 @@ def invitation_create(
             accepted_at=None,
             defaults={
                 "role": role,
-                "token_hash": invitation_digest(raw),
+                "token_hash": secret_digest(raw),
                 "invited_by": invited_by,
                 "created_at": timezone.now(),
                 "expires_at": timezone.now() + INVITATION_LIFETIME,

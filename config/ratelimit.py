@@ -7,7 +7,8 @@ the limit through across its edge: good enough to stop a runaway client, not a b
 
 - `hit()` counts one request against a limit and raises `RateLimited` past it;
 - `ApiIpRateLimitMiddleware` limits `/api/` per IP before anything else (even bad tokens count);
-- `TokenBurstThrottle` limits the API per token (DRF, after authentication);
+- `accounts.authentication.TokenBurstThrottle` limits the API per token (DRF, after
+  authentication);
 - `tracking.services.tracking_open` limits page loads and socket connects per IP and per token;
 - `admin_login_rate_limit` limits admin sign-in attempts per IP and per username.
 
@@ -24,9 +25,6 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.http import JsonResponse
-from rest_framework.throttling import BaseThrottle
-
-from accounts.models import ApiToken
 
 logger = logging.getLogger(__name__)
 
@@ -160,22 +158,3 @@ def rate_limited_response(limited: RateLimited) -> JsonResponse:
     response = JsonResponse(limited.to_event(), status=429)
     response["Retry-After"] = str(limited.retry_after)
     return response
-
-
-class TokenBurstThrottle(BaseThrottle):
-    """DRF throttle: API requests per token (an API token, or the token behind a page ticket)."""
-
-    def allow_request(self, request, view):
-        auth = request.auth
-        token = auth if isinstance(auth, ApiToken) else getattr(auth, "token", None)
-        if token is None:  # not authenticated: the per-IP limit still applies
-            return True
-        try:
-            hit_token(token.pk, "api")
-        except RateLimited as limited:
-            self.retry_after = limited.retry_after
-            return False
-        return True
-
-    def wait(self):
-        return getattr(self, "retry_after", None)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "accounts",
     "tracking",
     "references",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -192,7 +193,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.HasApiToken"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "accounts.api_errors.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["config.ratelimit.TokenBurstThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.authentication.TokenBurstThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }

@@ -3,11 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
-from accounts import usage_api
-from accounts import views as accounts_views
 from config import ratelimit
+from dashboard.views import overview
 from references import api as references_api
 from tracking import api as tracking_api
+from tracking import usage_api
 from tracking import views as tracking_views
 
 api_v1 = [
@@ -31,9 +31,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
-    path("dashboard/references/", include("references.urls")),
-    path("dashboard/", include("accounts.urls")),
+    path("", overview.home, name="home"),
+    path("dashboard/", include("dashboard.urls")),
     path("pose_tracker/tracking", tracking_views.tracking_page, name="tracking"),
     path(
         "pose_tracker/upload_tracking",

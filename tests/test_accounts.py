@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.http import Http404
 from django.utils import timezone
 
-from accounts import services, tenancy
+from accounts import selectors, services, tenancy
 from accounts.errors import AccessError
 from accounts.models import ApiToken, Membership, MonthlyUsage, Organization, UsageRecord
 from tests.factories import make_token
@@ -29,6 +29,19 @@ def test_token_digest_uses_the_pepper_when_configured(acme, settings):
     token, raw = services.token_create(organization=acme, name="Peppered")
     assert token.digest != hashlib.sha256(raw.encode()).hexdigest()
     assert services.token_authenticate(raw).pk == token.pk
+
+
+def test_the_pepper_keys_invitation_links_as_it_keys_tokens(acme, owner, settings):
+    settings.API_TOKEN_PEPPER = "pepper"
+    invitation, raw = services.invitation_create(
+        organization=acme,
+        email="new@acme.test",
+        role=Membership.Role.MEMBER,
+        invited_by=owner,
+        actor=Membership.objects.get(organization=acme, user=owner),
+    )
+    assert invitation.token_hash != hashlib.sha256(raw.encode()).hexdigest()
+    assert selectors.invitation_for_secret(raw) == invitation
 
 
 def test_token_authenticates_and_records_last_use(acme_token):

@@ -76,6 +76,13 @@ def test_issuing_answers_a_single_use_url_and_stores_only_a_hash(acme_token, set
     assert row.used_at is None and row.organization.name == "Acme"
 
 
+def test_under_a_pepper_the_link_is_stored_keyed_and_still_opens(client, acme, settings):
+    settings.API_TOKEN_PEPPER = "pepper"
+    link = issued(make_token(acme, name="Peppered"), exercise="squat")
+    assert TrackingLink.objects.get().secret_hash != hashlib.sha256(link["id"].encode()).hexdigest()
+    assert client.get(page_path(link)).status_code == 200
+
+
 def test_the_lifetime_comes_from_the_settings(acme_token, settings):
     settings.TRACKING_LINK_MAX_AGE_S = 60
     link = issued(acme_token, exercise="squat")

@@ -17,13 +17,13 @@ from rest_framework.views import APIView
 
 from accounts import tenancy
 from accounts.authentication import ApiTokenAuthentication, bearer_secret
+from accounts.origins import foreign_origin
 from tracking import links, selectors, services
 from tracking.authentication import (
     HasApiTokenOrPageTicket,
     PageTicket,
     PageTicketAuthentication,
     UploadTicketAuthentication,
-    foreign_origin,
 )
 from tracking.engine.catalog import ALIASES, EXERCISES
 from tracking.models import TrackingLink, Upload

@@ -5,7 +5,7 @@ import contextlib
 import logging
 import math
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import orjson
 from channels.db import database_sync_to_async
@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from accounts.origins import is_own_host
 from config.db_unavailable import DATABASE_ERRORS, service_unavailable_event
 from config.ratelimit import scope_client_ip
 from tracking import protocol, services
@@ -89,10 +90,6 @@ MAX_INVALID_MESSAGES = 20
 # most, and a session still over it after this long (no second without drops) is closed (4422).
 RATE_LIMITED_EVENT_INTERVAL_S = 1.0
 RATE_LIMITED_CLOSE_S = 2.0
-
-
-def _same_site(origin: str | None, host: str) -> bool:
-    return bool(origin and host) and urlsplit(origin).netloc.lower() == host.lower()
 
 
 async def _refuse_unavailable(consumer, error) -> None:
@@ -172,8 +169,8 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
                 self.scope["query_string"].decode("latin1"),
                 # Our own tracking page (already checked against the token's origins when it
                 # loaded) connects from our origin; any other browser origin is checked here.
-                origin=None if _same_site(origin, host) else origin,
-                browser=not _same_site(origin, host),
+                origin=None if is_own_host(origin, host) else origin,
+                browser=not is_own_host(origin, host),
                 client_ip=scope_client_ip(self.scope),
             )
         except services.TrackingRefused as refused:

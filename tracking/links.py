@@ -17,7 +17,6 @@ upload starts.
 
 import dataclasses
 import datetime
-import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.errors import AccessError
+from accounts.models import secret_digest
 from tracking.models import TrackingLink
 from tracking.params import TrackingParams, parse_tracking_params
 
@@ -57,10 +57,6 @@ class LinkCredential:
     link: TrackingLink
     params: TrackingParams
     opens_link: bool  # `session=`: this request opens the link; `ticket=`: it was opened before
-
-
-def secret_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def invalid_session(message: str = "") -> AccessError:

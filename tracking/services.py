@@ -6,7 +6,6 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -22,6 +21,7 @@ from django.utils import timezone
 from accounts import errors, selectors, services
 from accounts.errors import AccessError
 from accounts.models import ApiToken
+from accounts.origins import origin_of
 from config import background, ratelimit
 from references.selectors import ReferenceUnavailable, reference_signature_for
 from tracking import links, media_intake, tasks, webhooks
@@ -438,17 +438,11 @@ def _media_events(upload: Upload, params) -> list[dict]:
 def media_link(storage_name: str) -> str:
     """A signed, expiring link to a stored file; it works without the API token (e.g. <video>).
 
-    It points at the media host when there is one, else at SITE_URL."""
+    It points at the media host when MEDIA_URL names one (an absolute URL on a cookie-less domain:
+    docs/deploy.md), else at SITE_URL."""
     signed = signing.dumps(storage_name, salt=MEDIA_LINK_SALT)
-    base = media_origin() or settings.SITE_URL.rstrip("/")
+    base = origin_of(settings.MEDIA_URL) or settings.SITE_URL.rstrip("/")
     return base + reverse("media-file", args=[signed])
-
-
-def media_origin() -> str | None:
-    """The separate origin that serves uploaded media, when MEDIA_URL names one (an absolute URL
-    on a cookie-less domain: docs/deploy.md), else None: the app's own host serves them."""
-    parts = urlsplit(settings.MEDIA_URL)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
 def media_link_resolve(signed: str) -> str | None:

@@ -4,13 +4,14 @@ import re
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
-from accounts.models import origin_of
+from accounts.origins import origin_of, request_origin
 from config.ratelimit import client_ip
 from tracking import links, services
 from tracking.engine.catalog import EXERCISES
@@ -33,17 +34,12 @@ def upload_tracking_page(request):
     return _tracking_page(request, endpoint="upload", template="tracking/upload.html")
 
 
-def _request_origin(request) -> str | None:
-    # Page loads carry no Origin header; the embedding page's address comes as the Referer.
-    return request.headers.get("Origin") or request.headers.get("Referer")
-
-
 def _tracking_page(request, *, endpoint, template):
     try:
         access = tracking_open(
             request.GET,
             endpoint=endpoint,
-            origin=_request_origin(request),
+            origin=request_origin(request),
             via="page",
             client_ip=client_ip(request),
         )
@@ -61,7 +57,7 @@ def _tracking_page(request, *, endpoint, template):
 
     params = access.params
     initial_events = [params.blocked_event()] if params.blocked else []
-    origin = origin_of(_request_origin(request) or "")
+    origin = origin_of(request_origin(request) or "")
     context = {
         "params": params,
         "blocked": params.blocked,
@@ -109,7 +105,7 @@ def media_file(request, signed):
     name = services.media_link_resolve(signed)
     if name is None or not default_storage.exists(name):
         raise Http404("This link is invalid or has expired.")
-    media_origin = services.media_origin()
+    media_origin = origin_of(settings.MEDIA_URL)
     media_host = urlsplit(media_origin).hostname if media_origin else None
     if media_host and urlsplit(f"//{request.get_host()}").hostname != media_host:
         # Our own pages ask their own host: the same signed link, on the media host, so nothing

@@ -7,8 +7,8 @@ from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from django.contrib.auth import get_user_model
 from django.core import mail
 
-from accounts import charts
 from accounts.models import Membership
+from dashboard import charts
 
 pytestmark = pytest.mark.django_db
 

@@ -972,3 +972,10 @@ def resolve_exercise(name: str) -> str | None:
     if key in EXERCISES:
         return key
     return ALIASES.get(key)
+
+
+def exercise_label(exercise_id: str) -> str:
+    """What pages call an exercise: its label, or the id itself when the catalog no longer has it
+    (rows recorded before it left)."""
+    exercise = EXERCISES.get(exercise_id)
+    return exercise.label if exercise else exercise_id

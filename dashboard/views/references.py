@@ -1,9 +1,6 @@
 """Dashboard pages for reference movements: list, create (upload or webcam + trim), view, rename,
 delete. Members see them; owners and admins change them."""
 
-from urllib.parse import urlsplit
-
-from django import forms
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -11,24 +8,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import tenancy
-from accounts.dashboard import org_view, render_dashboard
-from accounts.forms import ReferenceRenameForm
+from dashboard.forms import ReferenceCreateForm, ReferenceRenameForm
+from dashboard.shell import media_path, org_view, render_dashboard
 from references import services
 from references.models import ReferenceMovement
-from tracking.services import media_link
-
-
-class ReferenceCreateForm(forms.Form):
-    name = forms.CharField(
-        label="Name", max_length=120, help_text="For example “Client squat — coach demo”."
-    )
-    video = forms.FileField(
-        label="Video",
-        help_text="One clean repetition, filmed like your users will be filmed.",
-        widget=forms.ClearableFileInput(attrs={"accept": "video/*"}),
-    )
-    trim_start_ms = forms.IntegerField(label="Start (ms)", min_value=0, initial=0)
-    trim_end_ms = forms.IntegerField(label="End (ms)", min_value=1, required=False)
 
 
 def _wants_json(request) -> bool:
@@ -103,11 +86,10 @@ def _urls(request, reference) -> dict:
 @require_GET
 def reference_detail(request, reference_id):
     reference = tenancy.get_for_org(ReferenceMovement, request.org, pk=reference_id)
-    video_url = urlsplit(media_link(reference.video.name)).path if reference.video else None
     context = {
         "reference": reference,
         "urls": _urls(request, reference),
-        "video_url": video_url,
+        "video_url": media_path(reference.video.name) if reference.video else None,
         "rename_form": ReferenceRenameForm(initial={"name": reference.name}),
         "config": {
             "statusUrl": reverse("reference-status", args=[reference.pk]),

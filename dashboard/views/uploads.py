@@ -1,16 +1,15 @@
 """Dashboard pages for the organisation's uploads and their results."""
 
 import json
-from urllib.parse import urlsplit
 
 from django.core.paginator import Paginator
 from django.views.decorators.http import require_GET
 
-from accounts import charts, tenancy
-from accounts.dashboard import org_view, render_dashboard
-from tracking.engine.catalog import EXERCISES
+from accounts import tenancy
+from dashboard import charts
+from dashboard.shell import media_path, org_view, render_dashboard
+from tracking.engine.catalog import exercise_label
 from tracking.models import Upload
-from tracking.services import media_link
 
 UPLOADS_PER_PAGE = 25
 EVENTS_PER_PAGE = 50
@@ -49,13 +48,9 @@ def upload_detail(request, upload_id):
     context = {
         "upload": upload,
         "exercise_label": _exercise_label(upload.exercise),
-        "annotated_url": _local(media_link(upload.annotated_file.name))
-        if upload.annotated_file
-        else None,
-        "timeline_url": _local(media_link(upload.timeline_file.name))
-        if upload.timeline_file
-        else None,
-        "video_url": _local(media_link(upload.file.name)) if upload.file else None,
+        "annotated_url": media_path(upload.annotated_file.name) if upload.annotated_file else None,
+        "timeline_url": media_path(upload.timeline_file.name) if upload.timeline_file else None,
+        "video_url": media_path(upload.file.name) if upload.file else None,
         "summary_rows": [(label, summary[key]) for key, label in SUMMARY_FIELDS if key in summary],
         "history": history,
         "score_chart": charts.score_chart_svg(history) if history else None,
@@ -66,12 +61,5 @@ def upload_detail(request, upload_id):
     return render_dashboard(request, "dashboard/upload_detail.html", context, section="uploads")
 
 
-def _local(url: str) -> str:
-    """The path of a signed media link: the dashboard page is served from the same host."""
-    return urlsplit(url).path
-
-
 def _exercise_label(exercise: str) -> str:
-    if not exercise:
-        return "Reference movement"
-    return EXERCISES[exercise].label if exercise in EXERCISES else exercise
+    return exercise_label(exercise) if exercise else "Reference movement"

@@ -1,11 +1,12 @@
-"""Dashboard forms: validation and messages only; the writes are in services.py."""
+"""Dashboard forms: validation and messages only; the writes are in each app's services.py."""
 
 import datetime
 
 from django import forms
 from django.utils import timezone
 
-from accounts.models import ApiToken, Membership, origin_of, validate_organization_name
+from accounts.models import ApiToken, Membership, validate_organization_name
+from accounts.origins import origin_of
 
 ROLE_HELP = "Owners and admins manage members and tokens; members see usage and references."
 
@@ -107,6 +108,19 @@ class TokenForm(forms.Form):
             return None
         next_day = day + datetime.timedelta(days=1)
         return datetime.datetime.combine(next_day, datetime.time.min, tzinfo=datetime.UTC)
+
+
+class ReferenceCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=120, help_text="For example “Client squat — coach demo”."
+    )
+    video = forms.FileField(
+        label="Video",
+        help_text="One clean repetition, filmed like your users will be filmed.",
+        widget=forms.ClearableFileInput(attrs={"accept": "video/*"}),
+    )
+    trim_start_ms = forms.IntegerField(label="Start (ms)", min_value=0, initial=0)
+    trim_end_ms = forms.IntegerField(label="End (ms)", min_value=1, required=False)
 
 
 class ReferenceRenameForm(forms.Form):

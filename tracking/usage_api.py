@@ -3,6 +3,7 @@
 Every plan gets the summary: totals and `group_by=day`. The team report (`group_by=token`,
 `member`, `exercise` or `kind`) needs the `team_reports` feature (Business plan); other plans get
 403 `team_reports_not_allowed`. Rows come from the same selector as the dashboard and its CSV.
+It lives in tracking, not accounts, because its rows name exercises from the tracking catalog.
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
+from tracking.engine.catalog import exercise_label
 
 
 class UsageRowSerializer(serializers.Serializer):
@@ -105,7 +107,7 @@ class UsageView(APIView):
                 f"your {org.plan_obj.name} plan gets totals and group_by=day.",
                 403,
             )
-        rows = selectors.usage_report(organization=org, query=query)
+        rows = selectors.usage_report(organization=org, query=query, exercise_label=exercise_label)
         data = {
             "organization": {"id": org.pk, "name": org.name},
             "plan": org.plan_obj.id,

@@ -1,37 +1,20 @@
-"""What every dashboard page needs: the signed-in user's current organisation and role.
+"""What every dashboard page shares: the signed-in user's current organisation and role, the
+navigation, and the shell around the page (navigation, organisation switcher).
 
-The current organisation is kept in the session and always re-checked against the user's
-memberships, so a stale or forged id can never reach another organisation: it falls back to the
-user's first organisation. Pages that manage members or tokens answer 403 to plain members.
+The current organisation comes from `accounts.current`. Pages that manage members or tokens
+answer 403 to plain members.
 """
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from accounts import selectors
-from accounts.models import Membership
-
-SESSION_ORG_KEY = "dashboard_org_id"
-
-
-def current_membership(request) -> Membership | None:
-    memberships = list(selectors.memberships_of(request.user).order_by("organization__name"))
-    if not memberships:
-        return None
-    wanted = request.session.get(SESSION_ORG_KEY)
-    for membership in memberships:
-        if membership.organization_id == wanted:
-            return membership
-    membership = memberships[0]
-    request.session[SESSION_ORG_KEY] = membership.organization_id
-    return membership
-
-
-def switch_organization(request, membership: Membership) -> None:
-    request.session[SESSION_ORG_KEY] = membership.organization_id
+from accounts.current import current_membership
+from tracking.services import media_link
 
 
 def org_view(*, manage: bool = False):
@@ -58,6 +41,7 @@ def org_view(*, manage: bool = False):
     return decorator
 
 
+# (section, label, URL name), in the order of the sidebar.
 NAV = [
     ("overview", "Overview", "dashboard"),
     ("playground", "Playground", "playground"),
@@ -84,3 +68,9 @@ def render_dashboard(request, template: str, context: dict | None = None, *, sec
         }
     )
     return render(request, template, context, **kw)
+
+
+def media_path(storage_name: str) -> str:
+    """The path of a stored file's signed link: dashboard pages ask their own host, which sends
+    the browser on to the media host when there is one."""
+    return urlsplit(media_link(storage_name)).path
