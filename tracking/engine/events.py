@@ -94,14 +94,10 @@ def recommendations(*, cues: list[str]) -> dict:
     return {"type": "recommendations", "data": cues, "recommendations": list(cues)}
 
 
-def reference_score(
-    *, comparison: dict, rep_index: int | None, counted: bool, reason: str | None = None
-) -> dict:
-    """`comparison`: the scores of one repetition against the reference (overallScore ... grade)."""
-    event = {"type": "reference_score", **comparison, "repIndex": rep_index, "counted": counted}
-    if reason is not None:
-        event["reason"] = reason
-    return event
+def reference_score(*, comparison: dict, rep_index: int) -> dict:
+    """`comparison`: the scores of one counted repetition against the reference (overallScore ...
+    grade). Every matching repetition counts: minGrade does not apply to references."""
+    return {"type": "reference_score", **comparison, "repIndex": rep_index, "counted": True}
 
 
 def average_fields(average: float | None) -> dict:
