@@ -106,11 +106,12 @@ def test_issuing_validates_the_parameters_with_the_shared_parser(acme_token):
     response = issue(acme_token, exercise="squats", minGrade="Z")
     assert response.status_code == 400
     problems = response.json()["details"]["problems"]
-    assert {p["param"] for p in problems} == {"exercise", "minGrade"}
+    assert [(p["param"], p["code"]) for p in problems] == [("exercise", "invalid_exercise")]
+    assert "did you mean squat?" in problems[0]["message"]
     assert not TrackingLink.objects.exists()
     assert issue(acme_token, endpoint="video").status_code == 400
-    unknown = issued(acme_token, exercise="squat", colour="red")
-    assert unknown["warnings"]
+    loose = issued(acme_token, exercise="squat", colour="red", width=392.72727272727275)
+    assert loose["warnings"] == ["unknown parameter 'colour' ignored"]
 
 
 def test_issuing_takes_the_token_from_the_authorization_header_only(api_client, acme_token):
@@ -303,7 +304,6 @@ async def test_the_pages_socket_works_with_its_ticket_and_the_links_parameters(c
     ("query", "code", "close"),
     [
         ("ticket={ticket}&exercise=squat", "session_parameters_fixed", 4400),
-        ("ticket={ticket}&inference=gpu", "invalid_parameter", 4400),
         ("ticket={ticket}x", "invalid_session", 4401),
         ("ticket=forged", "invalid_session", 4401),
     ],
@@ -314,6 +314,17 @@ async def test_the_ticket_fixes_the_parameters(client, acme_token, query, code, 
     ticket = await sync_to_async(open_page_sync)(client, acme_token, exercise="squat")
     event, closed = await refusal(await connect(query.format(ticket=ticket)))
     assert (event["code"], closed) == (code, close)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_loose_inference_on_the_ticket_starts_in_the_browser(client, acme_token):
+    from asgiref.sync import sync_to_async
+
+    ticket = await sync_to_async(open_page_sync)(client, acme_token, exercise="squat")
+    socket = await connect(f"ticket={ticket}&inference=gpu")
+    started = await socket.receive_json_from(timeout=5)
+    assert (started["type"], started["inference"]) == ("session_started", "browser")
+    await socket.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)

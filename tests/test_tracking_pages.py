@@ -46,11 +46,16 @@ def test_exercise_with_reference_answers_400_naming_both(client, acme_token):
 def test_every_parameter_problem_is_listed(client, acme_token):
     response = client.get(
         "/pose_tracker/tracking",
-        {"token": acme_token, "exercise": "squats", "minGrade": "Z", "width": "5"},
+        {"token": acme_token, "exercise": "squats", "reference_movement": "nope"},
     )
     assert response.status_code == 400
     problems = page_config(response)["initialEvents"][0]["details"]["problems"]
-    assert {p["param"] for p in problems} >= {"exercise", "minGrade", "width"}
+    assert [p["code"] for p in problems] == [
+        "invalid_exercise",
+        "invalid_reference",
+        "conflicting_parameters",
+    ]
+    assert "did you mean squat?" in problems[0]["message"]
 
 
 def test_missing_token_answers_401(client):

@@ -183,7 +183,8 @@ async def test_in_browser_inference_counts_four_reps_per_pass(
     camera_browser, server_url, host_origin
 ):
     org, token = await _token()
-    query = {"token": token, "exercise": "squat"}
+    # runInWorker defaults to false: ask for the worker, the fast path.
+    query = {"token": token, "exercise": "squat", "runInWorker": "true"}
     host = await Host.open(camera_browser, server_url, host_origin, query)
     await _run_live_session(host)
 
