@@ -672,6 +672,36 @@ def test_the_page_gets_every_page_parameter_with_its_default():
     } | {"showUpload": False}
 
 
+# The warning event
+
+
+def test_everything_ignored_is_one_warning_event_listing_the_parameters():
+    params = parse(
+        exercise="squat", width="392.7", height="undefined", timer="3", foo="1", minGrade="Z"
+    )
+    event = params.warning_event()
+    assert event["type"] == "warning"
+    assert event["code"] == event["error"] == "ignored_parameters"
+    assert event["parameters"] == ["timer", "foo", "height", "minGrade"]
+    problems = event["details"]["problems"]
+    assert [p["code"] for p in problems] == [
+        "ignored_parameter",
+        "unknown_parameter",
+        "blank_value",
+        "invalid_value",
+    ]
+    assert event["message"] == " ".join(
+        p["message"] if p["message"].endswith(".") else p["message"] + "." for p in problems
+    )
+    json.dumps(event)
+    assert parse(exercise="squat").warning_event() is None
+
+
+def test_the_warning_event_speaks_the_querys_language():
+    event = parse(language="fr", foo="1", placement="1").warning_event()
+    assert event["message"].startswith("paramètre inconnu 'foo' ignoré. le paramètre 'placement'")
+
+
 # Plan gating
 
 ALL_OUTPUTS = {name: "true" for name in ("keypoints", "angles", "recommendations", "progression")}
@@ -802,6 +832,8 @@ def test_any_query_gives_params_or_a_params_error_and_nothing_else(query, endpoi
     else:
         assert isinstance(outcome, TrackingParams)
         json.dumps(outcome.to_config())
+        if outcome.warnings:
+            json.dumps(outcome.warning_event())
 
 
 def booleans() -> st.SearchStrategy[str]:

@@ -114,6 +114,16 @@ def test_issuing_validates_the_parameters_with_the_shared_parser(acme_token):
     assert loose["warnings"] == ["unknown parameter 'colour' ignored"]
 
 
+def test_the_page_of_a_link_posts_what_was_ignored_once_it_opens(client, acme_token):
+    link = issued(acme_token, exercise="squat", minGrade="Z", timer="3")
+    assert len(link["warnings"]) == 2
+    # Left out of the link when it was issued, and said then: nothing to repeat.
+    assert page_config(client.get(page_path(link)))["initialEvents"] == []
+    upload_link = issued(acme_token, endpoint="upload", exercise="squat", uploadLabel="Go")
+    (event,) = page_config(client.get(page_path(upload_link)))["initialEvents"]
+    assert (event["type"], event["parameters"]) == ("warning", ["uploadLabel"])
+
+
 def test_issuing_takes_the_token_from_the_authorization_header_only(api_client, acme_token):
     query_token = api_client.post(f"/api/v1/sessions?token={acme_token}", {}, format="json")
     assert query_token.status_code == 401
@@ -317,13 +327,17 @@ async def test_the_ticket_fixes_the_parameters(client, acme_token, query, code, 
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_loose_inference_on_the_ticket_starts_in_the_browser(client, acme_token):
+async def test_a_loose_inference_on_the_ticket_starts_in_the_browser_with_a_warning(
+    client, acme_token
+):
     from asgiref.sync import sync_to_async
 
     ticket = await sync_to_async(open_page_sync)(client, acme_token, exercise="squat")
     socket = await connect(f"ticket={ticket}&inference=gpu")
     started = await socket.receive_json_from(timeout=5)
     assert (started["type"], started["inference"]) == ("session_started", "browser")
+    warning = await socket.receive_json_from(timeout=5)
+    assert (warning["type"], warning["parameters"]) == ("warning", ["inference"])
     await socket.disconnect()
 
 

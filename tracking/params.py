@@ -10,7 +10,8 @@ Rules worth knowing:
   (ParamsError.problems);
 - anything else odd is a warning, because apps send odd things: unknown, misspelt and ignored
   parameters, and loose values (`undefined`, `null`, empty, malformed or out of range), which get
-  the parameter's default (TrackingParams.warnings);
+  the parameter's default. Pages and sockets post them as one `warning` event
+  (TrackingParams.warning_event);
 - plan gating is a separate step (TrackingParams.gated_for) that lists what it switched off.
 """
 
@@ -25,6 +26,7 @@ from itertools import islice
 from urllib.parse import parse_qsl, urlencode
 
 from accounts.plans import DEVELOPER_OUTPUTS, Plan
+from tracking.engine import events
 from tracking.engine.catalog import EXERCISES, resolve_exercise
 from tracking.param_messages import message
 from tracking.param_table import (
@@ -40,6 +42,7 @@ from tracking.param_table import (
 )
 
 MAX_PARAMETERS = 100
+WARNING_CODE = "ignored_parameters"
 
 # What apps send for "no value": empty, or JavaScript's undefined and null printed into a URL.
 _BLANKS = frozenset({"", "undefined", "null"})
@@ -213,6 +216,17 @@ class TrackingParams:
             "message": message(code, self.language, features=", ".join(self.blocked)),
             "details": {"blocked": list(self.blocked)},
         }
+
+    def warning_event(self) -> dict | None:
+        """Everything the request asked for that was ignored, as one `warning` event."""
+        if not self.warnings:
+            return None
+        return events.warning(
+            code=WARNING_CODE,
+            message=_sentences(warning.message for warning in self.warnings),
+            parameters=list(dict.fromkeys(warning.param for warning in self.warnings)),
+            problems=[warning.to_dict() for warning in self.warnings],
+        )
 
     def to_query(self) -> str:
         """The canonical query string: every parameter this endpoint reads, spelled out."""

@@ -258,3 +258,19 @@ def jump_summary(*, results: list[dict], timestamp_ms: float) -> dict:
         "jumps": [{key: result[key] for key in JUMP_FIELDS} for result in results],
         "timestampMs": timestamp_ms,
     }
+
+
+# Not the engine's own: what a page or live session ignored of its request (tracking.params).
+
+
+def warning(*, code: str, message: str, parameters: list[str], problems: list[dict]) -> dict:
+    """`parameters`: the parameters concerned, as sent; `problems`: one {code, param, message}
+    each. `code` and `error` hold the same value, as in the page's other warnings."""
+    return {
+        "type": "warning",
+        "code": code,
+        "error": code,
+        "message": message,
+        "parameters": parameters,
+        "details": {"problems": problems},
+    }
