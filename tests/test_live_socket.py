@@ -1,6 +1,7 @@
 """The live tracking WebSocket: authentication, quota, real landmark streams, bad input."""
 
 import json
+import re
 from pathlib import Path
 
 import cv2
@@ -89,6 +90,34 @@ async def test_refused_sessions_get_an_error_then_a_documented_close(
     error = await socket.receive_json_from()
     assert error["type"] == "error" and error["code"] == code and error["message"]
     assert await closing_code(socket) == close
+
+
+async def test_a_socket_opened_directly_hears_what_was_ignored_after_session_started(acme_token):
+    socket = await open_session(f"token={acme_token}&exercise=squat&width=392.7&timer=3&foo=1")
+    started = await socket.receive_json_from()
+    assert (started["type"], started["exercise"]) == ("session_started", "squat")
+    warning = await socket.receive_json_from()
+    assert (warning["type"], warning["code"]) == ("warning", "ignored_parameters")
+    assert warning["parameters"] == ["timer", "foo"]
+    await socket.disconnect()
+
+
+async def test_the_pages_own_socket_does_not_repeat_the_pages_warning(client, acme_token):
+    from asgiref.sync import sync_to_async
+
+    page = await sync_to_async(client.get)(
+        "/pose_tracker/tracking", {"token": acme_token, "exercise": "squat", "timer": "3"}
+    )
+    config = json.loads(
+        re.search(r'id="formtrack-config" type="application/json">(.*?)</script>', page.text)[1]
+    )
+    assert [event["type"] for event in config["initialEvents"]] == ["warning"]
+    socket = await open_session(config["uploadQuery"])
+    assert (await socket.receive_json_from())["type"] == "session_started"
+    await socket.send_json_to({"type": "finish"})
+    events = await receive_until(socket, lambda e: e["type"] == "exercise_summary")
+    assert "warning" not in {event["type"] for event in events}
+    await socket.disconnect()
 
 
 async def test_origin_outside_the_allow_list_is_refused(acme):

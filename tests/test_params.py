@@ -1,4 +1,5 @@
-"""The shared tracking parameter parser: one test per rule, plus properties over any input.
+"""The shared tracking parameter parser: the table's rows (tracking/param_table.py), one test per
+rule, plus properties over any input.
 
 Pure Python: no database, no Django settings.
 """
@@ -17,9 +18,18 @@ from hypothesis import strategies as st
 
 from accounts.plans import BUSINESS, DEVELOPER, DEVELOPER_OUTPUTS, FREE
 from tracking.engine.catalog import ALIASES, EXERCISES
+from tracking.param_messages import MESSAGES
+from tracking.param_table import (
+    BY_NAME,
+    ENDPOINTS,
+    KINDS,
+    MAX_VALUE_CHARS,
+    PARAMETERS,
+    STATUSES,
+    parameters_for,
+)
 from tracking.params import (
     MAX_PARAMETERS,
-    MAX_VALUE_CHARS,
     ParamsError,
     Problem,
     TrackingParams,
@@ -27,6 +37,8 @@ from tracking.params import (
 )
 
 REFERENCE = "0f8fad5b-d9cb-469f-a165-70867728950e"
+# Fields of TrackingParams that are not parameters.
+RECORD_FIELDS = {"endpoint", "passthrough", "warnings", "blocked"}
 
 
 def parse(endpoint: str = "tracking", **query: str) -> TrackingParams:
@@ -44,21 +56,137 @@ def only_problem(endpoint: str = "tracking", **query: str) -> Problem:
     return problem
 
 
+def only_warning(endpoint: str = "tracking", **query: str) -> Problem:
+    (warning,) = parse(endpoint, **query).warnings
+    return warning
+
+
+def rows(where=lambda parameter: True):
+    """Table rows as pytest params, with their names as ids."""
+    return [pytest.param(p, id=p.name) for p in PARAMETERS if where(p)]
+
+
+def endpoint_of(parameter) -> str:
+    return parameter.endpoints[0]
+
+
+def sending(parameter, value: object, endpoint: str | None = None) -> TrackingParams:
+    """The parameter sent alone, with a repetition exercise (so minGrade applies)."""
+    query = {} if parameter.name in ("exercise", "reference") else {"exercise": "squat"}
+    return parse(endpoint or endpoint_of(parameter), **query, **{parameter.name: value})
+
+
+# A value each kind of parameter cannot take (text takes anything printable).
+UNREADABLE = {
+    "boolean": "maybe",
+    "integer": "wide",
+    "number": "12cm",
+    "choice": "zzz",
+    "skeleton": "<script>",
+    "url": "javascript:alert(1)",
+    "text": "a\x00b",
+    "language": "français",
+}
+# A value each kind takes, and what it reads as.
+READABLE = {
+    "boolean": ("TRUE", True),
+    "integer": ("640.4", 640),
+    "number": None,  # in range: see number_inside()
+    "skeleton": ("neon", "neon"),
+    "url": ("https://cdn.example.com/a.mp4", "https://cdn.example.com/a.mp4"),
+    "text": ("Chargement…", "Chargement…"),
+}
+
+
+def readable(parameter) -> tuple[str, object]:
+    if parameter.kind == "choice":
+        spelling, value = parameter.choices[-1]
+        return spelling.upper(), value
+    if parameter.kind == "number":
+        middle = (parameter.low + parameter.high) / 2
+        return repr(middle), middle
+    return READABLE[parameter.kind]
+
+
+# The table itself
+
+
+@pytest.mark.parametrize("parameter", rows())
+def test_every_row_is_well_formed(parameter):
+    assert parameter.kind in KINDS and parameter.status in STATUSES
+    assert parameter.endpoints and set(parameter.endpoints) <= set(ENDPOINTS)
+    assert parameter.doc.endswith(".") and parameter.section.startswith("2.")
+    assert (parameter.status == "ignored") == (parameter.reason is not None)
+    assert (parameter.kind == "choice") <= bool(parameter.choices)
+    assert (parameter.kind in ("integer", "number") and parameter.kept) <= (
+        parameter.low is not None and parameter.high is not None
+    )
+    assert parameter.feature is None or parameter.feature in DEVELOPER_OUTPUTS
+    if parameter.kept:
+        assert parameter.kind not in ("colour", "timer"), "the parser cannot read these kinds"
+    if parameter.reason is not None:
+        assert set(MESSAGES[f"reason_{parameter.reason}"]) == {"en", "fr"}
+
+
+def test_names_and_aliases_are_unique():
+    spellings = [s for parameter in PARAMETERS for s in (parameter.name, *parameter.aliases)]
+    assert len(spellings) == len(set(spellings))
+
+
+def test_every_field_of_the_params_has_exactly_one_row():
+    table_fields = [parameter.field for parameter in PARAMETERS if parameter.field]
+    params_fields = {field.name for field in dataclasses.fields(TrackingParams)} - RECORD_FIELDS
+    assert sorted(table_fields) == sorted(params_fields)
+
+
+def test_every_developer_output_has_a_parameter():
+    assert {parameter.feature for parameter in PARAMETERS if parameter.feature} == set(
+        DEVELOPER_OUTPUTS
+    )
+
+
+def test_every_message_is_in_english_and_every_user_facing_one_in_french():
+    english_only = {"too_many", "not_a_query", "language_fallback"}
+    for key, templates in MESSAGES.items():
+        assert set(templates) == ({"en"} if key in english_only else {"en", "fr"}), key
+
+
+@pytest.mark.parametrize("kind", sorted({e.kind for e in EXERCISES.values()} - {"repetition"}))
+def test_every_kind_minGrade_does_not_apply_to_has_its_words(kind):
+    assert f"min_grade_{kind}" in MESSAGES
+
+
 # Defaults and input shapes
 
 
-def test_a_token_alone_gives_the_documented_defaults():
-    params = parse()
-    assert params == TrackingParams(endpoint="tracking", token="tok")
-    assert params.skeleton is True
-    assert params.run_in_worker is True
-    assert (params.pose_backend, params.mediapipe_model, params.inference) == (
-        "webgl",
-        "lite",
-        "browser",
-    )
-    assert (params.difficulty, params.language, params.source) == ("medium", "en", "video")
+@pytest.mark.parametrize("parameter", rows(lambda p: p.kept and p.name != "token"))
+def test_an_absent_parameter_takes_the_tables_default(parameter):
+    params = parse(endpoint_of(parameter))
+    if parameter.field is None:
+        assert params.page_settings()[parameter.name] == parameter.default
+    else:
+        assert getattr(params, parameter.field) == parameter.default
     assert params.warnings == () and params.blocked == ()
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    rows(
+        lambda p: (
+            p.status in ("same", "extended", "different")
+            and p.kind not in ("token", "exercise", "uuid", "language")
+        )
+    ),
+)
+def test_every_parameter_and_alias_reads_its_value_without_warning(parameter):
+    spelling, value = readable(parameter)
+    for name in (parameter.name, *parameter.aliases):
+        params = parse(endpoint_of(parameter), exercise="squat", **{name: spelling})
+        assert params.warnings == ()
+        if parameter.field:
+            assert getattr(params, parameter.field) == value
+        else:
+            assert dict(params.passthrough) == {parameter.name: value}
 
 
 @pytest.mark.parametrize(
@@ -90,12 +218,7 @@ def test_json_scalars_from_request_bodies_are_read_as_text():
         {"token": "tok", "keypoints": True, "width": 640, "userHeightCm": 175.5, "reference": None}
     )
     assert (params.keypoints, params.width, params.user_height_cm) == (True, 640, 175.5)
-    assert params.reference is None
-
-
-def test_values_that_are_not_text_are_invalid():
-    problem = only_problem(exercise={"nested": "dict"})
-    assert (problem.code, problem.param) == ("invalid_parameter", "exercise")
+    assert params.reference is None and params.warnings == ()
 
 
 def test_a_query_of_the_wrong_type_is_invalid_not_a_crash():
@@ -108,193 +231,68 @@ def test_an_unknown_endpoint_is_a_programming_error():
         parse_tracking_params("token=tok", endpoint="pixel")
 
 
-# token
-
-
-def test_missing_token_is_a_401_missing_token_error():
-    with pytest.raises(ParamsError) as caught:
-        parse_tracking_params("exercise=squat")
-    assert caught.value.status == 401
-    assert caught.value.code == "missing_token"
-    assert caught.value.problems[0].param == "token"
-
-
-@pytest.mark.parametrize("blank", ["", "   "])
-def test_blank_token_is_missing_token(blank):
-    (problem,) = problems_of({"token": blank})
-    assert problem.code == "missing_token"
-
-
-def test_token_with_other_problems_is_a_400():
-    with pytest.raises(ParamsError) as caught:
-        parse_tracking_params("width=5")
-    assert caught.value.status == 400
-    assert caught.value.code == "missing_token"
-
-
 def test_surrounding_whitespace_is_trimmed_from_values():
     assert parse(exercise=" squat ").exercise == "squat"
     assert parse_tracking_params({"token": " tok "}).token == "tok"
 
 
-# exercise and reference
+# Loose values: the default and a warning, never a refusal
 
 
-@pytest.mark.parametrize("reference_name", ["reference", "reference_movement"])
-def test_exercise_with_reference_is_an_error_naming_both(reference_name):
-    problem = only_problem(exercise="squat", **{reference_name: REFERENCE})
-    assert problem.code == "conflicting_parameters"
-    assert problem.param == f"exercise,{reference_name}"
-    assert "exercise" in problem.message and reference_name in problem.message
-    assert problem.message.startswith(f"You cannot combine {reference_name} & exercise")
+@pytest.mark.parametrize("blank", ["", "   ", "undefined", "null", "NULL"])
+@pytest.mark.parametrize("parameter", rows(lambda p: p.kept and p.name != "token"))
+def test_undefined_null_and_empty_values_get_the_default_and_a_warning(parameter, blank):
+    params = sending(parameter, blank)
+    assert [(w.code, w.param) for w in params.warnings] == [("blank_value", parameter.name)]
+    assert params.passthrough == ()
+    if parameter.field:
+        assert getattr(params, parameter.field) == parameter.default
 
 
-def test_unknown_exercise_lists_every_valid_id_sorted():
-    problem = only_problem(exercise="split")
-    assert (problem.code, problem.param) == ("invalid_exercise", "exercise")
-    assert "'split'" in problem.message
-    assert ", ".join(sorted(EXERCISES)) in problem.message
+@pytest.mark.parametrize("parameter", rows(lambda p: p.kept and not p.refusal))
+def test_a_value_a_parameter_cannot_take_gets_its_default_and_a_warning(parameter):
+    params = sending(parameter, UNREADABLE[parameter.kind])
+    (warning,) = params.warnings
+    assert (warning.code, warning.param) == ("invalid_value", parameter.name)
+    assert parameter.name in warning.message
+    if parameter.default is None:
+        assert warning.message.endswith("It was ignored.")
+    else:
+        assert warning.message.endswith("is used instead.")
+    if parameter.field:
+        assert getattr(params, parameter.field) == parameter.default
+    assert params.passthrough == ()
+    assert params.page_settings() == parse(endpoint_of(parameter)).page_settings()
 
 
-def test_empty_exercise_is_an_unknown_exercise():
-    assert only_problem(exercise="").code == "invalid_exercise"
+@pytest.mark.parametrize("parameter", rows(lambda p: p.kept and not p.refusal))
+def test_an_overlong_value_gets_the_default_and_a_warning(parameter):
+    params = sending(parameter, "x" * (MAX_VALUE_CHARS + 1))
+    (warning,) = params.warnings
+    assert warning.code == "invalid_value" and "2048 characters" in warning.message
 
 
-@pytest.mark.parametrize(
-    ("sent", "canonical"),
-    [*ALIASES.items(), ("SQUAT", "squat"), ("Push_Up", "push_up"), ("Face_Squat", "squat")],
-)
-def test_legacy_aliases_and_any_case_resolve_to_canonical_ids(sent, canonical):
-    assert parse(exercise=sent).exercise == canonical
-
-
-@pytest.mark.parametrize("endpoint", ["tracking", "upload"])
-def test_no_exercise_and_no_reference_is_pose_only_mode(endpoint):
-    params = parse(endpoint)
-    assert params.pose_only
-    assert (params.exercise, params.reference) == (None, None)
-    assert not parse(endpoint, exercise="squat").pose_only
-    assert not parse(endpoint, reference=REFERENCE).pose_only
-
-
-@pytest.mark.parametrize("reference_name", ["reference", "reference_movement"])
-def test_reference_is_read_as_a_uuid_under_either_name(reference_name):
-    params = parse(**{reference_name: REFERENCE.upper()})
-    assert params.reference == uuid.UUID(REFERENCE)
-
-
-@pytest.mark.parametrize("bad", ["not-a-uuid", "", "0f8fad5b", "{" + REFERENCE + "}", "１" * 32])
-def test_reference_that_is_not_a_uuid_is_invalid_reference(bad):
-    problem = only_problem(reference=bad)
-    assert (problem.code, problem.param) == ("invalid_reference", "reference")
-
-
-def test_jump_analysis_without_user_height_is_an_error():
-    problem = only_problem(exercise="jump_analysis")
-    assert problem.code == "jump_analysis_missing_height"
-    assert problem.param == "userHeightCm"
-    assert problem.message == (
-        "User height (userHeightCm) must be provided for jump_analysis exercise"
-    )
-    assert parse(exercise="jump_analysis", userHeightCm="180").user_height_cm == 180.0
-
-
-def test_jump_analysis_with_an_invalid_height_reports_only_the_height():
-    problem = only_problem(exercise="jump_analysis", userHeightCm="tall")
-    assert (problem.code, problem.param) == ("invalid_parameter", "userHeightCm")
-
-
-# Scalar parameters
-
-
-@pytest.mark.parametrize(("sent", "grade"), [("A", "A"), ("b", "B"), ("C", "C"), ("d", "D")])
-def test_min_grade_accepts_a_to_d_in_any_case(sent, grade):
-    assert parse(minGrade=sent).min_grade == grade
-
-
-@pytest.mark.parametrize("bad", ["E", "F", "f", "Z", "", "AB"])
-def test_min_grade_outside_a_to_d_is_invalid(bad):
-    problem = only_problem(minGrade=bad)
-    assert (problem.code, problem.param) == ("invalid_parameter", "minGrade")
-    assert "A, B, C, D" in problem.message
-
-
-BOOLEAN_PARAMETERS = {
-    "isAndroid": "is_android",
-    "android": "is_android",
-    "keypoints": "keypoints",
-    "angles": "angles",
-    "recommendations": "recommendations",
-    "progression": "progression",
-    "blazepose": "blazepose",
-    "runInWorker": "run_in_worker",
-}
-
-
-@pytest.mark.parametrize("name", BOOLEAN_PARAMETERS)
-@pytest.mark.parametrize(
-    ("sent", "value"),
-    [("true", True), ("TRUE", True), ("1", True), ("Yes", True)]
-    + [("false", False), ("False", False), ("0", False), ("NO", False)],
-)
-def test_booleans_accept_true_false_1_0_yes_no_in_any_case(name, sent, value):
-    assert getattr(parse(**{name: sent}), BOOLEAN_PARAMETERS[name]) is value
-
-
-@pytest.mark.parametrize("name", BOOLEAN_PARAMETERS)
-@pytest.mark.parametrize("bad", ["", "on", "off", "2", "y", "truee", "vrai"])
-def test_booleans_reject_everything_else_including_empty(name, bad):
-    problem = only_problem(**{name: bad})
-    assert (problem.code, problem.param) == ("invalid_parameter", name)
-    assert name in problem.message
-
-
-@pytest.mark.parametrize(("sent", "value"), [("true", True), ("0", False), ("no", False)])
-def test_skeleton_is_a_boolean(sent, value):
-    assert parse(skeleton=sent).skeleton is value
-
-
-@pytest.mark.parametrize("style", ["neon", "#4DD21D", "brand_dark-2", REFERENCE, "x" * 64])
-def test_skeleton_that_is_not_a_boolean_is_a_style_name(style):
-    assert parse(skeleton=style).skeleton == style
-
-
-@pytest.mark.parametrize("bad", ["", "x" * 65, "red blue", "<script>", "rgb(0,0,0)", "é"])
-def test_skeleton_style_names_are_short_and_plain(bad):
-    problem = only_problem(skeleton=bad)
-    assert (problem.code, problem.param) == ("invalid_parameter", "skeleton")
-
-
-@pytest.mark.parametrize("name", ["width", "height"])
-def test_width_and_height_are_integers_from_64_to_4096(name):
-    assert getattr(parse(**{name: "64"}), name) == 64
-    assert getattr(parse(**{name: "4096"}), name) == 4096
-    for bad in ["63", "4097", "-100", "640.0", "abc", "", "６４０", "6_40"]:
-        problem = only_problem(**{name: bad})
-        assert (problem.code, problem.param) == ("invalid_parameter", name)
-        assert "64 to 4096" in problem.message
+def test_values_that_are_not_text_get_the_default_and_a_warning():
+    params = parse_tracking_params({"token": "tok", "keypoints": {"nested": "dict"}})
+    assert params.keypoints is False
+    assert [w.code for w in params.warnings] == ["invalid_value"]
 
 
 @pytest.mark.parametrize(
-    ("name", "field", "accepted", "choices"),
-    [
-        ("poseBackend", "pose_backend", ["webgl", "WASM"], "webgl, wasm"),
-        ("mediapipeModel", "mediapipe_model", ["lite", "Full", "heavy"], "lite, full, heavy"),
-        ("inference", "inference", ["browser", "server"], "browser, server"),
-    ],
+    ("sent", "width"),
+    [("392.72727272727275", 393), ("392.5", 393), ("392.49", 392), ("640", 640), ("6.4e2", 640)],
 )
-def test_enumerated_parameters_accept_only_their_values(name, field, accepted, choices):
-    for sent in accepted:
-        assert getattr(parse(**{name: sent}), field) == sent.lower()
-    problem = only_problem(**{name: "gpu"})
-    assert (problem.code, problem.param) == ("invalid_parameter", name)
-    assert choices in problem.message
+def test_fractional_sizes_are_rounded_as_javascript_rounds(sent, width):
+    """PoseTracker's Expo example sends width=${Dimensions.width}."""
+    params = parse(width=sent, height=sent)
+    assert (params.width, params.height, params.warnings) == (width, width, ())
 
 
-def test_blazepose_without_a_model_means_the_full_model():
-    assert parse(blazepose="true").mediapipe_model == "full"
-    assert parse(blazepose="true", mediapipeModel="heavy").mediapipe_model == "heavy"
-    assert parse(blazepose="false").mediapipe_model == "lite"
+@pytest.mark.parametrize("bad", ["63", "4097", "-100", "abc", "６４０", "6_40", "nan", "1e999"])
+def test_sizes_outside_64_to_4096_are_ignored_with_a_warning(bad):
+    warning = only_warning(width=bad)
+    assert warning.param == "width" and "64 to 4096" in warning.message
+    assert parse(width=bad).width is None
 
 
 @pytest.mark.parametrize(
@@ -305,9 +303,29 @@ def test_height_and_pitch_are_finite_numbers_in_range(name, field, low, high):
     assert getattr(parse(**{name: str(low)}), field) == low
     assert getattr(parse(**{name: f"{high}.0"}), field) == high
     assert getattr(parse(**{name: "0.6e2"}), field) == 60.0
-    for bad in [str(low - 1), str(high + 0.5), "nan", "inf", "-inf", "1e999", "", "12cm", "0x10"]:
-        problem = only_problem(**{name: bad})
-        assert (problem.code, problem.param) == ("invalid_parameter", name)
+    for bad in [str(low - 1), str(high + 0.5), "nan", "inf", "-inf", "1e999", "12cm", "0x10"]:
+        warning = only_warning(**{name: bad})
+        assert (warning.code, warning.param) == ("invalid_value", name)
+        assert getattr(parse(**{name: bad}), field) is None
+
+
+@pytest.mark.parametrize(
+    ("sent", "value"),
+    [("true", True), ("TRUE", True), ("1", True), ("Yes", True)]
+    + [("false", False), ("False", False), ("0", False), ("NO", False)],
+)
+@pytest.mark.parametrize("parameter", rows(lambda p: p.kept and p.kind in ("boolean", "skeleton")))
+def test_booleans_accept_true_false_1_0_yes_no_in_any_case(parameter, sent, value):
+    params = sending(parameter, sent)
+    if parameter.field:
+        assert getattr(params, parameter.field) is value
+    else:
+        assert dict(params.passthrough) == {parameter.name: value}
+
+
+@pytest.mark.parametrize("style", ["neon", "#4DD21D", "brand_dark-2", REFERENCE, "x" * 64])
+def test_skeleton_that_is_not_a_boolean_is_a_style_name(style):
+    assert parse(skeleton=style).skeleton == style
 
 
 @pytest.mark.parametrize(
@@ -324,9 +342,21 @@ def test_difficulty_accepts_easy_medium_hard_and_the_legacy_scale(sent, difficul
     assert parse(difficulty=sent).difficulty == difficulty
 
 
-def test_unknown_difficulty_is_invalid():
-    problem = only_problem(difficulty="insane")
-    assert problem.param == "difficulty" and "easy, medium, hard" in problem.message
+def test_a_choice_warning_lists_the_values():
+    assert "easy, medium, hard" in only_warning(difficulty="insane").message
+    assert "A, B, C, D" in only_warning(minGrade="E").message
+
+
+def test_blazepose_without_a_model_means_the_full_model():
+    assert parse(blazepose="true").mediapipe_model == "full"
+    assert parse(blazepose="true", mediapipeModel="heavy").mediapipe_model == "heavy"
+    assert parse(blazepose="true", mediapipeModel="gpu").mediapipe_model == "full"
+    assert parse(blazepose="false").mediapipe_model == "lite"
+
+
+def test_run_in_worker_defaults_to_false_and_is_the_path_asked_for():
+    assert parse().run_in_worker is False
+    assert parse(runInWorker="true").run_in_worker is True
 
 
 @pytest.mark.parametrize(
@@ -344,114 +374,154 @@ def test_language_and_its_locale_alias_accept_region_tags(name, sent, language):
 
 
 def test_an_unavailable_language_falls_back_to_english_with_a_warning():
-    params = parse(language="de-DE")
-    assert params.language == "en"
-    assert params.warnings == ("language 'de-DE' is not available, using en",)
-
-
-def test_a_malformed_language_is_invalid():
-    problem = only_problem(locale="français")
-    assert (problem.code, problem.param) == ("invalid_parameter", "locale")
-
-
-# Upload-only parameters
-
-
-def test_source_and_export_apply_to_uploads():
-    params = parse("upload", source="IMAGE", export="true")
-    assert (params.source, params.export) == ("image", True)
-    problem = only_problem("upload", source="gif")
-    assert (problem.code, problem.param) == ("invalid_parameter", "source")
-    assert "video, image" in problem.message
-
-
-def test_upload_only_parameters_on_live_tracking_are_warnings():
-    params = parse(source="image", export="maybe", showUpload="true")
-    assert (params.source, params.export, params.passthrough) == ("video", False, ())
-    assert params.warnings == (
-        "parameter 'source' only applies to upload_tracking and was ignored",
-        "parameter 'export' only applies to upload_tracking and was ignored",
-        "parameter 'showUpload' only applies to upload_tracking and was ignored",
+    warning = only_warning(language="de-DE")
+    assert parse(language="de-DE").language == "en"
+    assert (warning.code, warning.message) == (
+        "language_unavailable",
+        "language 'de-DE' is not available, using en",
     )
 
 
-# Known, unknown and unsupported parameters
+def test_a_parameter_repeated_with_different_values_takes_the_first_with_a_warning():
+    params = parse_tracking_params("token=tok&exercise=squat&exercise=lunge")
+    assert params.exercise == "squat"
+    (warning,) = params.warnings
+    assert (warning.code, warning.param) == ("repeated_parameter", "exercise")
+    assert parse_tracking_params("token=tok&exercise=squat&exercise=squat").warnings == ()
 
 
-def test_known_appearance_parameters_pass_through_without_warning():
-    query = {
-        "postureBox": "true",
-        "placementOverlay": "true",
-        "placementZoneColor": "#19221f",
-        "timer": "3",
-        "silhouette": "false",
-        "loading_message": "Chargement…",
-        "isMobile": "true",
-        "engine": "v4",
-    }
-    params = parse(**query)
-    assert params.warnings == ()
-    assert params.passthrough == tuple(sorted(query.items()))
+def test_a_parameter_and_its_alias_with_different_values_take_the_first():
+    params = parse_tracking_params("token=tok&isAndroid=true&android=false")
+    assert params.is_android is True
+    assert "isAndroid/android" in params.warnings[0].message
 
 
-def test_upload_appearance_parameters_pass_through_on_uploads():
-    params = parse("upload", showUpload="false", objectFit="cover")
-    assert params.warnings == ()
-    assert dict(params.passthrough) == {"showUpload": "false", "objectFit": "cover"}
+def test_long_values_are_cut_short_in_messages():
+    assert len(only_warning(minGrade="Z" * 2000).message) < 200
 
 
-@pytest.mark.parametrize("name", ["videoSrc", "imageSrc", "placementOverlayImageUrl"])
-def test_addresses_a_page_loads_must_be_web_addresses(name):
-    assert dict(parse("upload", **{name: "https://cdn.example.com/a.mp4"}).passthrough) == {
-        name: "https://cdn.example.com/a.mp4"
-    }
-    problem = only_problem("upload", **{name: "javascript:alert(1)"})
-    assert (problem.code, problem.param) == ("invalid_parameter", name)
+# The contract's refusals
 
 
-def test_unknown_parameters_are_warnings_not_errors():
-    params = parse(utm_source="app", foo="1")
-    assert params.warnings == (
-        "unknown parameter 'utm_source' ignored",
-        "unknown parameter 'foo' ignored",
-    )
+def test_missing_token_is_a_401_missing_token_error():
+    with pytest.raises(ParamsError) as caught:
+        parse_tracking_params("exercise=squat")
+    assert caught.value.status == 401
+    assert caught.value.code == "missing_token"
+    assert caught.value.problems[0].param == "token"
 
 
-def test_a_misspelt_parameter_warning_suggests_the_right_name():
-    (warning,) = parse(mingrade="A").warnings
-    assert warning == "unknown parameter 'mingrade' ignored (did you mean 'minGrade'?)"
+@pytest.mark.parametrize("blank", ["", "   ", "undefined", "null"])
+def test_blank_token_is_missing_token(blank):
+    (problem,) = problems_of({"token": blank})
+    assert problem.code == "missing_token"
 
 
-def test_studio_custom_movements_are_warned_as_unsupported():
-    (warning,) = parse(userExercise=REFERENCE).warnings
-    assert warning == "parameter 'userExercise' is not supported by FormTrack and was ignored"
+def test_token_with_other_problems_is_a_400():
+    with pytest.raises(ParamsError) as caught:
+        parse_tracking_params("exercise=squat&reference=" + REFERENCE)
+    assert caught.value.status == 400
+    assert [p.code for p in caught.value.problems] == ["missing_token", "conflicting_parameters"]
 
 
-# Repetition and size limits
+def test_an_overlong_token_is_invalid():
+    (problem,) = problems_of({"token": "t" * (MAX_VALUE_CHARS + 1)})
+    assert (problem.code, problem.param) == ("invalid_parameter", "token")
 
 
-def test_a_parameter_repeated_with_the_same_value_is_fine():
-    assert parse_tracking_params("token=tok&exercise=squat&exercise=squat").exercise == "squat"
+@pytest.mark.parametrize("reference_name", ["reference", "reference_movement"])
+def test_exercise_with_reference_is_an_error_naming_both(reference_name):
+    problem = only_problem(exercise="squat", **{reference_name: REFERENCE})
+    assert problem.code == "conflicting_parameters"
+    assert problem.param == f"exercise,{reference_name}"
+    assert problem.message.startswith(f"You cannot combine {reference_name} & exercise")
 
 
-def test_a_parameter_repeated_with_different_values_is_invalid():
-    (problem,) = problems_of("token=tok&exercise=squat&exercise=lunge")
+@pytest.mark.parametrize("blank", ["", "undefined", "null"])
+def test_a_blank_exercise_or_reference_is_none_and_conflicts_with_nothing(blank):
+    params = parse(exercise="squat", reference=blank)
+    assert (params.exercise, params.reference) == ("squat", None)
+    pose_only = parse(exercise=blank)
+    assert pose_only.pose_only
+    assert [w.code for w in pose_only.warnings] == ["blank_value"]
+
+
+def test_unknown_exercise_lists_every_valid_id_sorted():
+    problem = only_problem(exercise="split")
+    assert (problem.code, problem.param) == ("invalid_exercise", "exercise")
+    assert "'split'" in problem.message and "did you mean" not in problem.message
+    assert ", ".join(sorted(EXERCISES)) in problem.message
+
+
+@pytest.mark.parametrize(
+    ("sent", "suggestion"),
+    [("sqaut", "squat"), ("squats", "squat"), ("pushup", "push_up"), ("face_sqat", "face_squat")],
+)
+def test_a_misspelt_exercise_is_refused_with_a_suggestion(sent, suggestion):
+    problem = only_problem(exercise=sent)
+    assert problem.code == "invalid_exercise"
+    assert f"(did you mean {suggestion}?)" in problem.message
+
+
+def test_french_suggests_in_french():
+    (problem,) = problems_of({"token": "tok", "exercise": "squats", "language": "fr"})
+    assert "(vouliez-vous dire squat ?)" in problem.message
+
+
+@pytest.mark.parametrize("value", ["squ\x00at", "a\nb", "\x1b[31m", "\ud800"])
+def test_control_characters_in_an_exercise_are_invalid(value):
+    problem = only_problem(exercise=value)
     assert (problem.code, problem.param) == ("invalid_parameter", "exercise")
-    assert "more than once" in problem.message
+    assert "control characters" in problem.message
 
 
-def test_a_parameter_and_its_alias_with_different_values_are_invalid():
-    (problem,) = problems_of("token=tok&isAndroid=true&android=false")
-    assert problem.code == "invalid_parameter"
-    assert "isAndroid/android" in problem.message
+def test_an_exercise_that_is_not_text_is_invalid():
+    problem = only_problem(exercise={"nested": "dict"})
+    assert (problem.code, problem.param) == ("invalid_parameter", "exercise")
 
 
-def test_a_value_over_2048_characters_is_invalid():
-    assert parse(loading_message="x" * MAX_VALUE_CHARS).passthrough
-    problem = only_problem(loading_message="x" * (MAX_VALUE_CHARS + 1))
-    assert (problem.code, problem.param) == ("invalid_parameter", "loading_message")
-    (token_problem,) = problems_of({"token": "t" * (MAX_VALUE_CHARS + 1)})
-    assert token_problem.code == "invalid_parameter"
+@pytest.mark.parametrize(
+    ("sent", "canonical"),
+    [*ALIASES.items(), ("SQUAT", "squat"), ("Push_Up", "push_up"), ("Face_Squat", "squat")],
+)
+def test_legacy_aliases_and_any_case_resolve_to_canonical_ids(sent, canonical):
+    assert parse(exercise=sent).exercise == canonical
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_no_exercise_and_no_reference_is_pose_only_mode(endpoint):
+    params = parse(endpoint)
+    assert params.pose_only
+    assert not parse(endpoint, exercise="squat").pose_only
+    assert not parse(endpoint, reference=REFERENCE).pose_only
+
+
+@pytest.mark.parametrize("reference_name", ["reference", "reference_movement"])
+def test_reference_is_read_as_a_uuid_under_either_name(reference_name):
+    params = parse(**{reference_name: REFERENCE.upper()})
+    assert params.reference == uuid.UUID(REFERENCE)
+
+
+@pytest.mark.parametrize("bad", ["not-a-uuid", "0f8fad5b", "{" + REFERENCE + "}", "１" * 32])
+def test_reference_that_is_not_a_uuid_is_invalid_reference(bad):
+    problem = only_problem(reference=bad)
+    assert (problem.code, problem.param) == ("invalid_reference", "reference")
+
+
+def test_jump_analysis_without_user_height_is_an_error():
+    for query in ({}, {"userHeightCm": "undefined"}):
+        problem = only_problem(exercise="jump_analysis", **query)
+        assert (problem.code, problem.param) == ("jump_analysis_missing_height", "userHeightCm")
+        assert problem.message == (
+            "User height (userHeightCm) must be provided for jump_analysis exercise"
+        )
+    assert parse(exercise="jump_analysis", userHeightCm="180").user_height_cm == 180.0
+
+
+def test_jump_analysis_with_an_unusable_height_reports_the_height():
+    problem = only_problem(exercise="jump_analysis", userHeightCm="tall")
+    assert (problem.code, problem.param) == ("invalid_parameter", "userHeightCm")
+    assert problem.message == "userHeightCm must be a number from 50 to 250, got 'tall'."
 
 
 def test_more_than_100_parameters_is_one_invalid_parameter_problem():
@@ -459,49 +529,31 @@ def test_more_than_100_parameters_is_one_invalid_parameter_problem():
     assert len(parse_tracking_params(within).warnings) == MAX_PARAMETERS - 1
     (problem,) = problems_of({**within, "one_too_many": "1"})
     assert (problem.code, problem.param) == ("invalid_parameter", "query")
-    assert "100" in problem.message
 
 
-@pytest.mark.parametrize("value", ["squ\x00at", "a\nb", "\x1b[31m", "\ud800"])
-def test_control_characters_in_a_value_are_invalid(value):
-    problem = only_problem(exercise=value)
-    assert (problem.code, problem.param) == ("invalid_parameter", "exercise")
-    assert "control characters" in problem.message
-
-
-def test_long_values_are_cut_short_in_messages():
-    problem = only_problem(minGrade="Z" * 2000)
-    assert len(problem.message) < 200
-
-
-# The error
-
-
-def test_the_error_lists_every_problem():
-    query = f"token=tok&exercise=squat&reference={REFERENCE}&minGrade=Z&width=5"
+def test_the_error_lists_every_problem_and_only_problems():
+    query = f"token=&exercise=squatz&reference={REFERENCE}&minGrade=Z&width=5"
     error_problems = problems_of(query)
     assert [p.code for p in error_problems] == [
+        "missing_token",
+        "invalid_exercise",
         "conflicting_parameters",
-        "invalid_parameter",
-        "invalid_parameter",
     ]
-    assert [p.param for p in error_problems] == ["exercise,reference", "minGrade", "width"]
-    assert "exercise" in error_problems[0].message and "reference" in error_problems[0].message
+    assert [p.param for p in error_problems] == ["token", "exercise", "exercise,reference"]
 
 
 def test_the_error_event_carries_code_message_and_every_problem():
     with pytest.raises(ParamsError) as caught:
-        parse_tracking_params("exercise=jump_analysis&minGrade=Z")
+        parse_tracking_params("exercise=jump_analysis")
     error = caught.value
     event = error.to_event()
     assert event["type"] == "error"
     assert event["code"] == event["error"] == "missing_token"
     assert event["message"] == error.message == str(error)
-    assert error.message.count(".") >= 3  # one sentence per problem
+    assert error.message.count(".") >= 2  # one sentence per problem
     assert [p["code"] for p in event["details"]["problems"]] == [
         "missing_token",
         "jump_analysis_missing_height",
-        "invalid_parameter",
     ]
     assert set(event["details"]["problems"][0]) == {"code", "param", "message"}
     json.dumps(event)
@@ -509,7 +561,7 @@ def test_the_error_event_carries_code_message_and_every_problem():
 
 def test_the_error_survives_pickling_for_background_tasks():
     with pytest.raises(ParamsError) as caught:
-        parse_tracking_params("width=5")
+        parse_tracking_params("exercise=squatz&token=t")
     copy = pickle.loads(pickle.dumps(caught.value))  # noqa: S301 - our own bytes
     assert (copy.problems, copy.message, copy.status) == (
         caught.value.problems,
@@ -520,19 +572,134 @@ def test_the_error_survives_pickling_for_background_tasks():
 
 def test_messages_are_in_french_when_the_query_asks_for_french():
     with pytest.raises(ParamsError) as caught:
-        parse_tracking_params("language=fr&exercise=jump_analysis&minGrade=Z")
+        parse_tracking_params("language=fr&exercise=jump_analysis")
     messages = [problem.message for problem in caught.value.problems]
     assert messages[0] == "Le paramètre token est obligatoire : envoyez token=VOTRE_CLE_API."
     assert "obligatoire pour l'exercice jump_analysis" in messages[1]
-    assert "doit être l'une de ces valeurs" in messages[2]
     assert caught.value.language == "fr"
-    (warning,) = parse(locale="fr-FR", mingrade="A").warnings
-    assert warning.startswith("paramètre inconnu 'mingrade' ignoré")
+    warnings = parse(locale="fr-FR", mingrade="A", minGrade="Z").warnings
+    assert warnings[0].message.startswith("paramètre inconnu 'mingrade' ignoré")
+    assert "doit être l'une de ces valeurs" in warnings[1].message
+    assert warnings[1].message.endswith("Il a été ignoré.")
 
 
 def test_messages_are_in_english_by_default():
     (problem,) = problems_of("exercise=squat")
     assert problem.message.startswith("The token parameter is required")
+
+
+# minGrade applies to repetition exercises only (contract §2.3)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "query", "ignored_for"),
+    [
+        ("tracking", {"reference": REFERENCE}, "a reference movement"),
+        ("tracking", {"exercise": "plank"}, "a hold (plank)"),
+        ("tracking", {"exercise": "face_balance_leg"}, "a hold (balance_leg)"),
+        ("tracking", {"exercise": "jump"}, "a jump (air_time_jump)"),
+        ("upload", {"exercise": "squat", "source": "image"}, "a photo (source=image)"),
+        ("tracking", {}, "pose tracking without an exercise"),
+    ],
+)
+def test_min_grade_is_ignored_with_a_warning_where_it_cannot_apply(endpoint, query, ignored_for):
+    params = parse(endpoint, minGrade="A", **query)
+    assert params.min_grade is None
+    (warning,) = params.warnings
+    assert (warning.code, warning.param) == ("min_grade_ignored", "minGrade")
+    assert warning.message.endswith(f"ignored for {ignored_for}")
+
+
+@pytest.mark.parametrize(("sent", "grade"), [("A", "A"), ("b", "B"), ("C", "C"), ("d", "D")])
+def test_min_grade_applies_to_repetition_exercises_in_any_case(sent, grade):
+    for endpoint in ENDPOINTS:
+        params = parse(endpoint, exercise="squat", minGrade=sent)
+        assert (params.min_grade, params.warnings) == (grade, ())
+
+
+# Parameters that are unknown, ignored, pending or for the other page
+
+
+def test_unknown_parameters_are_warnings_not_errors():
+    assert [(w.code, w.message) for w in parse(utm_source="app", foo="1").warnings] == [
+        ("unknown_parameter", "unknown parameter 'utm_source' ignored"),
+        ("unknown_parameter", "unknown parameter 'foo' ignored"),
+    ]
+
+
+def test_a_misspelt_parameter_warning_suggests_the_right_name():
+    warning = only_warning(mingrade="A")
+    assert warning.message == "unknown parameter 'mingrade' ignored (did you mean 'minGrade'?)"
+
+
+@pytest.mark.parametrize("parameter", rows(lambda p: p.status == "ignored"))
+def test_ignored_parameters_are_dropped_with_their_reason(parameter):
+    endpoint = endpoint_of(parameter)
+    params = parse(endpoint, **{parameter.name: "true"})
+    warning = only_warning(endpoint, **{parameter.name: "true"})
+    assert (warning.code, warning.param) == ("ignored_parameter", parameter.name)
+    assert warning.message.endswith(MESSAGES[f"reason_{parameter.reason}"]["en"])
+    assert params.passthrough == () and parameter.name not in params.to_query()
+
+
+@pytest.mark.parametrize("parameter", rows(lambda p: p.kept and len(p.endpoints) == 1))
+def test_a_parameter_of_the_other_page_is_dropped_with_a_warning(parameter):
+    (other,) = set(ENDPOINTS) - set(parameter.endpoints)
+    spelling, _ = readable(parameter)
+    params = parse(other, **{parameter.name: spelling})
+    (warning,) = params.warnings
+    assert (warning.code, warning.param) == ("other_endpoint", parameter.name)
+    assert dataclasses.replace(params, warnings=()) == parse(other)
+
+
+@pytest.mark.parametrize("parameter", rows(lambda p: p.status == "pending"))
+def test_pending_page_parameters_reach_the_page_typed_with_a_warning(parameter):
+    spelling, value = readable(parameter)
+    params = parse("upload", **{parameter.name: spelling})
+    assert dict(params.passthrough) == {parameter.name: value}
+    assert params.page_settings()[parameter.name] == value
+    assert params.to_config()["passthrough"][parameter.name] == value
+    (warning,) = params.warnings
+    assert (warning.code, warning.param) == ("pending_parameter", parameter.name)
+
+
+def test_the_page_gets_every_page_parameter_with_its_default():
+    settings_ = parse("upload", showUpload="false").to_config()["passthrough"]
+    assert settings_ == {
+        parameter.name: parameter.default
+        for parameter in parameters_for("upload")
+        if parameter.field is None
+    } | {"showUpload": False}
+
+
+# The warning event
+
+
+def test_everything_ignored_is_one_warning_event_listing_the_parameters():
+    params = parse(
+        exercise="squat", width="392.7", height="undefined", timer="3", foo="1", minGrade="Z"
+    )
+    event = params.warning_event()
+    assert event["type"] == "warning"
+    assert event["code"] == event["error"] == "ignored_parameters"
+    assert event["parameters"] == ["timer", "foo", "height", "minGrade"]
+    problems = event["details"]["problems"]
+    assert [p["code"] for p in problems] == [
+        "ignored_parameter",
+        "unknown_parameter",
+        "blank_value",
+        "invalid_value",
+    ]
+    assert event["message"] == " ".join(
+        p["message"] if p["message"].endswith(".") else p["message"] + "." for p in problems
+    )
+    json.dumps(event)
+    assert parse(exercise="squat").warning_event() is None
+
+
+def test_the_warning_event_speaks_the_querys_language():
+    event = parse(language="fr", foo="1", placement="1").warning_event()
+    assert event["message"].startswith("paramètre inconnu 'foo' ignoré. le paramètre 'placement'")
 
 
 # Plan gating
@@ -594,11 +761,12 @@ def test_nothing_requested_means_nothing_blocked():
 
 
 def test_to_config_is_json_ready_and_has_every_field():
-    params = parse(reference=REFERENCE, timer="3", foo="1")
+    params = parse(reference=REFERENCE, loading_message="Un instant", foo="1")
     config = params.to_config()
     assert set(config) == {field.name for field in dataclasses.fields(TrackingParams)}
     assert config["reference"] == REFERENCE
-    assert config["passthrough"] == {"timer": "3"}
+    assert config["passthrough"] == {"loading_message": "Un instant"}
+    assert config["warnings"] == [params.warnings[0].to_dict()]
     assert json.loads(json.dumps(config)) == config
 
 
@@ -613,32 +781,13 @@ def test_to_query_spells_out_a_canonical_query():
 # Properties
 
 PARAMETER_NAMES = [
-    *BOOLEAN_PARAMETERS,
-    "token",
-    "exercise",
-    "reference",
-    "reference_movement",
-    "minGrade",
-    "skeleton",
-    "poseBackend",
-    "mediapipeModel",
-    "inference",
-    "width",
-    "height",
-    "userHeightCm",
-    "devicePitchDeg",
-    "difficulty",
-    "language",
-    "locale",
-    "source",
-    "export",
-    "timer",
-    "videoSrc",
-    "userExercise",
+    spelling for parameter in PARAMETERS for spelling in (parameter.name, *parameter.aliases)
 ]
 ANY_SCALAR = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["true", "0", "squat", "jump_analysis", REFERENCE, "A", "640", "nan", "fr"]),
+    st.sampled_from(
+        ["true", "0", "squat", "jump_analysis", REFERENCE, "A", "640", "nan", "fr", "undefined"]
+    ),
     st.binary(max_size=10),
     st.integers(),
     st.floats(),
@@ -662,7 +811,7 @@ ANY_QUERY = st.one_of(
 
 
 @settings(max_examples=300, deadline=None)
-@given(query=ANY_QUERY, endpoint=st.sampled_from(["tracking", "upload"]))
+@given(query=ANY_QUERY, endpoint=st.sampled_from(ENDPOINTS))
 def test_any_query_gives_params_or_a_params_error_and_nothing_else(query, endpoint):
     try:
         outcome = parse_tracking_params(query, endpoint=endpoint)
@@ -671,10 +820,20 @@ def test_any_query_gives_params_or_a_params_error_and_nothing_else(query, endpoi
     if isinstance(outcome, ParamsError):
         assert outcome.problems
         assert outcome.status in (400, 401)
+        assert {p.code for p in outcome.problems} <= {
+            "missing_token",
+            "invalid_parameter",
+            "invalid_exercise",
+            "invalid_reference",
+            "conflicting_parameters",
+            "jump_analysis_missing_height",
+        }
         json.dumps(outcome.to_event())
     else:
         assert isinstance(outcome, TrackingParams)
         json.dumps(outcome.to_config())
+        if outcome.warnings:
+            json.dumps(outcome.warning_event())
 
 
 def booleans() -> st.SearchStrategy[str]:
@@ -687,31 +846,36 @@ def numbers(low: float, high: float) -> st.SearchStrategy[str]:
     ).map(str)
 
 
-VALID_VALUES = {
-    "isAndroid": booleans(),
-    "minGrade": st.sampled_from("ABCDabcd"),
-    "skeleton": booleans() | st.from_regex(r"[A-Za-z0-9_#-]{1,64}", fullmatch=True),
-    "keypoints": booleans(),
-    "angles": booleans(),
-    "recommendations": booleans(),
-    "progression": booleans(),
-    "blazepose": booleans(),
-    "poseBackend": st.sampled_from(["webgl", "wasm", "WASM"]),
-    "runInWorker": booleans(),
-    "mediapipeModel": st.sampled_from(["lite", "full", "heavy"]),
-    "inference": st.sampled_from(["browser", "server"]),
-    "width": st.integers(64, 4096).map(str),
-    "height": st.integers(64, 4096).map(str),
-    "userHeightCm": numbers(50, 250),
-    "devicePitchDeg": numbers(-90, 90),
-    "difficulty": st.sampled_from(["easy", "medium", "hard", "normal", "pro"]),
-    "language": st.sampled_from(["en", "fr", "fr-FR", "EN", "de"]),
-    "source": st.sampled_from(["video", "image"]),
-    "export": booleans(),
-    "timer": st.text(max_size=10).filter(lambda text: text.isprintable()),
-    "postureBox": booleans(),
-    "unknownExtra": st.text(max_size=10),
-}
+def valid_values(parameter) -> st.SearchStrategy[str]:
+    """Any value the parameter takes, as an app would spell it (ignored ones: anything)."""
+    if not parameter.kept:
+        return st.text(max_size=10)
+    if parameter.kind == "boolean":
+        return booleans()
+    if parameter.kind == "skeleton":
+        return booleans() | st.from_regex(r"[A-Za-z0-9_#-]{1,64}", fullmatch=True)
+    if parameter.kind in ("integer", "number"):
+        return numbers(parameter.low, parameter.high)
+    if parameter.kind == "choice":
+        return st.sampled_from([spelling for spelling, _ in parameter.choices]).map(
+            lambda spelling: spelling.upper()
+        )
+    if parameter.kind == "language":
+        return st.sampled_from(["en", "fr", "fr-FR", "EN", "de"])
+    if parameter.kind == "url":
+        return st.just("https://cdn.example.com/a.mp4")
+    return st.text(min_size=1, max_size=10).filter(
+        lambda text: (
+            text.strip().isprintable() and text.strip().lower() not in {"", "undefined", "null"}
+        )
+    )
+
+
+SETTABLE = [
+    parameter
+    for parameter in PARAMETERS
+    if parameter.name not in ("token", "exercise", "reference")
+]
 WHAT_TO_TRACK = st.one_of(
     st.just({}),
     st.sampled_from([*EXERCISES, *ALIASES]).map(lambda name: {"exercise": name}),
@@ -721,15 +885,11 @@ WHAT_TO_TRACK = st.one_of(
 
 @st.composite
 def valid_params(draw) -> TrackingParams:
-    endpoint = draw(st.sampled_from(["tracking", "upload"]))
-    token = draw(
-        st.text(min_size=1, max_size=40).filter(
-            lambda text: text.strip().isprintable() and text.strip()
-        )
-    )
-    names = draw(st.sets(st.sampled_from(sorted(VALID_VALUES))))
-    query = {"token": token, **draw(WHAT_TO_TRACK)}
-    query |= {name: draw(VALID_VALUES[name]) for name in names}
+    endpoint = draw(st.sampled_from(ENDPOINTS))
+    token = draw(valid_values(BY_NAME["token"]))
+    chosen = draw(st.sets(st.sampled_from(SETTABLE)))
+    query = {"token": token, **draw(WHAT_TO_TRACK), "unknownExtra": "1"}
+    query |= {parameter.name: draw(valid_values(parameter)) for parameter in chosen}
     if query.get("exercise") == "jump_analysis":
         query["userHeightCm"] = "180"
     return parse_tracking_params(query, endpoint=endpoint)
@@ -738,9 +898,13 @@ def valid_params(draw) -> TrackingParams:
 @settings(max_examples=300, deadline=None)
 @given(params=valid_params(), plan=st.sampled_from([None, FREE, DEVELOPER]))
 def test_to_query_round_trips_everything_but_warnings_and_gating(params, plan):
-    """Round trip: parsing p.to_query() gives p back, except `warnings` (ignored parameters are not
-    in the canonical query) and `blocked` (the record of gating, not part of the request)."""
+    """Round trip: parsing p.to_query() gives p back, except `warnings` (ignored parameters and
+    values are not in the canonical query) and `blocked` (the record of gating, not part of the
+    request). Re-reading it warns only about parameters the page has yet to apply."""
     if plan is not None:
         params = params.gated_for(plan)
     reparsed = parse_tracking_params(params.to_query(), endpoint=params.endpoint)
-    assert reparsed == dataclasses.replace(params, warnings=(), blocked=())
+    assert dataclasses.replace(reparsed, warnings=()) == dataclasses.replace(
+        params, warnings=(), blocked=()
+    )
+    assert {warning.code for warning in reparsed.warnings} <= {"pending_parameter"}

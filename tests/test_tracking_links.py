@@ -113,11 +113,22 @@ def test_issuing_validates_the_parameters_with_the_shared_parser(acme_token):
     response = issue(acme_token, exercise="squats", minGrade="Z")
     assert response.status_code == 400
     problems = response.json()["details"]["problems"]
-    assert {p["param"] for p in problems} == {"exercise", "minGrade"}
+    assert [(p["param"], p["code"]) for p in problems] == [("exercise", "invalid_exercise")]
+    assert "did you mean squat?" in problems[0]["message"]
     assert not TrackingLink.objects.exists()
     assert issue(acme_token, endpoint="video").status_code == 400
-    unknown = issued(acme_token, exercise="squat", colour="red")
-    assert unknown["warnings"]
+    loose = issued(acme_token, exercise="squat", colour="red", width=392.72727272727275)
+    assert loose["warnings"] == ["unknown parameter 'colour' ignored"]
+
+
+def test_the_page_of_a_link_posts_what_was_ignored_once_it_opens(client, acme_token):
+    link = issued(acme_token, exercise="squat", minGrade="Z", timer="3")
+    assert len(link["warnings"]) == 2
+    # Left out of the link when it was issued, and said then: nothing to repeat.
+    assert page_config(client.get(page_path(link)))["initialEvents"] == []
+    upload_link = issued(acme_token, endpoint="upload", exercise="squat", uploadLabel="Go")
+    (event,) = page_config(client.get(page_path(upload_link)))["initialEvents"]
+    assert (event["type"], event["parameters"]) == ("warning", ["uploadLabel"])
 
 
 def test_issuing_takes_the_token_from_the_authorization_header_only(api_client, acme_token):
@@ -310,7 +321,6 @@ async def test_the_pages_socket_works_with_its_ticket_and_the_links_parameters(c
     ("query", "code", "close"),
     [
         ("ticket={ticket}&exercise=squat", "session_parameters_fixed", 4400),
-        ("ticket={ticket}&inference=gpu", "invalid_parameter", 4400),
         ("ticket={ticket}x", "invalid_session", 4401),
         ("ticket=forged", "invalid_session", 4401),
     ],
@@ -321,6 +331,21 @@ async def test_the_ticket_fixes_the_parameters(client, acme_token, query, code, 
     ticket = await sync_to_async(open_page_sync)(client, acme_token, exercise="squat")
     event, closed = await refusal(await connect(query.format(ticket=ticket)))
     assert (event["code"], closed) == (code, close)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_loose_inference_on_the_ticket_starts_in_the_browser_with_a_warning(
+    client, acme_token
+):
+    from asgiref.sync import sync_to_async
+
+    ticket = await sync_to_async(open_page_sync)(client, acme_token, exercise="squat")
+    socket = await connect(f"ticket={ticket}&inference=gpu")
+    started = await socket.receive_json_from(timeout=5)
+    assert (started["type"], started["inference"]) == ("session_started", "browser")
+    warning = await socket.receive_json_from(timeout=5)
+    assert (warning["type"], warning["parameters"]) == ("warning", ["inference"])
+    await socket.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -57,11 +57,39 @@ def test_exercise_with_reference_answers_400_naming_both(client, acme_token):
 def test_every_parameter_problem_is_listed(client, acme_token):
     response = client.get(
         "/pose_tracker/tracking",
-        {"token": acme_token, "exercise": "squats", "minGrade": "Z", "width": "5"},
+        {"token": acme_token, "exercise": "squats", "reference_movement": "nope"},
     )
     assert response.status_code == 400
     problems = page_config(response)["initialEvents"][0]["details"]["problems"]
-    assert {p["param"] for p in problems} >= {"exercise", "minGrade", "width"}
+    assert [p["code"] for p in problems] == [
+        "invalid_exercise",
+        "invalid_reference",
+        "conflicting_parameters",
+    ]
+    assert "did you mean squat?" in problems[0]["message"]
+
+
+@pytest.mark.parametrize("path", ["/pose_tracker/tracking", "/pose_tracker/upload_tracking"])
+def test_what_a_page_ignored_is_posted_to_the_host_as_one_warning(client, acme_token, path):
+    """PoseTracker's Expo example sends its screen size as is, and demo apps send placement
+    parameters: the page starts, and says once what it ignored."""
+    query = {
+        "token": acme_token,
+        "exercise": "squat",
+        "width": "392.72727272727275",
+        "height": "undefined",
+        "minGrade": "Z",
+        "placement": "1",
+        "exercize": "lunge",
+    }
+    response = client.get(path, query)
+    assert response.status_code == 200
+    config = page_config(response)
+    assert config["params"]["width"] == 393 and config["params"]["height"] is None
+    (event,) = config["initialEvents"]
+    assert (event["type"], event["code"]) == ("warning", "ignored_parameters")
+    assert event["parameters"] == ["placement", "exercize", "height", "minGrade"]
+    assert "did you mean 'exercise'?" in event["message"]
 
 
 def test_missing_token_answers_401(client):

@@ -27,6 +27,8 @@ from tracking.authentication import (
 )
 from tracking.engine.catalog import ALIASES, EXERCISES
 from tracking.models import TrackingLink, Upload
+from tracking.param_table import ENDPOINTS, MAX_VALUE_CHARS, PARAMETERS, Parameter
+from tracking.params import LANGUAGE_TAG
 
 
 class ExerciseSerializer(serializers.Serializer):
@@ -118,14 +120,45 @@ class UploadSerializer(serializers.ModelSerializer):
         return services.upload_progress_ticket(upload)
 
 
-class UploadCreateSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The video or photo; its type is read from its content.")
-    callback_url = serializers.URLField(required=False, help_text="Receives the outcome (POST).")
-    exercise = serializers.CharField(required=False)
-    reference = serializers.UUIDField(required=False)
-    source = serializers.ChoiceField(choices=["video", "image"], required=False)
-    export = serializers.BooleanField(required=False)
-    keypoints = serializers.BooleanField(required=False)
+def _parameter_field(parameter: Parameter) -> serializers.Field:
+    """The schema of one tracking parameter (tracking/param_table.py). Only documentation: the
+    parser reads the values, and gives a loose one its default with a warning."""
+    options = {"required": False, "help_text": parameter.doc}
+    if parameter.kind == "boolean":
+        return serializers.BooleanField(**options)
+    if parameter.kind in ("integer", "number"):
+        return serializers.FloatField(min_value=parameter.low, max_value=parameter.high, **options)
+    if parameter.kind in ("choice", "exercise"):
+        choices = [*parameter.values, *parameter.legacy_spellings]
+        return serializers.ChoiceField(choices=choices, **options)
+    if parameter.kind == "uuid":
+        return serializers.UUIDField(**options)
+    if parameter.kind == "url":
+        return serializers.URLField(**options)
+    if parameter.kind == "language":
+        return serializers.RegexField(rf"^{LANGUAGE_TAG.pattern}$", **options)
+    return serializers.CharField(max_length=MAX_VALUE_CHARS, **options)
+
+
+def _parameters_serializer(name: str, endpoints: tuple[str, ...], **fields) -> type:
+    """A serializer of every tracking parameter the endpoints read (the token aside: it goes in
+    the Authorization header), plus `fields`."""
+    parameters = {
+        parameter.name: _parameter_field(parameter)
+        for parameter in PARAMETERS
+        if parameter.kept
+        and set(parameter.endpoints) & set(endpoints)
+        and parameter.name != "token"
+    }
+    return type(name, (serializers.Serializer,), {**parameters, **fields})
+
+
+UploadCreateSerializer = _parameters_serializer(
+    "UploadCreateSerializer",
+    ("upload",),
+    file=serializers.FileField(help_text="The video or photo; its type is read from its content."),
+    callback_url=serializers.URLField(required=False, help_text="Receives the outcome (POST)."),
+)
 
 
 class ApiErrorSerializer(serializers.Serializer):
@@ -269,36 +302,17 @@ class UploadEventsView(_UploadApi):
 # --- Single-use tracking links -------------------------------------------------------------------
 
 
-class TrackingLinkCreateSerializer(serializers.Serializer):
-    """The schema of the body: any tracking parameter of the page is accepted, as on its URL."""
-
-    endpoint = serializers.ChoiceField(
+# The schema of the body: any tracking parameter of either page is accepted, as on its URL.
+TrackingLinkCreateSerializer = _parameters_serializer(
+    "TrackingLinkCreateSerializer",
+    ENDPOINTS,
+    endpoint=serializers.ChoiceField(
         choices=TrackingLink.Endpoint.values,
         required=False,
         help_text="tracking (/pose_tracker/tracking, the default) or upload "
         "(/pose_tracker/upload_tracking).",
-    )
-    exercise = serializers.ChoiceField(
-        choices=sorted([*EXERCISES, *ALIASES]),
-        required=False,
-        help_text="An exercise of the catalog (GET /api/v1/exercises).",
-    )
-    reference = serializers.UUIDField(required=False, help_text="A reference movement.")
-    language = serializers.RegexField(
-        r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$",
-        required=False,
-        help_text="en or fr; other languages fall back to en.",
-    )
-    difficulty = serializers.ChoiceField(choices=["easy", "medium", "hard"], required=False)
-    keypoints = serializers.BooleanField(required=False)
-    angles = serializers.BooleanField(required=False)
-    recommendations = serializers.BooleanField(required=False)
-    progression = serializers.BooleanField(required=False)
-    inference = serializers.ChoiceField(choices=["browser", "server"], required=False)
-    isAndroid = serializers.BooleanField(required=False)
-    userHeightCm = serializers.FloatField(required=False, min_value=50, max_value=250)
-    source = serializers.ChoiceField(choices=["video", "image"], required=False)
-    export = serializers.BooleanField(required=False)
+    ),
+)
 
 
 class TrackingLinkSerializer(serializers.Serializer):
@@ -313,7 +327,8 @@ class TrackingLinkSerializer(serializers.Serializer):
     )
     expires_at = serializers.DateTimeField()
     warnings = serializers.ListField(
-        child=serializers.CharField(), help_text="Parameters that were ignored."
+        child=serializers.CharField(),
+        help_text="What was ignored: unknown parameters, loose values (their default applies)…",
     )
 
 
@@ -378,6 +393,6 @@ class TrackingLinkCreateView(APIView):
             "endpoint": link.endpoint,
             **links.link_urls(link, session_id),
             "expires_at": link.expires_at,
-            "warnings": list(access.params.warnings),
+            "warnings": [warning.message for warning in access.params.warnings],
         }
         return Response(TrackingLinkSerializer(data).data, status=201)

@@ -171,7 +171,7 @@ def link_params(link: TrackingLink, chosen: dict[str, str] | None = None) -> Tra
         if name not in chosen
     ]
     query = urlencode([("token", _TOKEN_STAND_IN), *pairs, *chosen.items()])
-    # A ParamsError here can only come from `chosen` (the link's own query was parsed when issued).
+    # The link's own query was parsed when issued; a loose `chosen` value gets a warning.
     return dataclasses.replace(parse_tracking_params(query, endpoint=link.endpoint), token="")
 
 

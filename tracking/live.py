@@ -52,9 +52,10 @@ class LiveSession:
                 "callsLeft": self.calls_left - 1,
             }
         ]
-        blocked = self.params.blocked_event()
-        if blocked:
-            events.append(blocked)
+        # A native app opening the socket itself hears here what the page would have posted.
+        for event in (self.params.blocked_event(), self.params.warning_event()):
+            if event is not None:
+                events.append(event)
         return events
 
     def decode_jpeg_frame(self, data: bytes) -> JpegFrame:

@@ -1,11 +1,17 @@
 """The one parser for tracking query parameters (PoseTracker API contract §2).
 
 Pages, the WebSocket consumer, the REST API, Celery tasks and the engine all read parameters through
-parse_tracking_params(), so a parameter means the same thing everywhere. Pure Python, no Django.
+parse_tracking_params(), so a parameter means the same thing everywhere. What each parameter is,
+its type, default, pages and status: tracking/param_table.py. Pure Python, no Django.
 
 Rules worth knowing:
-- every problem in a query is reported at once (ParamsError.problems), never just the first;
-- unknown parameters are warnings, not errors, because apps send extra parameters;
+- errors are only what the contract refuses (no token, an unknown exercise, a reference that is not
+  a UUID, exercise with reference, jump_analysis without a height), all reported at once
+  (ParamsError.problems);
+- anything else odd is a warning, because apps send odd things: unknown, misspelt and ignored
+  parameters, and loose values (`undefined`, `null`, empty, malformed or out of range), which get
+  the parameter's default. Pages and sockets post them as one `warning` event
+  (TrackingParams.warning_event);
 - plan gating is a separate step (TrackingParams.gated_for) that lists what it switched off.
 """
 
@@ -14,254 +20,46 @@ import difflib
 import math
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from urllib.parse import parse_qsl, urlencode
 
 from accounts.plans import DEVELOPER_OUTPUTS, Plan
+from tracking.engine import events
 from tracking.engine.catalog import EXERCISES, resolve_exercise
+from tracking.param_messages import message
+from tracking.param_table import (
+    BY_NAME,
+    BY_SPELLING,
+    ENDPOINTS,
+    LANGUAGES,
+    MAX_STYLE_CHARS,
+    MAX_VALUE_CHARS,
+    PARAMETERS,
+    Parameter,
+    parameters_for,
+)
 
-ENDPOINTS = ("tracking", "upload")
-LANGUAGES = ("en", "fr")
-MAX_VALUE_CHARS = 2048
 MAX_PARAMETERS = 100
-MAX_STYLE_CHARS = 64
+WARNING_CODE = "ignored_parameters"
 
-# Other spellings the contract accepts for a parameter -> the parameter's own name.
-_SPELLINGS = {"android": "isAndroid", "reference_movement": "reference", "locale": "language"}
-
-_BEHAVIOUR_PARAMETERS = frozenset(
-    {
-        "token",
-        "isAndroid",
-        "exercise",
-        "reference",
-        "minGrade",
-        "skeleton",
-        "keypoints",
-        "angles",
-        "recommendations",
-        "progression",
-        "blazepose",
-        "poseBackend",
-        "runInWorker",
-        "mediapipeModel",
-        "inference",
-        "width",
-        "height",
-        "userHeightCm",
-        "devicePitchDeg",
-        "difficulty",
-        "language",
-    }
-)
-# Appearance and placement parameters (contract §2.1, §2.3, §2.4, §2.5) the page reads as given.
-_PASSTHROUGH_PARAMETERS = frozenset(
-    {
-        "isMobile",
-        "loading_message",
-        "engine",
-        "poseEngine",
-        "scoring_profile",
-        "placement",
-        "placementCountdownSeconds",
-        "postureBox",
-        "placementOverlay",
-        "placementZoneColor",
-        "placementOverlayOpacity",
-        "placementImageOpacity",
-        "placementBoxStrokeColor",
-        "silhouetteColor",
-        "silhouetteShadow",
-        "silhouette",
-        "placementZone",
-        "timer",
-        "timerSeconds",
-        "timerBg",
-        "timerColor",
-        "timerBorder",
-        "guide",
-        "engineDebug",
-        "placementOverlayImageUrl",
-        "paddingHorizontal",
-        "paddingVertical",
-        "paddingLeft",
-        "paddingRight",
-        "paddingTop",
-        "paddingBottom",
-    }
-)
-# Contract §2.6: these mean something on the upload page only.
-_UPLOAD_BEHAVIOUR_PARAMETERS = frozenset({"source", "export"})
-_UPLOAD_PASSTHROUGH_PARAMETERS = frozenset(
-    {
-        "videoSrc",
-        "imageSrc",
-        "showUpload",
-        "uploadLabel",
-        "containerMinHeight",
-        "containerMaxWidth",
-        "containerMaxHeight",
-        "objectFit",
-        "uploadButtonPosition",
-        "uploadAreaPadding",
-    }
-)
-_UPLOAD_ONLY_PARAMETERS = _UPLOAD_BEHAVIOUR_PARAMETERS | _UPLOAD_PASSTHROUGH_PARAMETERS
-# Pages load these addresses, so only web addresses are let through.
-_URL_PARAMETERS = frozenset({"videoSrc", "imageSrc", "placementOverlayImageUrl"})
-# Studio custom movements (userExercise) exist upstream but not in FormTrack.
-_UNSUPPORTED_PARAMETERS = frozenset({"userExercise"})
-
-_KNOWN_PARAMETERS = (
-    _BEHAVIOUR_PARAMETERS
-    | _PASSTHROUGH_PARAMETERS
-    | _UPLOAD_BEHAVIOUR_PARAMETERS
-    | _UPLOAD_PASSTHROUGH_PARAMETERS
-    | _UNSUPPORTED_PARAMETERS
-    | frozenset(_SPELLINGS)
-)
-# For "did you mean" hints on misspelt parameter names.
-_KNOWN_BY_LOWERCASE = {name.lower(): name for name in _KNOWN_PARAMETERS}
-
+# What apps send for "no value": empty, or JavaScript's undefined and null printed into a URL.
+_BLANKS = frozenset({"", "undefined", "null"})
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-_GRADES = {grade.lower(): grade for grade in ("A", "B", "C", "D")}
-_POSE_BACKENDS = {"webgl": "webgl", "wasm": "wasm"}
-_MEDIAPIPE_MODELS = {"lite": "lite", "full": "full", "heavy": "heavy"}
-_INFERENCES = {"browser": "browser", "server": "server"}
-_SOURCES = {"video": "video", "image": "image"}
-# The legacy pixel endpoint's easy/normal/pro scale maps onto easy/medium/hard.
-_DIFFICULTIES = {
-    "easy": "easy",
-    "medium": "medium",
-    "hard": "hard",
-    "normal": "medium",
-    "pro": "hard",
-}
 _EXERCISE_CHOICES = ", ".join(sorted(EXERCISES))
-# Error codes the contract gives a bad value; any other parameter's bad value is invalid_parameter.
-_INVALID_VALUE_CODES = {"exercise": "invalid_exercise", "reference": "invalid_reference"}
+# For "did you mean" hints on misspelt parameter names and exercises.
+_SPELLINGS_BY_LOWERCASE = {spelling.lower(): spelling for spelling in BY_SPELLING}
+_EXERCISE_SPELLINGS = [spelling for spelling, _ in BY_NAME["exercise"].choices]
 
-_INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _UUID = re.compile(
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 )
 _SKELETON_STYLE = re.compile(rf"[A-Za-z0-9_#-]{{1,{MAX_STYLE_CHARS}}}")
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 _WEB_ADDRESS = re.compile(r"https?://\S+", re.IGNORECASE)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-_MESSAGES: dict[str, dict[str, str]] = {
-    "missing_token": {
-        "en": "The token parameter is required: send token=YOUR_API_KEY.",
-        "fr": "Le paramètre token est obligatoire : envoyez token=VOTRE_CLE_API.",
-    },
-    "conflicting_parameters": {
-        "en": "You cannot combine {reference} & exercise: "
-        "send either exercise=… or {reference}=…, not both.",
-        "fr": "Vous ne pouvez pas combiner {reference} et exercise : "
-        "envoyez soit exercise=…, soit {reference}=…, pas les deux.",
-    },
-    "invalid_exercise": {
-        "en": "Unknown exercise {value}: exercise must be one of {choices}.",
-        "fr": "Exercice inconnu {value} : exercise doit être l'un de {choices}.",
-    },
-    "invalid_reference": {
-        "en": "{param} must be the UUID of a reference movement, got {value}.",
-        "fr": "{param} doit être l'UUID d'un mouvement de référence, reçu {value}.",
-    },
-    "jump_analysis_missing_height": {
-        "en": "User height (userHeightCm) must be provided for jump_analysis exercise",
-        "fr": "La taille de l'utilisateur (userHeightCm) est obligatoire "
-        "pour l'exercice jump_analysis",
-    },
-    "choice": {
-        "en": "{param} must be one of {choices}, got {value}.",
-        "fr": "{param} doit être l'une de ces valeurs : {choices} ; reçu {value}.",
-    },
-    "boolean": {
-        "en": "{param} must be true or false (1/0 and yes/no also work), got {value}.",
-        "fr": "{param} doit valoir true ou false (1/0 et yes/no sont aussi acceptés), "
-        "reçu {value}.",
-    },
-    "skeleton": {
-        "en": "skeleton must be true, false or a style name of at most 64 letters, digits, "
-        "_, - or #, got {value}.",
-        "fr": "skeleton doit valoir true, false ou un nom de style d'au plus 64 lettres, chiffres, "
-        "_, - ou #, reçu {value}.",
-    },
-    "integer": {
-        "en": "{param} must be a whole number from {low} to {high}, got {value}.",
-        "fr": "{param} doit être un nombre entier de {low} à {high}, reçu {value}.",
-    },
-    "number": {
-        "en": "{param} must be a number from {low} to {high}, got {value}.",
-        "fr": "{param} doit être un nombre de {low} à {high}, reçu {value}.",
-    },
-    "language": {
-        "en": "{param} must be a language code such as en or fr, got {value}.",
-        "fr": "{param} doit être un code de langue comme en ou fr, reçu {value}.",
-    },
-    "web_address": {
-        "en": "{param} must be an http:// or https:// address, got {value}.",
-        "fr": "{param} doit être une adresse http:// ou https://, reçu {value}.",
-    },
-    "too_long": {
-        "en": "{param} is longer than {limit} characters.",
-        "fr": "{param} dépasse {limit} caractères.",
-    },
-    "control_characters": {
-        "en": "{param} contains control characters.",
-        "fr": "{param} contient des caractères de contrôle.",
-    },
-    "not_text": {
-        "en": "{param} must be text, got {value}.",
-        "fr": "{param} doit être du texte, reçu {value}.",
-    },
-    "name_not_text": {
-        "en": "Parameter names must be text, got {value}.",
-        "fr": "Les noms de paramètres doivent être du texte, reçu {value}.",
-    },
-    "repeated": {
-        "en": "{param} was sent more than once with different values; send it once.",
-        "fr": "{param} a été envoyé plusieurs fois avec des valeurs différentes ; "
-        "envoyez-le une seule fois.",
-    },
-    "unknown_parameter": {
-        "en": "unknown parameter {param} ignored",
-        "fr": "paramètre inconnu {param} ignoré",
-    },
-    "unknown_parameter_suggestion": {
-        "en": "unknown parameter {param} ignored (did you mean {suggestion}?)",
-        "fr": "paramètre inconnu {param} ignoré (vouliez-vous dire {suggestion} ?)",
-    },
-    "upload_only": {
-        "en": "parameter {param} only applies to upload_tracking and was ignored",
-        "fr": "le paramètre {param} ne s'applique qu'à upload_tracking et a été ignoré",
-    },
-    "unsupported": {
-        "en": "parameter {param} is not supported by FormTrack and was ignored",
-        "fr": "le paramètre {param} n'est pas pris en charge par FormTrack et a été ignoré",
-    },
-    "developer_features_not_allowed": {
-        "en": "You cannot use developer features on your current plan: {features}.",
-        "fr": "Vous ne pouvez pas utiliser les fonctions développeur avec votre offre actuelle : "
-        "{features}.",
-    },
-    # These are written before a language is known, or because it is not available: English only.
-    "too_many": {"en": "The query has more than {limit} parameters."},
-    "not_a_query": {
-        "en": "The query must be a query string or a mapping of parameters, got {value}."
-    },
-    "language_fallback": {"en": "language {value} is not available, using en"},
-}
-
-
-def _message(key: str, language: str, **details: object) -> str:
-    templates = _MESSAGES[key]
-    return templates.get(language, templates["en"]).format(**details)
 
 
 def _shown(value: str) -> str:
@@ -269,9 +67,22 @@ def _shown(value: str) -> str:
     return repr(value if len(value) <= 40 else value[:40] + "…")
 
 
+def _clipped(name: str) -> str:
+    return name if len(name) <= MAX_STYLE_CHARS else name[:MAX_STYLE_CHARS] + "…"
+
+
+def _sentences(messages: Iterable[str]) -> str:
+    """Messages joined into one text. The upstream jump_analysis message and the warnings have no
+    full stop: each gets one so the joined text reads."""
+    messages = list(messages)
+    if len(messages) == 1:
+        return messages[0]
+    return " ".join(text if text.endswith(".") else f"{text}." for text in messages)
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a query.
+    """One thing wrong with a query, or (in TrackingParams.warnings) one thing ignored.
 
     `param` is the parameter as the user spelled it; a conflict between two parameters names both,
     joined by a comma (e.g. "exercise,reference").
@@ -307,11 +118,7 @@ class ParamsError(ValueError):
 
     @property
     def message(self) -> str:
-        messages = [problem.message for problem in self.problems]
-        if len(messages) == 1:
-            return messages[0]
-        # The upstream jump_analysis message has no full stop; add stops so the joined text reads.
-        return " ".join(message if message.endswith(".") else f"{message}." for message in messages)
+        return _sentences(problem.message for problem in self.problems)
 
     def to_event(self) -> dict:
         return {
@@ -323,42 +130,44 @@ class ParamsError(ValueError):
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrackingParams:
-    """A validated tracking request. Build it with parse_tracking_params(), never by hand.
+    """A validated tracking request. Build it with parse_tracking_params(), never by hand: the
+    defaults are the table's (tracking/param_table.py).
 
     Round trip: for any parsed `p`, parse_tracking_params(p.to_query(), endpoint=p.endpoint) equals
-    `p` with `warnings` and `blocked` emptied: both describe how `p` was made (ignored parameters,
-    plan gating), not the request itself.
+    `p` but for `warnings` and `blocked`: both describe how `p` was made (ignored parameters and
+    values, plan gating), not the request itself. Only parameters the page has yet to apply
+    (status "pending") warn again.
     """
 
     endpoint: str
     token: str
-    exercise: str | None = None
-    reference: uuid.UUID | None = None
-    is_android: bool = False
-    min_grade: str | None = None
-    skeleton: bool | str = True
-    keypoints: bool = False
-    angles: bool = False
-    recommendations: bool = False
-    progression: bool = False
-    blazepose: bool = False
-    pose_backend: str = "webgl"
-    run_in_worker: bool = True
-    mediapipe_model: str = "lite"
-    inference: str = "browser"
-    width: int | None = None
-    height: int | None = None
-    user_height_cm: float | None = None
-    device_pitch_deg: float | None = None
-    difficulty: str = "medium"
-    language: str = "en"
-    source: str = "video"
-    export: bool = False
-    # Appearance/placement parameters handed to the page unchanged, sorted by name.
-    passthrough: tuple[tuple[str, str], ...] = ()
-    warnings: tuple[str, ...] = ()
+    exercise: str | None
+    reference: uuid.UUID | None
+    is_android: bool
+    min_grade: str | None
+    skeleton: bool | str
+    keypoints: bool
+    angles: bool
+    recommendations: bool
+    progression: bool
+    blazepose: bool
+    pose_backend: str
+    run_in_worker: bool
+    mediapipe_model: str
+    inference: str
+    width: int | None
+    height: int | None
+    user_height_cm: float | None
+    device_pitch_deg: float | None
+    difficulty: str
+    language: str
+    source: str
+    export: bool
+    # The page parameters (table rows without a field) the query set, typed, sorted by name.
+    passthrough: tuple[tuple[str, object], ...] = ()
+    warnings: tuple[Problem, ...] = ()
     blocked: tuple[str, ...] = ()
 
     @property
@@ -367,27 +176,31 @@ class TrackingParams:
         return self.exercise is None and self.reference is None
 
     def requested_outputs(self) -> tuple[str, ...]:
-        """The developer outputs (accounts.plans.DEVELOPER_OUTPUTS) this request switches on."""
+        """The developer outputs (accounts.plans.DEVELOPER_OUTPUTS) this request switches on: a
+        plan feature is requested when one of its parameters is off its default."""
         requested = {
-            # Keypoints always stream in pose-only mode; only keypoints with an exercise are gated.
-            "keypoints": self.keypoints and not self.pose_only,
-            "angles": self.angles,
-            "recommendations": self.recommendations,
-            "progression": self.progression,
-            # The larger MediaPipe models are what BlazePose buys, however they are asked for.
-            "blazepose": self.blazepose or self.mediapipe_model != "lite",
-            "export": self.export,
+            parameter.feature
+            for parameter in PARAMETERS
+            if parameter.feature
+            and parameter.field
+            and getattr(self, parameter.field) != parameter.default
         }
-        return tuple(output for output in DEVELOPER_OUTPUTS if requested[output])
+        if self.pose_only:
+            # Keypoints always stream in pose-only mode; only keypoints with an exercise are gated.
+            requested.discard("keypoints")
+        return tuple(output for output in DEVELOPER_OUTPUTS if output in requested)
 
     def gated_for(self, plan: Plan) -> "TrackingParams":
-        """A copy with each requested output the plan lacks switched off and listed in `blocked`."""
+        """A copy with each requested output the plan lacks switched off (its parameters back to
+        their defaults) and listed in `blocked`."""
         newly_blocked = {output for output in self.requested_outputs() if not plan.allows(output)}
         if not newly_blocked:
             return self
-        switched_off: dict[str, object] = {output: False for output in newly_blocked}
-        if "blazepose" in newly_blocked:
-            switched_off["mediapipe_model"] = "lite"
+        switched_off = {
+            parameter.field: parameter.default
+            for parameter in PARAMETERS
+            if parameter.feature in newly_blocked and parameter.field
+        }
         return dataclasses.replace(
             self, **switched_off, blocked=tuple(sorted(newly_blocked | set(self.blocked)))
         )
@@ -400,61 +213,59 @@ class TrackingParams:
             "type": "error",
             "code": code,
             "error": code,
-            "message": _message(code, self.language, features=", ".join(self.blocked)),
+            "message": message(code, self.language, features=", ".join(self.blocked)),
             "details": {"blocked": list(self.blocked)},
         }
 
+    def warning_event(self) -> dict | None:
+        """Everything the request asked for that was ignored, as one `warning` event."""
+        if not self.warnings:
+            return None
+        return events.warning(
+            code=WARNING_CODE,
+            message=_sentences(warning.message for warning in self.warnings),
+            parameters=list(dict.fromkeys(warning.param for warning in self.warnings)),
+            problems=[warning.to_dict() for warning in self.warnings],
+        )
+
     def to_query(self) -> str:
-        """The canonical query string for these parameters, every value spelled out."""
-        pairs: list[tuple[str, str]] = [("token", self.token)]
-        if self.exercise is not None:
-            pairs.append(("exercise", self.exercise))
-        if self.reference is not None:
-            pairs.append(("reference", str(self.reference)))
-        if self.min_grade is not None:
-            pairs.append(("minGrade", self.min_grade))
-        skeleton = _flag(self.skeleton) if isinstance(self.skeleton, bool) else self.skeleton
-        pairs += [
-            ("isAndroid", _flag(self.is_android)),
-            ("skeleton", skeleton),
-            ("keypoints", _flag(self.keypoints)),
-            ("angles", _flag(self.angles)),
-            ("recommendations", _flag(self.recommendations)),
-            ("progression", _flag(self.progression)),
-            ("blazepose", _flag(self.blazepose)),
-            ("poseBackend", self.pose_backend),
-            ("runInWorker", _flag(self.run_in_worker)),
-            ("mediapipeModel", self.mediapipe_model),
-            ("inference", self.inference),
-            ("difficulty", self.difficulty),
-            ("language", self.language),
-        ]
-        optional_numbers = {
-            "width": self.width,
-            "height": self.height,
-            "userHeightCm": self.user_height_cm,
-            "devicePitchDeg": self.device_pitch_deg,
-        }
-        pairs += [
-            (name, repr(value)) for name, value in optional_numbers.items() if value is not None
-        ]
-        if self.endpoint == "upload":
-            pairs += [("source", self.source), ("export", _flag(self.export))]
-        pairs += self.passthrough
+        """The canonical query string: every parameter this endpoint reads, spelled out."""
+        given = dict(self.passthrough)
+        pairs = []
+        for parameter in parameters_for(self.endpoint):
+            if parameter.field:
+                value = getattr(self, parameter.field)
+            else:
+                value = given.get(parameter.name)
+            if value is not None:
+                pairs.append((parameter.name, _query_value(value)))
         return urlencode(pairs)
+
+    def page_settings(self) -> dict[str, object]:
+        """Every page parameter of this endpoint: its value, or its default."""
+        given = dict(self.passthrough)
+        return {
+            parameter.name: given.get(parameter.name, parameter.default)
+            for parameter in parameters_for(self.endpoint)
+            if not parameter.field
+        }
 
     def to_config(self) -> dict:
         """Every field as JSON-ready data, for pages to embed (e.g. with json_script)."""
         config = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         config["reference"] = str(self.reference) if self.reference is not None else None
-        config["passthrough"] = dict(self.passthrough)
-        config["warnings"] = list(self.warnings)
+        config["passthrough"] = self.page_settings()
+        config["warnings"] = [warning.to_dict() for warning in self.warnings]
         config["blocked"] = list(self.blocked)
         return config
 
 
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
 
 
 def parse_tracking_params(query: object, *, endpoint: str = "tracking") -> TrackingParams:
@@ -469,11 +280,11 @@ def parse_tracking_params(query: object, *, endpoint: str = "tracking") -> Track
     except TypeError:
         value = _shown(type(query).__name__)
         raise ParamsError(
-            [Problem("invalid_parameter", "query", _message("not_a_query", "en", value=value))]
+            [Problem("invalid_parameter", "query", message("not_a_query", "en", value=value))]
         ) from None
     if len(pairs) > MAX_PARAMETERS:
-        message = _message("too_many", "en", limit=MAX_PARAMETERS)
-        raise ParamsError([Problem("invalid_parameter", "query", message)])
+        text = message("too_many", "en", limit=MAX_PARAMETERS)
+        raise ParamsError([Problem("invalid_parameter", "query", text)])
     return _Reader(pairs, endpoint).read()
 
 
@@ -506,7 +317,7 @@ def _as_text(value: object) -> str | None:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, bool):
-        return _flag(value)
+        return _query_value(value)
     if isinstance(value, int | float):
         try:
             return str(value)
@@ -515,35 +326,172 @@ def _as_text(value: object) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Pending:
-    """A problem kept unwritten until the query's language is known."""
+# --- Reading one value, by the parameter's kind ----------------------------------------------
 
-    code: str
-    param: str
+
+class _Invalid(Exception):
+    """A value its parameter cannot take: the message key saying what it should be, and details."""
+
+    def __init__(self, key: str, **details: object):
+        super().__init__(key)
+        self.key = key
+        self.details = details
+
+
+def _finite(value: str) -> float | None:
+    if not _NUMBER.fullmatch(value):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _read_integer(parameter: Parameter, value: str) -> int:
+    number = _finite(value)
+    if number is not None:
+        # Rounded as JavaScript's Math.round: apps send screen sizes such as 392.72727272727275.
+        rounded = math.floor(number + 0.5)
+        if parameter.low <= rounded <= parameter.high:
+            return rounded
+    raise _Invalid("integer", low=parameter.low, high=parameter.high)
+
+
+def _read_number(parameter: Parameter, value: str) -> float:
+    number = _finite(value)
+    if number is not None and parameter.low <= number <= parameter.high:
+        return number
+    raise _Invalid("number", low=parameter.low, high=parameter.high)
+
+
+def _read_boolean(parameter: Parameter, value: str) -> bool:
+    parsed = _BOOLEANS.get(value.lower())
+    if parsed is None:
+        raise _Invalid("boolean")
+    return parsed
+
+
+def _read_choice(parameter: Parameter, value: str) -> str:
+    parsed = parameter.choice_map.get(value.lower())
+    if parsed is None:
+        raise _Invalid("choice", choices=", ".join(parameter.values))
+    return parsed
+
+
+def _read_exercise(parameter: Parameter, value: str) -> str:
+    exercise = resolve_exercise(value)
+    if exercise is not None:
+        return exercise
+    close = difflib.get_close_matches(
+        value[:MAX_STYLE_CHARS].lower(), _EXERCISE_SPELLINGS, n=1, cutoff=0.6
+    )
+    if close:
+        raise _Invalid(
+            "invalid_exercise_suggestion", choices=_EXERCISE_CHOICES, suggestion=close[0]
+        )
+    raise _Invalid("invalid_exercise", choices=_EXERCISE_CHOICES)
+
+
+def _read_uuid(parameter: Parameter, value: str) -> uuid.UUID:
+    if not _UUID.fullmatch(value):
+        raise _Invalid("invalid_reference")
+    return uuid.UUID(value)
+
+
+def _read_skeleton(parameter: Parameter, value: str) -> bool | str:
+    if value.lower() in _BOOLEANS:
+        return _BOOLEANS[value.lower()]
+    if _SKELETON_STYLE.fullmatch(value):
+        return value
+    raise _Invalid("skeleton")
+
+
+def _read_url(parameter: Parameter, value: str) -> str:
+    # Pages load these addresses, so only web addresses are let through.
+    if not _WEB_ADDRESS.fullmatch(value):
+        raise _Invalid("web_address")
+    return value
+
+
+def _read_text(parameter: Parameter, value: str) -> str:
+    return value
+
+
+_READERS = {
+    "token": _read_text,
+    "text": _read_text,
+    "exercise": _read_exercise,
+    "uuid": _read_uuid,
+    "boolean": _read_boolean,
+    "integer": _read_integer,
+    "number": _read_number,
+    "choice": _read_choice,
+    "skeleton": _read_skeleton,
+    "url": _read_url,
+}
+
+# --- Reading a query -------------------------------------------------------------------------
+
+_UNSET = object()  # not sent, or its value was unusable: the default applies
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A message kept unwritten until the query's language is known; details may be _Texts."""
+
     key: str
     details: dict
 
+    def render(self, language: str) -> str:
+        details = {
+            name: value.render(language) if isinstance(value, _Text) else value
+            for name, value in self.details.items()
+        }
+        return message(self.key, language, **details)
+
+
+def _text(key: str, **details: object) -> _Text:
+    return _Text(key, details)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A problem or a warning, written once the query's language is known."""
+
+    code: str
+    param: str
+    text: _Text
+
     def problem(self, language: str) -> Problem:
-        return Problem(self.code, self.param, _message(self.key, language, **self.details))
+        return Problem(self.code, self.param, self.text.render(language))
 
 
 class _Reader:
     def __init__(self, pairs: list[tuple[object, object]], endpoint: str):
         self.endpoint = endpoint
         self.problems: list[_Pending] = []
-        self.warnings: list[tuple[str, dict]] = []  # (message key, details)
+        self.warnings: list[_Pending] = []
         # Parameter name -> every (spelling, value) sent for it, in order.
         self.sent: dict[str, list[tuple[str, str]]] = {}
-        # Parameters sent, but with a value already reported as a problem.
-        self.rejected: set[str] = set()
+        # Parameter name -> its spelling, for parameters sent with a value (usable or not).
+        self.given: dict[str, str] = {}
+        # Parameter name -> (the warning, the problem) of a value set aside for its default.
+        self.set_aside: dict[str, tuple[_Pending, _Text]] = {}
         self._collect(pairs)
 
-    def _problem(self, code: str, spelling: str, key: str, **details: object) -> None:
-        self.problems.append(_Pending(code, spelling, key, details))
+    def _refuse(self, code: str, spelling: str, text: _Text) -> None:
+        self.problems.append(_Pending(code, spelling, text))
 
-    def _warn(self, key: str, **details: object) -> None:
-        self.warnings.append((key, details))
+    def _warn(self, code: str, spelling: str, text: _Text) -> _Pending:
+        warning = _Pending(code, _clipped(spelling), text)
+        self.warnings.append(warning)
+        return warning
+
+    def _set_aside(self, parameter: Parameter, spelling: str, code: str, problem: _Text) -> None:
+        """An unusable value: the default applies, and a warning says so."""
+        if parameter.default is None:
+            text = _text("value_ignored", problem=problem)
+        else:
+            text = _text("default_used", problem=problem, default=_query_value(parameter.default))
+        self.set_aside[parameter.name] = (self._warn(code, spelling, text), problem)
 
     def _collect(self, pairs: list[tuple[object, object]]) -> None:
         ignored: set[str] = set()
@@ -551,236 +499,183 @@ class _Reader:
             name = _as_text(raw_name)
             if name is None:
                 value = _shown(type(raw_name).__name__)
-                self._problem("invalid_parameter", "query", "name_not_text", value=value)
+                problem = _text("name_not_text", value=value)
+                self._refuse("invalid_parameter", "query", problem)
                 continue
             if raw_value is None:  # JSON null: not sent
                 continue
-            value = _as_text(raw_value)
-            canonical = _SPELLINGS.get(name, name)
-            if (
-                name not in _KNOWN_PARAMETERS
-                or canonical in _UNSUPPORTED_PARAMETERS
-                or (self.endpoint != "upload" and canonical in _UPLOAD_ONLY_PARAMETERS)
-            ):
+            parameter = BY_SPELLING.get(name)
+            if parameter is None or not parameter.kept or self.endpoint not in parameter.endpoints:
                 if name not in ignored:
                     ignored.add(name)
-                    self._warn_ignored(name)
+                    self._warn_ignored(name, parameter)
                 continue
+            value = _as_text(raw_value)
             if value is None:
-                value = _shown(type(raw_value).__name__)
-                self._problem("invalid_parameter", name, "not_text", param=name, value=value)
-                self.rejected.add(canonical)
+                shown = _shown(type(raw_value).__name__)
+                self._unusable(parameter, name, _text("not_text", param=name, value=shown))
                 continue
-            self.sent.setdefault(canonical, []).append((name, value.strip()))
+            self.sent.setdefault(parameter.name, []).append((name, value.strip()))
 
-    def _warn_ignored(self, name: str) -> None:
+    def _warn_ignored(self, name: str, parameter: Parameter | None) -> None:
         shown = _shown(name)
-        if name in _UNSUPPORTED_PARAMETERS:
-            self._warn("unsupported", param=shown)
-        elif name in _UPLOAD_ONLY_PARAMETERS:
-            self._warn("upload_only", param=shown)
-        else:
+        if parameter is None:
             close = difflib.get_close_matches(
-                name[:MAX_STYLE_CHARS].lower(), list(_KNOWN_BY_LOWERCASE), n=1, cutoff=0.8
+                name[:MAX_STYLE_CHARS].lower(), list(_SPELLINGS_BY_LOWERCASE), n=1, cutoff=0.8
             )
             if close:
-                suggestion = _shown(_KNOWN_BY_LOWERCASE[close[0]])
-                self._warn("unknown_parameter_suggestion", param=shown, suggestion=suggestion)
+                suggestion = _shown(_SPELLINGS_BY_LOWERCASE[close[0]])
+                text = _text("unknown_parameter_suggestion", param=shown, suggestion=suggestion)
             else:
-                self._warn("unknown_parameter", param=shown)
+                text = _text("unknown_parameter", param=shown)
+            self._warn("unknown_parameter", name, text)
+        elif self.endpoint not in parameter.endpoints:
+            page = "upload_tracking" if "upload" in parameter.endpoints else "tracking"
+            self._warn("other_endpoint", name, _text("other_endpoint", param=shown, endpoint=page))
+        else:
+            reason = _text(f"reason_{parameter.reason}")
+            self._warn(
+                "ignored_parameter", name, _text("ignored_parameter", param=shown, reason=reason)
+            )
 
-    def _take(self, name: str) -> tuple[str, str] | None:
-        """(spelling, value) of a usable parameter; None when absent or its value is unusable."""
-        sent = self.sent.get(name)
+    def _unusable(self, parameter: Parameter, spelling: str, problem: _Text) -> None:
+        """A value no parameter can take (not text, too long, control characters)."""
+        self.given[parameter.name] = spelling
+        if parameter.refusal is not None:
+            self._refuse("invalid_parameter", spelling, problem)
+        else:
+            self._set_aside(parameter, spelling, "invalid_value", problem)
+
+    def _take(self, parameter: Parameter) -> tuple[str, str] | None:
+        """(spelling, value) of a usable value; None when absent or set aside."""
+        sent = self.sent.get(parameter.name)
         if not sent:
             return None
         spelling, value = sent[0]
         if any(other != value for _, other in sent):
             spellings = "/".join(dict.fromkeys(spelling for spelling, _ in sent))
-            self._problem("invalid_parameter", spelling, "repeated", param=spellings)
-        elif len(value) > MAX_VALUE_CHARS:
-            self._problem(
-                "invalid_parameter", spelling, "too_long", param=spelling, limit=MAX_VALUE_CHARS
-            )
+            self._warn("repeated_parameter", spelling, _text("repeated", param=spellings))
+        if value.lower() in _BLANKS:
+            if parameter.name != "token":  # a blank token is a missing one
+                problem = _text("blank", param=spelling, value=_shown(value))
+                self._set_aside(parameter, spelling, "blank_value", problem)
+            return None
+        if len(value) > MAX_VALUE_CHARS:
+            problem = _text("too_long", param=spelling, limit=MAX_VALUE_CHARS)
         elif _CONTROL_CHARACTERS.search(value):
-            self._problem("invalid_parameter", spelling, "control_characters", param=spelling)
+            problem = _text("control_characters", param=spelling)
         else:
+            self.given[parameter.name] = spelling
             return spelling, value
-        self.rejected.add(name)
+        self._unusable(parameter, spelling, problem)
         return None
 
-    def _reject(self, name: str, spelling: str, key: str, value: str, **details: object) -> None:
-        code = _INVALID_VALUE_CODES.get(name, "invalid_parameter")
-        self._problem(code, spelling, key, param=spelling, value=_shown(value), **details)
-        self.rejected.add(name)
-
-    def _boolean(self, name: str, default: bool) -> bool:
-        taken = self._take(name)
+    def _read(self, parameter: Parameter) -> object:
+        """The parameter's value, or _UNSET when it was not sent or its value was unusable."""
+        taken = self._take(parameter)
         if taken is None:
-            return default
+            return _UNSET
         spelling, value = taken
-        parsed = _BOOLEANS.get(value.lower())
-        if parsed is None:
-            self._reject(name, spelling, "boolean", value)
-            return default
-        return parsed
-
-    def _choice(self, name: str, choices: dict[str, str], default: str | None) -> str | None:
-        taken = self._take(name)
-        if taken is None:
-            return default
-        spelling, value = taken
-        parsed = choices.get(value.lower())
-        if parsed is None:
-            shown_choices = ", ".join(dict.fromkeys(choices.values()))
-            self._reject(name, spelling, "choice", value, choices=shown_choices)
-            return default
-        return parsed
-
-    def _integer(self, name: str, low: int, high: int) -> int | None:
-        taken = self._take(name)
-        if taken is None:
-            return None
-        spelling, value = taken
-        if _INTEGER.fullmatch(value):
-            number = int(value)
-            if low <= number <= high:
-                return number
-        self._reject(name, spelling, "integer", value, low=low, high=high)
-        return None
-
-    def _number(self, name: str, low: float, high: float) -> float | None:
-        taken = self._take(name)
-        if taken is None:
-            return None
-        spelling, value = taken
-        if _NUMBER.fullmatch(value):
-            number = float(value)
-            if math.isfinite(number) and low <= number <= high:
-                return number
-        self._reject(name, spelling, "number", value, low=low, high=high)
-        return None
+        try:
+            return _READERS[parameter.kind](parameter, value)
+        except _Invalid as invalid:
+            problem = _text(invalid.key, param=spelling, value=_shown(value), **invalid.details)
+            if parameter.refusal is not None:
+                self._refuse(parameter.refusal, spelling, problem)
+            else:
+                self._set_aside(parameter, spelling, "invalid_value", problem)
+            return _UNSET
 
     def _language(self) -> str:
-        taken = self._take("language")
+        parameter = BY_NAME["language"]
+        taken = self._take(parameter)
         if taken is None:
-            return "en"
+            return parameter.default
         spelling, value = taken
-        if not _LANGUAGE_TAG.fullmatch(value):
-            self._reject("language", spelling, "language", value)
-            return "en"
+        if not LANGUAGE_TAG.fullmatch(value):
+            problem = _text("language", param=spelling, value=_shown(value))
+            self._set_aside(parameter, spelling, "invalid_value", problem)
+            return parameter.default
         primary = re.split("[-_]", value, maxsplit=1)[0].lower()
         if primary in LANGUAGES:
             return primary
-        self._warn("language_fallback", value=_shown(value))
-        return "en"
-
-    def _token(self) -> str:
-        taken = self._take("token")
-        if taken is not None and taken[1]:
-            return taken[1]
-        if "token" not in self.rejected:
-            self._problem("missing_token", "token", "missing_token")
-        return ""
-
-    def _exercise(self) -> str | None:
-        taken = self._take("exercise")
-        if taken is None:
-            return None
-        spelling, value = taken
-        exercise = resolve_exercise(value)
-        if exercise is None:
-            self._reject("exercise", spelling, "invalid_exercise", value, choices=_EXERCISE_CHOICES)
-        return exercise
-
-    def _reference(self) -> uuid.UUID | None:
-        taken = self._take("reference")
-        if taken is None:
-            return None
-        spelling, value = taken
-        if not _UUID.fullmatch(value):
-            self._reject("reference", spelling, "invalid_reference", value)
-            return None
-        return uuid.UUID(value)
-
-    def _skeleton(self) -> bool | str:
-        taken = self._take("skeleton")
-        if taken is None:
-            return True
-        spelling, value = taken
-        if value.lower() in _BOOLEANS:
-            return _BOOLEANS[value.lower()]
-        if _SKELETON_STYLE.fullmatch(value):
-            return value
-        self._reject("skeleton", spelling, "skeleton", value)
-        return True
-
-    def _passthrough(self) -> tuple[tuple[str, str], ...]:
-        kept = []
-        for name in sorted(self.sent.keys() - _BEHAVIOUR_PARAMETERS - _UPLOAD_BEHAVIOUR_PARAMETERS):
-            taken = self._take(name)
-            if taken is None:
-                continue
-            if name in _URL_PARAMETERS and not _WEB_ADDRESS.fullmatch(taken[1]):
-                self._reject(name, name, "web_address", taken[1])
-                continue
-            kept.append(taken)
-        return tuple(kept)
-
-    def _check_combinations(self, exercise: str | None) -> None:
-        reference_spelling = next(
-            (spelling for spelling, _ in self.sent.get("reference", [])), None
+        self._warn(
+            "language_unavailable", spelling, _text("language_fallback", value=_shown(value))
         )
-        if "exercise" in self.sent and reference_spelling is not None:
-            self._problem(
+        return parameter.default
+
+    def _min_grade_ignored_for(self, values: dict) -> _Text | None:
+        """Why minGrade does not apply to this request (contract §2.3), or None when it does."""
+        exercise = values["exercise"]
+        if values["source"] == "image":
+            return _text("min_grade_image")
+        if values["reference"] is not None:
+            return _text("min_grade_reference")
+        if exercise is None:
+            return _text("min_grade_pose_only")
+        kind = EXERCISES[exercise].kind
+        if kind != "repetition":
+            return _text(f"min_grade_{kind}", exercise=exercise)
+        return None
+
+    def _check_combinations(self, values: dict) -> None:
+        reference_spelling = self.given.get("reference")
+        if "exercise" in self.given and reference_spelling is not None:
+            self._refuse(
                 "conflicting_parameters",
                 f"exercise,{reference_spelling}",
-                "conflicting_parameters",
-                reference=reference_spelling,
+                _text("conflicting_parameters", reference=reference_spelling),
             )
-        height_sent = "userHeightCm" in self.sent or "userHeightCm" in self.rejected
-        if exercise == "jump_analysis" and not height_sent:
-            self._problem(
-                "jump_analysis_missing_height", "userHeightCm", "jump_analysis_missing_height"
-            )
+        if values["exercise"] == "jump_analysis" and values["user_height_cm"] is None:
+            warning, problem = self.set_aside.get("userHeightCm", (None, None))
+            if warning is not None and warning.code == "invalid_value":
+                # The height was sent but unusable: that is the problem to report.
+                self.warnings.remove(warning)
+                self._refuse("invalid_parameter", warning.param, problem)
+            else:
+                missing = _text("jump_analysis_missing_height")
+                self._refuse("jump_analysis_missing_height", "userHeightCm", missing)
 
     def read(self) -> TrackingParams:
-        token = self._token()
+        token = self._read(BY_NAME["token"])
+        if token is _UNSET and all(problem.param != "token" for problem in self.problems):
+            self._refuse("missing_token", "token", _text("missing_token"))
         language = self._language()
-        exercise = self._exercise()
-        self._check_combinations(exercise)
-        blazepose = self._boolean("blazepose", False)
-        uploading = self.endpoint == "upload"
-        params = TrackingParams(
-            endpoint=self.endpoint,
-            token=token,
-            exercise=exercise,
-            reference=self._reference(),
-            is_android=self._boolean("isAndroid", False),
-            min_grade=self._choice("minGrade", _GRADES, None),
-            skeleton=self._skeleton(),
-            keypoints=self._boolean("keypoints", False),
-            angles=self._boolean("angles", False),
-            recommendations=self._boolean("recommendations", False),
-            progression=self._boolean("progression", False),
-            blazepose=blazepose,
-            pose_backend=self._choice("poseBackend", _POSE_BACKENDS, "webgl"),
-            run_in_worker=self._boolean("runInWorker", True),
-            mediapipe_model=self._choice(
-                "mediapipeModel", _MEDIAPIPE_MODELS, "full" if blazepose else "lite"
-            ),
-            inference=self._choice("inference", _INFERENCES, "browser"),
-            width=self._integer("width", 64, 4096),
-            height=self._integer("height", 64, 4096),
-            user_height_cm=self._number("userHeightCm", 50, 250),
-            device_pitch_deg=self._number("devicePitchDeg", -90, 90),
-            difficulty=self._choice("difficulty", _DIFFICULTIES, "medium"),
-            language=language,
-            source=self._choice("source", _SOURCES, "video") if uploading else "video",
-            export=self._boolean("export", False) if uploading else False,
-            passthrough=self._passthrough(),
-            warnings=tuple(_message(key, language, **details) for key, details in self.warnings),
-        )
+        values: dict[str, object] = {"token": token, "language": language}
+        defaulted: set[str] = set()
+        passthrough = []
+        for parameter in PARAMETERS:
+            if parameter.name in ("token", "language"):  # read first, above
+                continue
+            applies = parameter.kept and self.endpoint in parameter.endpoints
+            value = self._read(parameter) if applies else _UNSET
+            if value is _UNSET:
+                defaulted.add(parameter.name)
+            elif parameter.status == "pending":
+                shown = _shown(parameter.name)
+                self._warn(
+                    "pending_parameter", parameter.name, _text("pending_parameter", param=shown)
+                )
+            if parameter.field:
+                values[parameter.field] = parameter.default if value is _UNSET else value
+            elif value is not _UNSET:
+                passthrough.append((parameter.name, value))
+        if values["blazepose"] and "mediapipeModel" in defaulted:
+            values["mediapipe_model"] = "full"  # what BlazePose means without a model named
+        if values["min_grade"] is not None:
+            ignored_for = self._min_grade_ignored_for(values)
+            if ignored_for is not None:
+                spelling = self.given["minGrade"]
+                self._warn(
+                    "min_grade_ignored", spelling, _text("min_grade_ignored", what=ignored_for)
+                )
+                values["min_grade"] = None
+        self._check_combinations(values)
         if self.problems:
             raise ParamsError([pending.problem(language) for pending in self.problems], language)
-        return params
+        return TrackingParams(
+            endpoint=self.endpoint,
+            **values,
+            passthrough=tuple(sorted(passthrough)),
+            warnings=tuple(warning.problem(language) for warning in self.warnings),
+        )

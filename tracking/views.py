@@ -56,7 +56,8 @@ def _tracking_page(request, *, endpoint, template):
         return _embeddable(response, allowed_origins=[])
 
     params = access.params
-    initial_events = [params.blocked_event()] if params.blocked else []
+    # Posted to the host as the page starts: what the plan switched off, what was ignored.
+    initial_events = [event for event in (params.blocked_event(), params.warning_event()) if event]
     origin = origin_of(request_origin(request) or "")
     context = {
         "params": params,

@@ -196,9 +196,14 @@ async def test_in_browser_inference_counts_four_reps_per_pass(
     camera_browser, server_url, host_origin
 ):
     org, token = await _token()
-    query = {"token": token, "exercise": "squat"}
+    # runInWorker defaults to false: ask for the worker, the fast path. The placement parameters
+    # PoseTracker's demo app sends are ignored, and the host is told once.
+    query = {"token": token, "exercise": "squat", "runInWorker": "true"}
+    query |= {"placement": "1", "timer": "3"}
     host = await Host.open(camera_browser, server_url, host_origin, query)
     await _run_live_session(host)
+    (ignored,) = [e for e in host.events if e.get("code") == "ignored_parameters"]
+    assert (ignored["type"], ignored["parameters"]) == ("warning", ["placement", "timer"])
 
     environment = next(e for e in host.events if e["type"] == "environment")
     assert environment["poseBackend"] in {"webgl", "wasm"}

@@ -94,14 +94,10 @@ def recommendations(*, cues: list[str]) -> dict:
     return {"type": "recommendations", "data": cues, "recommendations": list(cues)}
 
 
-def reference_score(
-    *, comparison: dict, rep_index: int | None, counted: bool, reason: str | None = None
-) -> dict:
-    """`comparison`: the scores of one repetition against the reference (overallScore ... grade)."""
-    event = {"type": "reference_score", **comparison, "repIndex": rep_index, "counted": counted}
-    if reason is not None:
-        event["reason"] = reason
-    return event
+def reference_score(*, comparison: dict, rep_index: int) -> dict:
+    """`comparison`: the scores of one counted repetition against the reference (overallScore ...
+    grade). Every matching repetition counts: minGrade does not apply to references."""
+    return {"type": "reference_score", **comparison, "repIndex": rep_index, "counted": True}
 
 
 def average_fields(average: float | None) -> dict:
@@ -261,4 +257,20 @@ def jump_summary(*, results: list[dict], timestamp_ms: float) -> dict:
         "avgAirTimeSeconds": round(air_time / count, 3) if count else 0.0,
         "jumps": [{key: result[key] for key in JUMP_FIELDS} for result in results],
         "timestampMs": timestamp_ms,
+    }
+
+
+# Not the engine's own: what a page or live session ignored of its request (tracking.params).
+
+
+def warning(*, code: str, message: str, parameters: list[str], problems: list[dict]) -> dict:
+    """`parameters`: the parameters concerned, as sent; `problems`: one {code, param, message}
+    each. `code` and `error` hold the same value, as in the page's other warnings."""
+    return {
+        "type": "warning",
+        "code": code,
+        "error": code,
+        "message": message,
+        "parameters": parameters,
+        "details": {"problems": problems},
     }

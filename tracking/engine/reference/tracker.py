@@ -39,7 +39,6 @@ from tracking.engine.reference.signature import (
     mirror_channels,
     scale_positions,
 )
-from tracking.engine.scoring import grade_at_least
 
 # The candidate's tail: after the detector closes a rep, wait for the return to rest (TRIM_LEVEL),
 # the next movement, or SETTLE_MAX_SHARE of the reference's duration.
@@ -122,7 +121,7 @@ class ReferenceTracker:
     reference movement. Same interface as TrackingSession: feed(pose) per frame, then finish().
 
     `params` is duck-typed (tracking.params.TrackingParams or any object with its fields):
-    reference, min_grade, recommendations, progression, keypoints, angles, blazepose, width,
+    reference, recommendations, progression, keypoints, angles, blazepose, width,
     height, language, difficulty."""
 
     def __init__(self, params, signature: dict):
@@ -134,7 +133,6 @@ class ReferenceTracker:
         self.difficulty = DIFFICULTIES.get(difficulty) or DIFFICULTIES["medium"]
         # Easy accepts deviations a fifth larger, hard a fifth smaller.
         self.leniency = 1.0 + 0.2 * self.difficulty.tolerance
-        self.min_grade = getattr(params, "min_grade", None)
         self.want_recommendations = bool(getattr(params, "recommendations", False))
         self.want_progression = bool(getattr(params, "progression", False))
         self.outputs = FrameOutputs(
@@ -163,7 +161,6 @@ class ReferenceTracker:
         self._excursions: list[_Excursion] = []
 
         self.reps: list[_Rep] = []
-        self.rejected: list[_Rep] = []
         self.attempts: list[_Attempt] = []
         self._first_t: float | None = None
         self._last_t: float | None = None
@@ -328,18 +325,7 @@ class ReferenceTracker:
         else:
             for excursion in group:
                 self.detector.counted(excursion.candidate.depth)
-            if self.min_grade and not grade_at_least(comparison.grade, self.min_grade):
-                self.rejected.append(_Rep(len(self.rejected) + 1, start_ms, end_ms, comparison))
-                events.append(
-                    contract.reference_score(
-                        comparison=comparison.fields(),
-                        rep_index=None,
-                        counted=False,
-                        reason="below_min_grade",
-                    )
-                )
-            else:
-                events.extend(self._count(_Rep(len(self.reps) + 1, start_ms, end_ms, comparison)))
+            events.extend(self._count(_Rep(len(self.reps) + 1, start_ms, end_ms, comparison)))
         if self.want_recommendations:
             cue = cue_for(reference, comparison)
             said = self.coach.cues(end_ms, [cue]) if cue is not None else []
@@ -360,7 +346,7 @@ class ReferenceTracker:
                     current_count=len(self.reps), form_score=form_score, reference_score=fields
                 ),
                 contract.form_score(**form_score),
-                contract.reference_score(comparison=fields, rep_index=rep.index, counted=True),
+                contract.reference_score(comparison=fields, rep_index=rep.index),
             ]
         )
         return [event for event in events if event is not None]
@@ -430,13 +416,12 @@ class ReferenceTracker:
             "counter": len(reps),
             "reps": len(reps),
             "attempts": len(self.attempts),
-            "rejected_reps": len(self.rejected),
+            "rejected_reps": 0,  # minGrade does not apply to references (contract §2.3)
             "avg_similarity": round(similarity, 3) if similarity is not None else None,
             **contract.average_fields(self.average_score),
             "history": [rep.to_history() for rep in reps],
-            "rejected": [rep.to_history() for rep in self.rejected],
+            "rejected": [],
             "attempt_details": [attempt.to_dict() for attempt in self.attempts],
-            "min_grade": self.min_grade,
             "reference_duration_ms": round(self.reference.duration_ms),
             "unit": "reps",
         }
