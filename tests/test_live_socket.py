@@ -112,7 +112,7 @@ async def test_the_pages_own_socket_does_not_repeat_the_pages_warning(client, ac
         re.search(r'id="formtrack-config" type="application/json">(.*?)</script>', page.text)[1]
     )
     assert [event["type"] for event in config["initialEvents"]] == ["warning"]
-    socket = await open_session(config["uploadQuery"])
+    socket = await open_session(config["accessQuery"])
     assert (await socket.receive_json_from())["type"] == "session_started"
     await socket.send_json_to({"type": "finish"})
     events = await receive_until(socket, lambda e: e["type"] == "exercise_summary")
