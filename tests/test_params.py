@@ -150,9 +150,9 @@ def test_exercise_with_reference_is_an_error_naming_both(reference_name):
 
 
 def test_unknown_exercise_lists_every_valid_id_sorted():
-    problem = only_problem(exercise="split")
+    problem = only_problem(exercise="moonwalk")
     assert (problem.code, problem.param) == ("invalid_exercise", "exercise")
-    assert "'split'" in problem.message
+    assert "'moonwalk'" in problem.message
     assert ", ".join(sorted(EXERCISES)) in problem.message
 
 
