@@ -520,12 +520,14 @@ STANDING_LEG = Text("Straighten your standing leg", "Tendez la jambe d'appui")
 RAISED_LEG = Text("Straighten your raised leg", "Tendez la jambe levée")
 SIT_ON_CHAIR = Text("Sit down on the chair", "Asseyez-vous sur la chaise")
 
-# Targets that several poses share: standing on a leg (the lower leg's thigh hangs under the hip:
-# a push-up filmed head-on or a seated leg pointing at the camera can look like a raised leg, but
-# their thighs are level), sitting on the floor (hips at the ankles' level,
-# about 0.05 leg lengths; kneeling is 0.5, standing 0.95), and seated on a chair, facing the
-# camera: thighs level (knee at hip height, thigh_lift 90; standing, 0) and the feet on the floor
-# under the knees (a push-up filmed head-on also has level thighs, its shins point at the camera).
+# Targets that several poses share:
+# - standing on a leg: the lower leg's thigh hangs under the hip (a push-up filmed head-on or a
+#   seated leg pointing at the camera can look like a raised leg, but their thighs are level);
+# - sitting on the floor: hips at the ankles' level, about 0.05 leg lengths (kneeling is 0.5,
+#   standing 0.95);
+# - seated on a chair, facing the camera: thighs level (knee at hip height, thigh_lift 90;
+#   standing, 0) and the feet on the floor under the knees (a push-up filmed head-on also has
+#   level thighs, but its shins point at the camera).
 ON_A_LEG = _target("thigh_lift", high=30.0, side="lower")
 ON_THE_FLOOR = _target("hip_height", high=0.35, ideal=(None, 0.12), above=HIPS_TO_FLOOR)
 ON_A_CHAIR = (
