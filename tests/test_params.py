@@ -447,9 +447,9 @@ def test_a_blank_exercise_or_reference_is_none_and_conflicts_with_nothing(blank)
 
 
 def test_unknown_exercise_lists_every_valid_id_sorted():
-    problem = only_problem(exercise="split")
+    problem = only_problem(exercise="moonwalk")
     assert (problem.code, problem.param) == ("invalid_exercise", "exercise")
-    assert "'split'" in problem.message and "did you mean" not in problem.message
+    assert "'moonwalk'" in problem.message and "did you mean" not in problem.message
     assert ", ".join(sorted(EXERCISES)) in problem.message
 
 

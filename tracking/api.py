@@ -35,8 +35,16 @@ class ExerciseSerializer(serializers.Serializer):
     id = serializers.CharField()
     label = serializers.CharField()
     kind = serializers.ChoiceField(choices=["repetition", "duration", "jump"])
+    category = serializers.ChoiceField(
+        choices=["strength", "hold", "flexibility", "wellness", "physical_test", "jump"]
+    )
     view = serializers.ChoiceField(choices=["front", "side", "either"])
     aliases = serializers.ListField(child=serializers.CharField())
+    outputs = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The events its sessions send (keypoints and angles when asked for); "
+        "counter.analysis: a physical test's counter carries an analysis object.",
+    )
 
 
 class ExerciseListView(APIView):
@@ -50,8 +58,10 @@ class ExerciseListView(APIView):
                 "id": e.id,
                 "label": e.label,
                 "kind": e.kind,
+                "category": e.category,
                 "view": e.view,
                 "aliases": aliases.get(e.id, []),
+                "outputs": list(e.outputs),
             }
             for e in EXERCISES.values()
         ]

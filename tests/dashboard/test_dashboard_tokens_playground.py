@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import ApiToken, UsageRecord
 from tests.dashboard.conftest import signed_in
+from tracking.engine.catalog import EXERCISES
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,12 @@ def test_playground_lists_exercises_references_and_options(member_client):
     for name in ("skeleton", "minGrade", "difficulty", "language", "inference"):
         assert f'name="{name}"' in html
     assert "playground.js" in html and 'id="playground-config"' in html
+
+
+def test_playground_offers_every_exercise_of_the_catalog(member_client):
+    html = member_client.get("/dashboard/playground/").content.decode()
+    for exercise in EXERCISES.values():
+        assert f'<option value="{exercise.id}"' in html and f">{exercise.label}</option>" in html
 
 
 def playground_secret(client, org) -> str:

@@ -7,11 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support import contract
 from tracking.engine.catalog import (
     DIFFICULTIES,
     EXERCISES,
     Check,
     Counting,
+    Target,
     Text,
     resolve_exercise,
 )
@@ -21,30 +23,11 @@ from tracking.engine.holds import HoldTimer
 from tracking.engine.metrics import METRICS
 from tracking.engine.scoring import depth_score, grade_at_least, grade_for, tempo_score
 
+# The contract's catalog, plus two exercises FormTrack adds.
 REQUIRED = {
-    "repetition": [
-        "squat",
-        "push_up",
-        "lunge",
-        "side_lunge",
-        "deadlift",
-        "bicep_curl",
-        "hammer_curl",
-        "tricep_dip",
-        "shoulder_press",
-        "lateral_raise",
-        "front_raise",
-        "glute_bridge",
-        "calf_raise",
-        "jumping_jack",
-        "low_impact_jack",
-        "high_knees",
-        "mountain_climber",
-        "leg_raise",
-        "sit_up",
-    ],
-    "duration": ["plank", "wall_sit", "balance_leg", "balance_leg_left", "balance_leg_right"],
-    "jump": ["jump_analysis", "air_time_jump"],
+    "repetition": [*contract.REPETITION, "front_raise", "sit_up"],
+    "duration": contract.DURATION,
+    "jump": contract.JUMP,
 }
 MEDIUM = DIFFICULTIES["medium"]
 
@@ -72,6 +55,18 @@ def test_catalog_defines_every_exercise_declaratively(kind, exercise_id):
     if kind == "duration":
         assert exercise.hold is not None and exercise.hold.target_s > 0
         assert all(condition.metric in METRICS for condition in exercise.hold.conditions)
+        for target in exercise.hold.targets:
+            assert target.metric in METRICS
+            assert target.side in (None, "left", "right", "any", "both", "upper", "lower")
+            # An ideal lies inside what still counts, with a cue saying which way to move.
+            if target.ideal_low is not None:
+                assert target.low < target.ideal_low and target.below is not None
+            if target.ideal_high is not None:
+                assert target.ideal_high < target.high and target.above is not None
+            for cue in (target.below, target.above):
+                assert cue is None or (cue.en and cue.fr and cue.en != cue.fr)
+    if exercise.category == "flexibility":
+        assert exercise.hold.targets and exercise.fixed_view and exercise.view in ("front", "side")
     for check in exercise.checks:
         assert check.metric in METRICS
         assert check.op in ("<", ">")
@@ -84,7 +79,20 @@ def test_legacy_aliases_resolve():
     assert resolve_exercise("face_squat") == "squat"
     assert resolve_exercise("jump") == "air_time_jump"
     assert resolve_exercise(" Push_Up ") == "push_up"
-    assert resolve_exercise("split") is None
+    assert resolve_exercise("split") == "split"
+    assert resolve_exercise("splits") is None
+
+
+def test_a_target_scores_its_distance_from_the_ideal_and_cues_the_way_back():
+    knees = Target("knee_angle", 135.0, None, None, 165.0, None, Text("straighten", "tendez"), None)
+    assert knees.shortfall(170.0) == 0.0 and knees.cue(170.0) is None
+    assert knees.shortfall(150.0) == pytest.approx(0.5)
+    assert knees.shortfall(135.0) == pytest.approx(1.0) and knees.holds(135.0)
+    assert knees.shortfall(120.0) > 1.0 and not knees.holds(120.0)
+    assert knees.cue(150.0).en == "straighten"
+    fold = Target("knee_drop", None, 0.8, None, None, 0.35, None, Text("fold", "penchez"))
+    assert fold.shortfall(0.2) == 0.0 and fold.shortfall(0.575) == pytest.approx(0.5)
+    assert fold.cue(0.6).fr == "penchez"
 
 
 def test_difficulty_moves_check_thresholds_towards_lenient_or_strict():

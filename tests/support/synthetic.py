@@ -90,6 +90,9 @@ TEMPO_S = {
     "mountain_climber": 0.7,
     "leg_raise": 3.0,
     "sit_up": 2.5,
+    "shoulder_roll": 2.0,
+    "shoulder_deep_breath": 5.0,
+    "back_flexibility_test": 4.0,
 }
 HOLD_S = 10.0
 HOLD_ENTER_S = 1.0
@@ -202,6 +205,43 @@ FAULTS: dict[str, dict[str, str]] = {
         "tuck": "knees tuck (feet rise 15% of height towards the hips) at the top of the flight",
     },
 }
+FAULTS.update(
+    {
+        "shoulder_roll": {
+            "small_circles": "shoulders rise half as far",
+            "arms_raised": "arms rise 80 degrees to the sides with each roll (another movement)",
+        },
+        "shoulder_deep_breath": {
+            "shallow": "shoulders rise half as far",
+            "arms_raised": "arms rise 80 degrees out to the sides with each breath",
+        },
+        "back_flexibility_test": {
+            "knees_bent": "knees bend 36 degrees during the fold",
+            "squatting": "a squat instead: knees bend about 100 degrees, trunk leaning half as far",
+        },
+        "split": {"bent_knees": "both knees bend 60 degrees (not a split)"},
+        "facial_split": {"bent_knees": "both knees bend 60 degrees (not a split)"},
+        "pancake": {"upright": "the chest stays up (a seated straddle, not folded)"},
+        "closing": {"bent_knees": "knees bend 70 degrees"},
+        "bridge": {"head_down": "shoulders down by the hands, elbows bent (head near the floor)"},
+        "cobra": {"hips_lifted": "hips off the floor, body nearly straight (a plank)"},
+        "bow": {
+            "no_grip": "hands stay by the hips",
+            "knees_down": "thighs stay on the floor",
+        },
+        "tiger": {"straight_leg": "the raised leg stays straight (a bird dog)"},
+        "camel": {"no_reach": "hands stay by the hips (kneeling arched)"},
+        "king_pigeon": {
+            "no_grip": "hands stay down",
+            "foot_down": "the back knee stays straight, the foot on the floor",
+        },
+        "foot_to_hand": {"no_grip": "the raised foot is not held"},
+        "i": {"bent_knee": "the raised knee bends 90 degrees"},
+        "needle": {"upright": "the trunk stays upright (a standing split)"},
+        "chair_forward_fold": {"standing": "stands and folds instead of sitting"},
+        "chair_side_stretch": {"arm_down": "the arm stays down"},
+    }
+)
 FAULTS["hammer_curl"] = FAULTS["bicep_curl"]
 FAULTS["front_raise"] = FAULTS["lateral_raise"]
 FAULTS["low_impact_jack"] = FAULTS["jumping_jack"]
@@ -388,12 +428,19 @@ class _Body:
             self.joints[side + "_elbow"] = elbow
             self.set_hand(side, wrist, _apply(hand, (0, -1, 0)), _apply(hand, (0, 0, 1)))
 
-    def trunk(self, pelvis, rotation, head_flex=0.0) -> None:
-        """Shoulders and head from the pelvis (hip midpoint) and the trunk's rotation."""
+    def trunk(self, pelvis, rotation, head_flex=0.0, shrug=0.0, protract=0.0) -> None:
+        """Shoulders and head from the pelvis (hip midpoint) and the trunk's rotation. `shrug`
+        raises the shoulders along the trunk and `protract` moves them forward (metres); the head
+        stays on the neck."""
         mid = pelvis + self.length(TRUNK) * rotation[:, :, 1]
+        raised = (
+            mid
+            + np.broadcast_to(shrug, (self.n,))[:, None] * rotation[:, :, 1]
+            + np.broadcast_to(protract, (self.n,))[:, None] * rotation[:, :, 2]
+        )
         for side, s in SIDES:
             self.joints[side + "_shoulder"] = (
-                mid + s * self.length(SHOULDER_HALF_WIDTH) * rotation[:, :, 0]
+                raised + s * self.length(SHOULDER_HALF_WIDTH) * rotation[:, :, 0]
             )
         self.set_head(mid, rotation @ _rot("x", np.broadcast_to(head_flex, (self.n,))))
 
@@ -504,6 +551,8 @@ def _standing(
     free=None,
     lift=None,
     tuck=None,
+    shrug=0.0,
+    protract=0.0,
 ) -> _Body:
     """A standing body on planted feet.
 
@@ -514,7 +563,8 @@ def _standing(
     puts them over the planted feet, the more stretched leg deciding the height; knees come from
     inverse kinematics, so the feet stay exactly where they are planted. `free`: side ->
     (mask, thigh_forward, knee_flexion) for a lifted leg; `lift` raises the whole body (flight);
-    `tuck` raises the feet towards the hips (per side, m).
+    `tuck` raises the feet towards the hips (per side, m); `shrug` and `protract` move the
+    shoulders (see `_Body.trunk`).
     """
     n, b = m.n, m.body()
 
@@ -578,7 +628,7 @@ def _standing(
         b.set_foot(side, ankle, foot_up, forward)
 
     rotation = _rot("z", -np.broadcast_to(tilt, (n,))) @ _rot("x", np.broadcast_to(lean, (n,)))
-    b.trunk(pelvis, rotation, head)
+    b.trunk(pelvis, rotation, head, shrug, protract)
     b.arms(rotation, arms)
     if lift is not None:
         b.lift = lift
@@ -1286,6 +1336,329 @@ def _jumping(m: _Motion, flights: list[FlightTruth], severities: dict[str, list[
     return body
 
 
+# -- wellness and tests standing --------------------------------------------------------------
+
+
+def _shoulders(lift: float, circle: float, opening: float):
+    """Shoulder movements: through each rep the shoulders rise by `lift`, circle back then forward
+    by `circle` and draw back by `opening` (fractions of height)."""
+
+    def build(m: _Motion) -> _Body:
+        p, h = m.p, m.height_m
+        d = m.depth * (1 - 0.5 * m.fault("small_circles") - 0.5 * m.fault("shallow"))
+        raised = 80 * m.fault("arms_raised") * p
+        return _standing(
+            m,
+            alpha=2.0,
+            beta=3.0,
+            lean=2.0,
+            arms=_arms(m.n, abd=8 + raised, elbow=8.0),
+            shrug=lift * h * d * p,
+            protract=-h * d * (circle * np.sin(2 * np.pi * m.u) + opening * p),
+        )
+
+    return build
+
+
+def _back_flexibility(m: _Motion) -> _Body:
+    """Standing forward fold with straight knees, the arms hanging toward the floor."""
+    p = m.p
+    d = m.depth * p
+    bent = m.fault("knees_bent") * p
+    squat = m.fault("squatting") * p
+    lean = 3 + 80 * d * (1 - 0.55 * squat)
+    return _standing(
+        m,
+        alpha=2 + 14 * bent + 28 * squat,
+        beta=3 + 22 * bent + 75 * squat,
+        lean=lean,
+        arms=_arms(m.n, flex=lean, abd=4.0, elbow=5.0),
+        stance=0.08 * m.height_m,
+    )
+
+
+# -- poses: a body from joint angles --------------------------------------------------------------
+
+# The lowest landmark of a posed body rests this far above the floor (fractions of height), and a
+# hand planted on the floor holds its wrist this high.
+FLOOR_CLEARANCE = 0.006
+WRIST_ON_FLOOR = 0.035
+# A gripping or planted arm reaches at most this share of its length (never locked straight).
+ARM_REACH = 0.99
+_LEG = {"flex": 0.0, "abd": 3.0, "rot": 0.0, "knee": 0.0, "plantar": 0.0}
+_ARM = {"flex": 0.0, "abd": 8.0, "rot": 0.0, "elbow": 8.0, "sup": 0.0}
+
+
+def _posture(
+    pitch=0.0,
+    trunk=0.0,
+    side=0.0,
+    head=0.0,
+    legs=None,
+    left_leg=None,
+    right_leg=None,
+    arms=None,
+    left_arm=None,
+    right_arm=None,
+) -> dict:
+    """Joint angles in degrees. pitch: the pelvis turned forward (0 upright, 90 face down, -90 face
+    up); trunk: bent forward from the pelvis (negative arches back); side: bent towards the left;
+    head: flexion. Legs, from the pelvis: flex (thigh forward), abd (out to the side), rot (turned
+    out about the thigh), knee (flexion), plantar (toes pointed); arms as `_Body.arms`."""
+    return {
+        "pitch": pitch,
+        "trunk": trunk,
+        "side": side,
+        "head": head,
+        "legs": {
+            "left": {**_LEG, **(legs or {}), **(left_leg or {})},
+            "right": {**_LEG, **(legs or {}), **(right_leg or {})},
+        },
+        "arms": {
+            "left": {**_ARM, **(arms or {}), **(left_arm or {})},
+            "right": {**_ARM, **(arms or {}), **(right_arm or {})},
+        },
+    }
+
+
+def _blend(rest, pose, amount):
+    if isinstance(rest, dict):
+        return {key: _blend(rest[key], pose[key], amount) for key in rest}
+    return rest + (pose - rest) * amount
+
+
+def _reach_arm(b: _Body, side: str, target, hint) -> None:
+    """The wrist at `target` (pulled in to ARM_REACH of the arm), the elbow by inverse
+    kinematics."""
+    shoulder = b.joints[side + "_shoulder"]
+    span = b.length(UPPER_ARM + FOREARM) * ARM_REACH
+    offset = target - shoulder
+    distance = np.linalg.norm(offset, axis=-1, keepdims=True)
+    wrist = shoulder + offset * np.minimum(1.0, span / np.maximum(distance, 1e-9))
+    elbow = _ik(shoulder, wrist, b.length(UPPER_ARM), b.length(FOREARM), hint)
+    along = _unit(wrist - elbow)
+    thumb = _unit(np.cross(along, _unit(np.array([0.3, 1.0, 0.2]))))
+    b.joints[side + "_elbow"] = elbow
+    b.set_hand(side, wrist, along, thumb)
+
+
+def _posed(m: _Motion, rest: dict, pose: dict, grips=(), planted=()) -> _Body:
+    """A body moving from `rest` into `pose` (by the hold's progress times its depth), resting on
+    the floor by its lowest point. grips: (hand, landmark, amount) - the hand takes hold of that
+    landmark (a foot's toes, a heel) as `amount` goes 0 to 1. planted: (hand, way, straight) -
+    the hand on the floor, ahead of the shoulder along +z (way +1) or -z (way -1), as far as a
+    straight arm reaches times `straight` (less bends the elbow)."""
+    n, b = m.n, m.body()
+    a = _blend(rest, pose, m.p * m.depth)
+    pelvis_rotation = _rot("x", a["pitch"])
+    pelvis = _vec(n)
+    for side, s in SIDES:
+        leg = a["legs"][side]
+        hip = pelvis + s * b.length(HIP_HALF_WIDTH) * pelvis_rotation[:, :, 0]
+        thigh = (
+            pelvis_rotation
+            @ _rot("x", -leg["flex"])
+            @ _rot("z", s * leg["abd"])
+            @ _rot("y", s * leg["rot"])
+        )
+        knee = hip + b.length(THIGH) * _apply(thigh, (0, -1, 0))
+        shin = thigh @ _rot("x", leg["knee"])
+        ankle = knee + b.length(SHANK) * _apply(shin, (0, -1, 0))
+        foot = shin @ _rot("x", leg["plantar"])
+        b.joints[side + "_hip"], b.joints[side + "_knee"] = hip, knee
+        b.set_foot(side, ankle, _apply(foot, (0, 1, 0)), _apply(foot, (0, 0, 1)))
+    trunk = pelvis_rotation @ _rot("z", -a["side"]) @ _rot("x", a["trunk"])
+    b.trunk(pelvis, trunk, a["head"])
+    b.arms(trunk, a["arms"])
+    hands = [i for i, name in enumerate(LANDMARK_NAMES) if _is_hand(name)]
+    body = np.delete(b.landmarks(), hands, axis=1)
+    floor = body[:, :, 1].min(axis=1) - b.length(FLOOR_CLEARANCE)
+    b.lift = -floor
+    scene = b.landmarks() - b.lift[:, None, None] * np.array([0.0, 1.0, 0.0])
+    for hand, point, amount in grips:
+        wrist = b.joints[hand + "_wrist"]
+        target = wrist + (scene[:, LANDMARK_INDEX[point]] - wrist) * amount[:, None]
+        # Elbows out to the side.
+        _reach_arm(b, hand, target, _vec(n, x=1.0 if hand == "left" else -1.0, y=-0.3))
+    span = b.length(UPPER_ARM + FOREARM) * ARM_REACH
+    for hand, way, straight in planted:
+        shoulder = b.joints[hand + "_shoulder"]
+        drop = shoulder[:, 1] - (floor + b.length(WRIST_ON_FLOOR))
+        ahead = way * straight * np.sqrt(np.maximum(span**2 - drop**2, 0.0))
+        target = shoulder - drop[:, None] * _vec(n, y=1.0) + _vec(n, z=ahead)
+        # Elbows point back, away from where the hands are placed.
+        _reach_arm(b, hand, target, _vec(n, y=0.3, z=-way))
+    return b
+
+
+def _is_hand(name: str) -> bool:
+    return name.split("_", 1)[-1] in ("wrist", "pinky", "index", "thumb")
+
+
+STANDING = _posture()
+SEATED_ON_FLOOR = _posture(legs={"flex": 90.0}, arms={"flex": 20.0, "abd": 15.0})
+SEATED_ON_CHAIR = _posture(legs={"flex": 90.0, "knee": 90.0}, arms={"flex": 35.0, "elbow": 40.0})
+PRONE = _posture(pitch=90.0, legs={"plantar": 70.0}, arms={"flex": -5.0, "abd": 12.0})
+TABLETOP = _posture(pitch=75.0, legs={"flex": 75.0, "knee": 90.0, "plantar": 70.0})
+KNEELING = _posture(legs={"knee": 90.0, "plantar": 80.0})
+
+
+def _split(m: _Motion) -> _Body:
+    bent = 60 * m.fault("bent_knees")
+    pose = _posture(
+        left_leg={"flex": 90.0, "abd": 0.0, "knee": bent, "plantar": 40.0},
+        right_leg={"flex": -90.0, "abd": 0.0, "knee": bent, "plantar": 40.0},
+        arms={"abd": 75.0, "elbow": 10.0},
+    )
+    return _posed(m, STANDING, pose)
+
+
+def _facial_split(m: _Motion) -> _Body:
+    bent = 60 * m.fault("bent_knees")
+    pose = _posture(legs={"abd": 90.0, "knee": bent}, arms={"flex": 30.0, "abd": 45.0})
+    return _posed(m, STANDING, pose)
+
+
+def _pancake(m: _Motion) -> _Body:
+    fold = 78 * (1 - m.fault("upright"))
+    pose = _posture(
+        legs={"flex": 90.0, "abd": 55.0},
+        trunk=fold,
+        arms={"flex": 150.0, "abd": 20.0, "elbow": 10.0},
+    )
+    return _posed(m, SEATED_ON_FLOOR, pose)
+
+
+def _closing(m: _Motion) -> _Body:
+    pose = _posture(
+        legs={"flex": 90.0, "knee": 70 * m.fault("bent_knees")},
+        trunk=68.0,
+        head=20.0,
+        arms={"flex": 110.0, "elbow": 10.0},
+    )
+    return _posed(m, SEATED_ON_FLOOR, pose)
+
+
+def _bridge(m: _Motion) -> _Body:
+    """The wheel from lying on the back, knees bent: the hips lift highest, the hands push from
+    the floor beside the head."""
+    rest = _posture(pitch=-90.0, legs={"flex": 45.0, "knee": 100.0}, arms={"abd": 10.0})
+    down = m.fault("head_down")
+    pose = _posture(pitch=-118 - 35 * down, legs={"flex": -72.0, "knee": 50.0}, head=-20.0)
+    straight = 1 - 0.85 * down
+    return _posed(m, rest, pose, planted=[(side, -1.0, straight) for side, _ in SIDES])
+
+
+def _cobra(m: _Motion) -> _Body:
+    lifted = m.fault("hips_lifted")
+    pose = _posture(
+        pitch=90 - 25 * lifted,
+        trunk=-45 + 20 * lifted,
+        legs={"plantar": 70.0, "knee": 0.0},
+    )
+    return _posed(m, PRONE, pose, planted=[(side, 1.0, 1.0) for side, _ in SIDES])
+
+
+def _bow(m: _Motion) -> _Body:
+    down = m.fault("knees_down")
+    pose = _posture(
+        pitch=90.0,
+        trunk=-35.0,
+        legs={"flex": -25 * (1 - down), "knee": 110.0, "plantar": 30.0},
+        arms={"flex": -30.0, "abd": 12.0},
+    )
+    grip = m.p * (1 - m.fault("no_grip"))
+    return _posed(m, PRONE, pose, grips=[(side, side + "_ankle", grip) for side, _ in SIDES])
+
+
+def _tiger(m: _Motion) -> _Body:
+    knee = 130 * (1 - m.fault("straight_leg")) + 5 * m.fault("straight_leg")
+    pose = _posture(
+        pitch=75.0,
+        legs={"flex": 75.0, "knee": 90.0, "plantar": 70.0},
+        left_leg={"flex": -35.0, "knee": knee, "plantar": 40.0},
+    )
+    return _posed(m, TABLETOP, pose, planted=[(side, 1.0, 1.0) for side, _ in SIDES])
+
+
+def _camel(m: _Motion) -> _Body:
+    pose = _posture(pitch=-10.0, trunk=-60.0, head=-40.0, legs={"knee": 100.0, "plantar": 30.0})
+    grip = m.p * (1 - m.fault("no_reach"))
+    return _posed(m, KNEELING, pose, grips=[(side, side + "_heel", grip) for side, _ in SIDES])
+
+
+def _king_pigeon(m: _Motion) -> _Body:
+    """From sitting in pigeon (front leg folded, back leg long behind): the back foot rises and
+    both hands reach back over the head to hold it."""
+    front = {"flex": 90.0, "abd": 30.0, "rot": 90.0, "knee": 110.0, "plantar": 20.0}
+    rest = _posture(
+        right_leg=front,
+        left_leg={"flex": -90.0, "abd": 0.0, "plantar": 70.0},
+        arms={"abd": 15.0},
+    )
+    pose = _posture(
+        trunk=-25.0,
+        head=-25.0,
+        right_leg=front,
+        left_leg={
+            "flex": -90.0,
+            "abd": 0.0,
+            "knee": 90 * (1 - m.fault("foot_down")),
+            "plantar": 40.0,
+        },
+        arms={"flex": 170.0, "abd": 15.0},
+    )
+    grip = m.p * (1 - m.fault("no_grip"))
+    return _posed(m, rest, pose, grips=[(side, "left_foot_index", grip) for side, _ in SIDES])
+
+
+def _foot_to_hand(m: _Motion) -> _Body:
+    pose = _posture(trunk=15.0, left_leg={"flex": 130.0, "abd": 20.0, "plantar": -10.0})
+    grip = m.p * (1 - m.fault("no_grip"))
+    return _posed(m, STANDING, pose, grips=[("left", "left_foot_index", grip)])
+
+
+def _standing_i(m: _Motion) -> _Body:
+    pose = _posture(
+        left_leg={"flex": 175.0, "abd": 5.0, "knee": 90 * m.fault("bent_knee")},
+        right_arm={"abd": 40.0},
+    )
+    return _posed(m, STANDING, pose, grips=[("left", "left_ankle", m.p)])
+
+
+def _needle(m: _Motion) -> _Body:
+    upright = m.fault("upright")
+    pitch = 100 * (1 - upright) + 10 * upright
+    pose = _posture(
+        pitch=pitch,
+        trunk=50.0 * (1 - upright),
+        right_leg={"flex": pitch},
+        left_leg={"flex": pitch - 160, "plantar": 30.0},
+        arms={"flex": 60.0},
+    )
+    return _posed(m, STANDING, pose)
+
+
+def _chair_forward_fold(m: _Motion) -> _Body:
+    standing = m.fault("standing")
+    pose = _posture(
+        trunk=78.0 + 40 * standing,
+        legs={"flex": 90 * (1 - standing), "knee": 90 * (1 - standing)},
+        arms={"flex": 80.0, "elbow": 10.0},
+    )
+    return _posed(m, SEATED_ON_CHAIR, pose)
+
+
+def _chair_side_stretch(m: _Motion) -> _Body:
+    pose = _posture(
+        side=-25.0,
+        legs={"flex": 90.0, "knee": 90.0},
+        left_arm={"abd": 160 * (1 - m.fault("arm_down")) + 10.0, "elbow": 15.0},
+        right_arm={"abd": 10.0, "elbow": 20.0},
+    )
+    return _posed(m, SEATED_ON_CHAIR, pose)
+
+
 # -- the catalog ----------------------------------------------------------------------------------
 
 _BUILDERS = {
@@ -1313,15 +1686,37 @@ _BUILDERS = {
     "balance_leg": _balance(standing_side=1.0),
     "balance_leg_left": _balance(standing_side=1.0),
     "balance_leg_right": _balance(standing_side=-1.0),
+    "shoulder_roll": _shoulders(lift=0.045, circle=0.025, opening=0.0),
+    "shoulder_deep_breath": _shoulders(lift=0.022, circle=0.0, opening=0.01),
+    "back_flexibility_test": _back_flexibility,
+    "split": _split,
+    "facial_split": _facial_split,
+    "pancake": _pancake,
+    "closing": _closing,
+    "bridge": _bridge,
+    "cobra": _cobra,
+    "bow": _bow,
+    "tiger": _tiger,
+    "camel": _camel,
+    "king_pigeon": _king_pigeon,
+    "foot_to_hand": _foot_to_hand,
+    "i": _standing_i,
+    "needle": _needle,
+    "chair_forward_fold": _chair_forward_fold,
+    "chair_side_stretch": _chair_side_stretch,
 }
 # Reps that work one side at a time, alternating from the left: the side is in the ground truth.
 ALTERNATING = frozenset(
     {"lunge", "side_lunge", "low_impact_jack", "high_knees", "mountain_climber"}
 )
-# Filmed in landscape by default: the body lies along the floor.
+# Filmed in landscape by default: the body lies along the floor (most poses too: those standing,
+# kneeling upright or on a chair are filmed upright).
+UPRIGHT_POSES = frozenset(
+    {"camel", "foot_to_hand", "i", "needle", "chair_forward_fold", "chair_side_stretch"}
+)
 ON_THE_FLOOR = frozenset(
     {"push_up", "plank", "mountain_climber", "glute_bridge", "leg_raise", "sit_up"}
-)
+) | {e.id for e in EXERCISES.values() if e.category == "flexibility" and e.id not in UPRIGHT_POSES}
 VIEWS = {"front": 0.0, "side": 90.0, "side_left": -90.0}
 
 
@@ -1491,18 +1886,19 @@ def generate(
     """A take of `exercise` (a catalog id or alias) with its ground truth.
 
     reps: repetitions (jumps: how many, at JUMP_HEIGHT_CM, unless `jump_heights_cm` is given;
-    holds: ignored). tempo_s: seconds per repetition (default per exercise, TEMPO_S; jumps: standing
-    rest between a landing's recovery and the next jump, default JUMP_REST_S). depth: share
-    of the full range of motion, per take or per rep. faults: name -> severity 0..1, per take or
-    per rep (per jump), see FAULTS. view: "front", "side" (facing the image's right), "side_left",
-    or a yaw in degrees; default the catalog's view (front when either will do). mirror: selfie
-    preview (x -> 1 - x). occlusion 0..1: how much the far side's visibility drops side-on.
-    drop_rate: share of frames never delivered. noise_px: landmark jitter (standard deviation, px).
-    lead_in_s / tail_s: standing still (or lying in the start position) before and after.
-    image_size: (width, height), default portrait 720 x 1280, landscape for exercises on the floor.
-    camera_distance_m: along the optical axis to the middle of the take (default: the take fills
-    3/4 of the image). camera_pitch_deg: camera tilted up (+) or down (-). hold_s: time in position
-    for holds (default HOLD_S). tempo_jitter: each rep's duration varies by up to this share.
+    holds: ignored). tempo_s: seconds per repetition (default per exercise, TEMPO_S; jumps:
+    standing rest between a landing's recovery and the next jump, default JUMP_REST_S). depth:
+    share of the full range of motion, per take or per rep (holds: how far into the pose, one
+    value). faults: name -> severity 0..1, per take or per rep (per jump), see FAULTS. view:
+    "front", "side" (facing the image's right), "side_left", or a yaw in degrees; default the
+    catalog's view (front when either will do). mirror: selfie preview (x -> 1 - x). occlusion
+    0..1: how much the far side's visibility drops side-on. drop_rate: share of frames never
+    delivered. noise_px: landmark jitter (standard deviation, px). lead_in_s / tail_s: standing
+    still (or lying in the start position) before and after. image_size: (width, height),
+    default portrait 720 x 1280, landscape for exercises on the floor. camera_distance_m: along
+    the optical axis to the middle of the take (default: the take fills 3/4 of the image).
+    camera_pitch_deg: camera tilted up (+) or down (-). hold_s: time in position for holds
+    (default HOLD_S). tempo_jitter: each rep's duration varies by up to this share.
     timing_jitter: each frame's timestamp moves by up to this share of a frame interval.
     """
     exercise_id = resolve_exercise(exercise)
@@ -1544,11 +1940,13 @@ def generate(
     elif catalog.kind == "duration":
         if not all(np.isscalar(v) for v in faults.values()):
             raise ValueError("a hold takes one severity per fault")
+        if not np.isscalar(depth):
+            raise ValueError("a hold takes one depth")
         envelope, holds = _hold_envelope(t, lead_in_s, hold, float(faults.get("touchdown", 0.0)))
         severity = {k: np.full(frames, float(v)) for k, v in faults.items()}
         zeros = np.zeros(frames)
         body = _BUILDERS[exercise_id](
-            _Motion(t, h, envelope, zeros, zeros, np.ones(frames), severity)
+            _Motion(t, h, envelope, zeros, zeros, np.full(frames, float(depth)), severity)
         )
     else:
         motion = _rep_motion(t, h, np.asarray(starts), durations, depths, severities)

@@ -30,6 +30,11 @@ _DEGREE_METRICS = frozenset(
         "thigh_lift",
         "arm_plane",
         "torso_tilt",
+        "leg_spread",
+        "shin_tilt",
+        "thigh_tilt",
+        "shin_ground_angle",
+        "trunk_angle",
     }
 )
 # Speed coefficient of the measurement filters: twice the filter's default, because at 10 fps a

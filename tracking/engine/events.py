@@ -75,7 +75,9 @@ def counter(
     form_score: dict | None = None,
     final: bool = False,
     reference_score: dict | None = None,
+    analysis: dict | None = None,
 ) -> dict:
+    """`analysis`: a physical test's reading of this repetition (physical_test_analysis)."""
     event = {"type": "counter", "current_count": current_count}
     if final:
         event["final"] = True
@@ -83,7 +85,33 @@ def counter(
         event["form_score"] = form_score
     if reference_score is not None:
         event["reference_score"] = reference_score
+    if analysis is not None:
+        event["analysis"] = analysis
     return event
+
+
+def physical_test_analysis(
+    *,
+    peaks: dict,
+    flags: dict,
+    camera: dict,
+    disclaimer: str,
+    method: str,
+    tone: str,
+    title: str,
+    text: str,
+) -> dict:
+    """A physical test's `analysis` (contract §4.7); `flags` is added (the contract lists the
+    flags without saying where they go)."""
+    return {
+        "peaks": peaks,
+        "flags": flags,
+        "camera": camera,
+        "disclaimer": disclaimer,
+        "method": method,
+        "interpretation": {"tone": tone, "title": title, "text": text},
+        "opinion": True,
+    }
 
 
 def form_score(*, score: int, avg_score: float, grade: str) -> dict:

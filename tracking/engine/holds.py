@@ -4,14 +4,19 @@ The pose must be valid for ENTER_MS before a hold starts (a pose passing through
 and invalid for EXIT_MS before it ends (one bad frame does not stop the clock). Only time spent in
 a valid pose is credited, and a gap between frames counts for at most MAX_STEP_MS, so a frozen
 stream never adds time.
+
+A pose with targets (the flexibility poses) is valid while every target is within its accepted
+range; how far the targets are from their ideal while held lowers the hold's score, and a target
+short of its ideal for most of the last second is cued (which joint to move which way), whether
+holding or still getting into the pose.
 """
 
 from dataclasses import dataclass
 
 from tracking.engine import events as contract
 from tracking.engine.body import Coach, SidePicker, Smoother
-from tracking.engine.catalog import Difficulty, Exercise
-from tracking.engine.metrics import PER_SIDE_METRICS, SIDES, Frame
+from tracking.engine.catalog import Condition, Difficulty, Exercise, Target, Text
+from tracking.engine.metrics import OTHER_SIDE, PER_SIDE_METRICS, SIDES, Frame, higher_ankle
 from tracking.engine.scoring import Evidence, RepScore, score_hold
 
 ENTER_MS = 300.0
@@ -130,54 +135,98 @@ class HoldAnalysis:
             side = None
         return self.smoother.value(frame, metric, side)
 
-    def _valid(self, frame: Frame, side: str) -> bool:
-        for condition in self.exercise.hold.conditions:
-            if condition.side == "any":
-                if not any(condition.holds(self._value(frame, condition.metric, s)) for s in SIDES):
-                    return False
-            elif not condition.holds(self._value(frame, condition.metric, condition.side or side)):
+    def _values(self, frame: Frame, condition: Condition, side: str) -> list[float | None]:
+        """The condition's measurement on each side it names (one value for most)."""
+        wanted = condition.side
+        if wanted in ("any", "both"):
+            return [self._value(frame, condition.metric, s) for s in SIDES]
+        if wanted in ("upper", "lower"):
+            raised = higher_ankle(frame)
+            if raised is None:
+                return [None]
+            wanted = raised if wanted == "upper" else OTHER_SIDE[raised]
+        return [self._value(frame, condition.metric, wanted or side)]
+
+    def in_pose(self, frame: Frame, side: str) -> bool:
+        """Whether this frame is within every condition and target of the hold (smoothed)."""
+        hold = self.exercise.hold
+        for condition in (*hold.conditions, *hold.targets):
+            results = [condition.holds(v) for v in self._values(frame, condition, side)]
+            if not (any(results) if condition.side == "any" else all(results)):
                 return False
         return True
+
+    def _reading(self, frame: Frame, target: Target, side: str) -> tuple[float, Text | None]:
+        """How far a target is from its ideal (0 within it, 1 at the accepted edge) and the cue
+        toward it: the best side for "any", the worst for "both"; unseen, no reading."""
+        readings = [
+            (target.shortfall(v), target.cue(v))
+            for v in self._values(frame, target, side)
+            if v is not None
+        ]
+        if not readings:
+            return 0.0, None
+        pick = min if target.side == "any" else max
+        return pick(readings, key=lambda reading: reading[0])
+
+    def _share(self, key: str, failing: bool, weight: float) -> float:
+        """The running share of time `key` has been failing (time constant CUE_WINDOW_MS)."""
+        share = self._fault_share.get(key, 0.0)
+        share += weight * ((1.0 if failing else 0.0) - share)
+        self._fault_share[key] = share
+        return share
 
     def update(self, frame: Frame) -> list[dict]:
         t = frame.t
         side = self.picker.update(frame)
         was_holding = self.timer.holding
-        self.timer.update(t, self._valid(frame, side))
+        self.timer.update(t, self.in_pose(frame, side))
         events: list[dict] = []
         if was_holding and not self.timer.holding:
             self._close_segment()
         step = 0.0 if self._last_t is None else max(0.0, min(t - self._last_t, MAX_STEP_MS))
         self._last_t = t
+        weight = min(1.0, step / CUE_WINDOW_MS)
+        # Targets guide the person into the pose and, once held, toward its ideal.
+        due: list[tuple[float, Text]] = []
+        shortfalls = []
+        for index, target in enumerate(self.exercise.hold.targets):
+            shortfall, cue = self._reading(frame, target, side)
+            shortfalls.append(min(1.0, shortfall))
+            if self._share(f"target:{index}", cue is not None, weight) >= CUE_SHARE and cue:
+                due.append((shortfall, cue))
+        due.sort(key=lambda item: -item[0])
+        texts = [cue for _, cue in due]
         if not self.timer.holding:
-            self._fault_share.clear()
+            for check in self._checks:
+                self._fault_share.pop(check.id, None)
         else:
             if self._evidence is None:
                 self._evidence = Evidence(SETTLE_MS)
             faults = []
-            due = []
-            weight = min(1.0, step / CUE_WINDOW_MS)
             for check in self._checks:
                 value = self._value(frame, check.metric, side)
                 failing = value is not None and check.is_fault(value, self.difficulty.tolerance)
                 if failing:
                     faults.append(check.id)
-                share = self._fault_share.get(check.id, 0.0)
-                share += weight * ((1.0 if failing else 0.0) - share)
-                self._fault_share[check.id] = share
-                if share >= CUE_SHARE:
-                    due.append(check.message)
+                if self._share(check.id, failing, weight) >= CUE_SHARE:
+                    texts.append(check.message)
             self._evidence.observe(
-                t, faults, frame.metric("hip_centre_x"), frame.metric("torso_length"), MAX_STEP_MS
+                t,
+                faults,
+                frame.metric("hip_centre_x"),
+                frame.metric("torso_length"),
+                MAX_STEP_MS,
+                shortfall=max(shortfalls, default=0.0),
             )
             seconds = int(self.timer.held_ms // 1000)
             if seconds > self._seconds_sent:
                 self._seconds_sent = seconds
                 events.append(contract.counter(current_count=seconds, form_score=self.form_score()))
-            if self.want_recommendations and due:
-                cues = self.coach.cues(t, due)
-                if cues:
-                    events.append(contract.recommendations(cues=cues))
+        if self.want_recommendations and texts:
+            cues = self.coach.cues(t, texts)
+            if cues:
+                events.append(contract.recommendations(cues=cues))
         if self.want_progression:
             value = min(100, int(100 * self.timer.held_ms / (1000 * self.exercise.hold.target_s)))
             if value != self._progress_sent:

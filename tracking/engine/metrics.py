@@ -409,6 +409,170 @@ def hip_drop(f: Frame, side: str | None = None) -> float | None:
     return _below_shoulders(f, "hip")
 
 
+def knee_drop(f: Frame, side: str | None = None) -> float | None:
+    """Knees below the shoulders, in shoulder widths (facing the camera): about 1.3 sitting upright
+    on a chair or the floor, under 0.5 folded forward over the legs."""
+    if not _both(f, "shoulder", "knee"):
+        return None
+    return _below_shoulders(f, "knee")
+
+
+def shin_drop(f: Frame, side: str | None = None) -> float | None:
+    """Ankles below the knees, in shoulder widths (facing the camera): about 1 with the feet on
+    the floor under the knees (sitting, standing), near 0 when the shins point at the camera (a
+    push-up filmed head-on)."""
+    if not _both(f, "shoulder", "knee", "ankle"):
+        return None
+    return _below_shoulders(f, "ankle") - _below_shoulders(f, "knee")
+
+
+def neck_length(f: Frame, side: str | None = None) -> float | None:
+    """Ears above the shoulders, in shoulder widths (facing the camera): about 0.64 with the
+    shoulders relaxed on real people (ML Kit's standing photos, middle half 0.6-0.68), shorter as
+    the shoulders rise. The ears sit near the axis the head nods about: a nod hardly moves them.
+    With world landmarks it is the 3-D distance, which a lean of the whole trunk toward the camera
+    (a squat) leaves alone; the image alone sees that lean shorten the neck like a shrug."""
+    if not _both(f, "shoulder", "ear"):
+        return None
+    world = f.world
+    if world is None:
+        return -_below_shoulders(f, "ear")
+    left, right = JOINTS["left"], JOINTS["right"]
+
+    def middle(joint: str) -> list[float]:
+        a, b = world[left[joint]], world[right[joint]]
+        return [(a[i] + b[i]) / 2 for i in range(3)]
+
+    width = math.dist(world[left["shoulder"]], world[right["shoulder"]])
+    return math.dist(middle("ear"), middle("shoulder")) / width if width > 1e-9 else None
+
+
+def _centre(f: Frame, joint: str) -> tuple[float, float]:
+    left, right = JOINTS["left"][joint], JOINTS["right"][joint]
+    return (f.x[left] + f.x[right]) / 2, (f.y[left] + f.y[right]) / 2
+
+
+def leg_spread(f: Frame, side: str | None = None) -> float | None:
+    """Angle between the legs, hip centre to each ankle, degrees: about 10 standing, 180 in a full
+    split seen in its own plane (a front split side-on, a middle split facing the camera)."""
+    if not _both(f, "hip", "ankle"):
+        return None
+    hx, hy = _centre(f, "hip")
+    vectors = [(f.x[JOINTS[s]["ankle"]] - hx, f.y[JOINTS[s]["ankle"]] - hy) for s in SIDES]
+    (ax, ay), (bx, by) = vectors
+    return math.atan2(abs(ax * by - ay * bx), ax * bx + ay * by) * _DEGREES
+
+
+def _leg_length(f: Frame) -> float | None:
+    """The longer leg's hip-knee-ankle path in pixels (the less foreshortened one)."""
+    lengths = []
+    for s in SIDES:
+        h, k, a = (JOINTS[s][name] for name in ("hip", "knee", "ankle"))
+        if f.visible(h, k, a):
+            lengths.append(
+                math.hypot(f.x[h] - f.x[k], f.y[h] - f.y[k])
+                + math.hypot(f.x[k] - f.x[a], f.y[k] - f.y[a])
+            )
+    longest = max(lengths, default=0.0)
+    return longest if longest > 1e-6 else None
+
+
+def hip_height(f: Frame, side: str | None = None) -> float | None:
+    """Hip centre above the lower ankle, in leg lengths: about 0.95 standing, 0.5 kneeling upright,
+    near 0 sitting on the floor with the legs out (splits, a pike)."""
+    legs = _leg_length(f)
+    if legs is None or not _both(f, "hip", "ankle"):
+        return None
+    lower = max(f.y[JOINTS[s]["ankle"]] for s in SIDES)
+    return (lower - _centre(f, "hip")[1]) / legs
+
+
+def hand_to_foot(f: Frame, side: str | None = None) -> float | None:
+    """The nearest wrist to a foot (ankle, heel or toes), in torso lengths: under 0.3 holding a
+    foot (bow, camel, king pigeon), about 1.5 standing with the arms down."""
+    pairs = [
+        (JOINTS[hand]["wrist"], JOINTS[foot][point])
+        for hand in SIDES
+        for foot in SIDES
+        for point in ("ankle", "heel", "foot")
+        if f.visible(JOINTS[hand]["wrist"], JOINTS[foot][point])
+    ]
+    if not pairs:
+        return None
+    nearest = min(math.hypot(f.x[w] - f.x[a], f.y[w] - f.y[a]) for w, a in pairs)
+    return _scaled(f, nearest)
+
+
+def ankle_rise(f: Frame, side: str) -> float | None:
+    """This ankle above its own hip, in torso lengths: about -1.7 standing, 0 with the leg raised
+    level, above 1 once the foot passes the shoulders."""
+    joints = JOINTS[side]
+    h, a = joints["hip"], joints["ankle"]
+    if not f.visible(h, a):
+        return None
+    return _scaled(f, f.y[h] - f.y[a])
+
+
+def higher_ankle(f: Frame) -> str | None:
+    """The side whose ankle is higher in the image (the raised leg); None with an ankle unseen."""
+    left, right = JOINTS["left"]["ankle"], JOINTS["right"]["ankle"]
+    if not f.visible(left, right):
+        return None
+    return "left" if f.y[left] < f.y[right] else "right"
+
+
+def _from_vertical(upper: str, lower: str) -> Callable[[Frame, str], float | None]:
+    """A limb segment (`upper` joint above `lower`) from vertical, unsigned degrees: 0 upright.
+    Well conditioned near vertical, unlike a height-based reading such as `thigh_lift`."""
+
+    def measure(f: Frame, side: str) -> float | None:
+        joints = JOINTS[side]
+        u, lo = joints[upper], joints[lower]
+        if not f.visible(u, lo):
+            return None
+        return math.atan2(abs(f.x[u] - f.x[lo]), f.y[lo] - f.y[u]) * _DEGREES
+
+    return measure
+
+
+def toes_to_head(f: Frame, side: str) -> float | None:
+    """Cosine between this foot (heel to toes) and the trunk (hip to shoulder), image plane: near
+    +1 with the toes pointing the way the head is (standing, a downward dog), negative pointing
+    away from it (a wheel, the feet planted beyond the knees)."""
+    joints = JOINTS[side]
+    heel, toe, h, s = joints["heel"], joints["foot"], joints["hip"], joints["shoulder"]
+    if not f.visible(heel, toe, h, s):
+        return None
+    fx, fy = f.x[toe] - f.x[heel], f.y[toe] - f.y[heel]
+    tx, ty = f.x[s] - f.x[h], f.y[s] - f.y[h]
+    norm = math.hypot(fx, fy) * math.hypot(tx, ty)
+    return (fx * tx + fy * ty) / norm if norm > 1e-9 else None
+
+
+def shin_ground_angle(f: Frame, side: str) -> float | None:
+    """The shin against a horizontal through the ankle joint, degrees: 90 with the shin upright."""
+    tilt = f.metric("shin_tilt", side)
+    return None if tilt is None else 90.0 - tilt
+
+
+def trunk_angle(f: Frame, side: str) -> float | None:
+    """Hip-to-shoulder line from vertical, unsigned degrees: 0 upright, 90 folded level, more
+    with the shoulders below the hips (side-on)."""
+    elevation = f.metric("torso_elevation", side)
+    return None if elevation is None else 90.0 - elevation
+
+
+def wrist_to_ankle(f: Frame, side: str) -> float | None:
+    """This wrist below this ankle, in hip-ankle lengths: about -0.9 standing with the arms down,
+    0 with the hand level with the ankle, positive below it (the hand reaching the floor)."""
+    joints = JOINTS[side]
+    w, h, a = joints["wrist"], joints["hip"], joints["ankle"]
+    if not f.visible(w, h, a):
+        return None
+    leg = math.hypot(f.x[h] - f.x[a], f.y[h] - f.y[a])
+    return (f.y[w] - f.y[a]) / leg if leg > 1e-6 else None
+
+
 def knee_feet_ratio(f: Frame, side: str | None = None) -> float | None:
     """Knee gap over ankle gap (front view): below about 0.7 the knees cave in."""
     if not _both(f, "knee", "ankle"):
@@ -481,6 +645,19 @@ METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "ankle_spread": ankle_spread,
     "torso_tilt": torso_tilt,
     "hip_centre_x": hip_centre_x,
+    "knee_drop": knee_drop,
+    "shin_drop": shin_drop,
+    "neck_length": neck_length,
+    "leg_spread": leg_spread,
+    "hip_height": hip_height,
+    "hand_to_foot": hand_to_foot,
+    "ankle_rise": ankle_rise,
+    "shin_tilt": _from_vertical("knee", "ankle"),
+    "thigh_tilt": _from_vertical("hip", "knee"),
+    "toes_to_head": toes_to_head,
+    "shin_ground_angle": shin_ground_angle,
+    "trunk_angle": trunk_angle,
+    "wrist_to_ankle": wrist_to_ankle,
 }
 
 # Measurements taken on one body side; the rest describe the whole body.
@@ -503,5 +680,12 @@ PER_SIDE_METRICS = frozenset(
         "heel_raise",
         "foot_lift",
         "arm_plane",
+        "ankle_rise",
+        "shin_tilt",
+        "thigh_tilt",
+        "toes_to_head",
+        "shin_ground_angle",
+        "trunk_angle",
+        "wrist_to_ankle",
     }
 )

@@ -6,8 +6,9 @@ Before counting, every frame is checked in this order and the first problem is r
 2. the camera view: facing (shoulder width at least 0.3 torso lengths) or side-on (at most 0.55).
    A person who keeps another view for VIEW_GRACE_MS is counted in the view they chose (every
    repetition exercise has a signal for both views): asking forever would only block them. Unless
-   the start position cannot be seen in their view (a push-up filmed head-on): then the view is
-   still what they are asked to change;
+   the start position cannot be seen in their view (a push-up filmed head-on), or the exercise is
+   defined in its view (a pose, `fixed_view`: a front split side-on and a middle split facing the
+   camera draw the same lines): then the view is still what they are asked to change;
 3. distance: the visible body spans at least a quarter of the image;
 4. the exercise's start position (standing, lying...).
 All must pass for READY_STABLE_MS in a row ("hold still") before counting starts. Once counting, a
@@ -169,6 +170,7 @@ class ExerciseNeeds:
 
     def __init__(self, exercise: Exercise):
         self.exercise = exercise
+        self.view_fixed = exercise.fixed_view
 
     def assess(
         self, frame: Frame | None, view: str | None, language: str, insist_on_view: bool = True
@@ -186,6 +188,8 @@ class JointNeeds:
     """What a movement known only by its landmarks needs (a reference movement): every one of
     `landmarks` (which include the shoulders and hips) visible and inside the image; once counting,
     a torso side and at least half of them. The lost event names the ones not seen."""
+
+    view_fixed = False
 
     def __init__(self, landmarks: tuple[int, ...]):
         self.landmarks = landmarks
@@ -257,7 +261,7 @@ class PostureGate:
         if placement.requirements in VIEW_REQUIREMENTS:
             if self._wrong_view_since is None:
                 self._wrong_view_since = t_ms
-            if t_ms - self._wrong_view_since >= VIEW_GRACE_MS:
+            if not needs.view_fixed and t_ms - self._wrong_view_since >= VIEW_GRACE_MS:
                 relaxed = needs.assess(frame, self.view, self.language, False)
                 # A floor exercise filmed head-on never shows its start position (the body
                 # points at the camera): the view is what must change, so keep asking for it.

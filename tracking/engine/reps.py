@@ -13,6 +13,7 @@ Which sides are read:
 from dataclasses import dataclass, field
 
 from tracking.engine import events as contract
+from tracking.engine import physical_tests
 from tracking.engine.body import Coach, ProgressionPacer, SidePicker, Smoother
 from tracking.engine.catalog import Check, Condition, Difficulty, Exercise, Signal, Text
 from tracking.engine.counting import RepCandidate, RepDetector
@@ -35,9 +36,11 @@ class RepRecord:
     side: str | None
     candidate: RepCandidate
     result: RepScore
+    analysis: dict | None = None  # a physical test's reading of the rep
 
     def to_history(self) -> dict:
         c, r = self.candidate, self.result
+        extra = {"analysis": self.analysis} if self.analysis is not None else {}
         return {
             "index": self.index,
             "formScore": r.score,
@@ -53,6 +56,7 @@ class RepRecord:
             "side": self.side,
             "startMs": round(c.start_ms, 1),
             "endMs": round(c.end_ms, 1),
+            **extra,
         }
 
 
@@ -105,6 +109,13 @@ class RepAnalysis:
         self._bottom_checks: tuple[Check, ...] = ()
         self._rep_checks: tuple[Check, ...] = ()
         self._progression = ProgressionPacer()
+        self._camera = physical_tests.CameraHeight() if exercise.test else None
+
+    @property
+    def done(self) -> bool:
+        """A test with its repetitions counted: nothing more is counted."""
+        limit = self.exercise.counting.limit
+        return limit is not None and len(self.reps) >= limit
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -173,6 +184,8 @@ class RepAnalysis:
         if view != self.view:
             self._configure(view)
             self.clear_warm_up()
+        if self._camera is not None:
+            self._camera.observe(frame, self.picker.update(frame))
         for side in self._active_sides(frame):
             progress = self._progress(frame, side)
             if progress is None:
@@ -188,6 +201,8 @@ class RepAnalysis:
             limb.rest_seed = None
 
     def update(self, frame: Frame) -> list[dict]:
+        if self.done:
+            return []
         events: list[dict] = []
         t = frame.t
         progression = None
@@ -197,6 +212,8 @@ class RepAnalysis:
                 continue
             limb = self.limbs[side]
             detector = limb.detector
+            if self._camera is not None and not detector.in_rep:
+                self._camera.observe(frame, side)
             was_resting = not detector.in_rep
             candidate = detector.update(t, progress)
             if was_resting and detector.in_rep:
@@ -242,6 +259,9 @@ class RepAnalysis:
                 value = self._condition_value(frame, condition, side)
                 if value is not None:
                     at_peak[f"requires:{index}"] = value
+        if self.exercise.test is not None:
+            for peak in self.exercise.test.peaks:
+                evidence.track(peak.key, self._measure(frame, peak.metric, side), peak.mode)
 
     def _condition_value(self, frame: Frame, condition: Condition, side: str | None):
         wanted = side if condition.side is None else condition.side
@@ -313,7 +333,9 @@ class RepAnalysis:
             return []
         limb.detector.counted(candidate.depth)
         peak = candidate.peak_progress
-        if not self.exercise.counting.alternating:
+        if self.signal.from_rest:
+            peak = candidate.depth
+        elif not self.exercise.counting.alternating:
             # Facing the camera both sides move together: the rep is as deep as the deeper side.
             for other in self.limbs.values():
                 if other is not limb and other.detector.in_rep:
@@ -330,13 +352,26 @@ class RepAnalysis:
         if self.min_grade and not grade_at_least(result.grade, self.min_grade):
             self.rejected.append(RepRecord(len(self.rejected) + 1, side, candidate, result))
         else:
-            record = RepRecord(len(self.reps) + 1, side, candidate, result)
+            analysis = self._analysis(limb.evidence)
+            record = RepRecord(len(self.reps) + 1, side, candidate, result, analysis)
             self.reps.append(record)
             form_score = self.form_score(result.score)
-            events.append(contract.counter(current_count=len(self.reps), form_score=form_score))
+            events.append(
+                contract.counter(
+                    current_count=len(self.reps), form_score=form_score, analysis=analysis
+                )
+            )
             events.append(contract.form_score(**form_score))
         events.extend(self._cue_event(candidate.end_ms, texts))
         return events
+
+    def _analysis(self, evidence: Evidence) -> dict | None:
+        test = self.exercise.test
+        if test is None:
+            return None
+        return physical_tests.analysis(
+            test, evidence.extremes, self._camera.reading(), self.coach.language
+        )
 
     def _settle_attempt(self, limb: _Limb, t: float) -> list[dict]:
         """A shallow movement is an attempt unless a rep follows it at once (its wind-up)."""
@@ -394,7 +429,7 @@ class RepAnalysis:
 
     def final_counter(self) -> dict:
         for limb in self.limbs.values():
-            if limb.pending_attempt is not None:
+            if limb.pending_attempt is not None and not self.done:
                 self._record_attempt(limb)
         return contract.counter(
             current_count=len(self.reps), final=True, form_score=self.form_score(None)
@@ -427,4 +462,16 @@ class RepAnalysis:
             "tempo": tempo,
             "min_grade": self.min_grade,
             "unit": "reps",
+            **self._test_notice(),
+        }
+
+    def _test_notice(self) -> dict:
+        """A test's summary repeats its disclaimer and method once (contract §4.7)."""
+        test = self.exercise.test
+        if test is None:
+            return {}
+        language = self.coach.language
+        return {
+            "disclaimer": physical_tests.DISCLAIMER.in_language(language),
+            "method": test.method.in_language(language),
         }

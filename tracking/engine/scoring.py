@@ -7,7 +7,14 @@ subtracts the weight of every failed form check:
     score = 100 * (0.6 * depth + 0.2 * tempo + 0.2 * stability) - sum(failed check weights)
 
 A hold's score starts at 100 and loses each check's weight in proportion to the share of the held
-time it was failing (all of it once failing half the time), and up to 20 for instability.
+time it was failing (all of it once failing half the time), and up to 20 for instability. A pose
+with targets also loses up to TARGET_WEIGHT for how far from their ideal it was held: the
+farthest target's distance (0 inside its ideal, 1 at the edge of what still counts), averaged
+over the hold. A pose is as good as its weakest joint: held at the edge of its range it grades F,
+halfway C, the textbook pose A.
+
+A test (exercise.scoring "depth") scores its measurement alone: 100 times its progress, 0 at the
+signal's `top` and 100 at its `target`.
 """
 
 import math
@@ -25,6 +32,7 @@ SHALLOW_DEPTH = 0.6
 REP_FAULT_SHARE = 0.3
 # Hip travel (torso lengths) that starts to cost stability, and the span over which it costs all.
 SWAY_FREE, SWAY_SPAN = 0.1, 0.3
+TARGET_WEIGHT = 50.0
 
 
 def grade_for(score: float) -> str:
@@ -78,12 +86,16 @@ class Evidence:
         "_sway_m2",
         "torso",
         "_last_t",
+        "shortfall_ms",
+        "extremes",
     )
 
     def __init__(self, settle_ms: float = 0.0):
         self.settle_ms = settle_ms
         self.fault_ms: dict[str, float] = {}
         self.observed_ms = 0.0
+        self.shortfall_ms = 0.0
+        self.extremes: dict[str, float] = {}
         self.at_peak: dict[str, float] = {}
         self._sway_n = 0
         self._sway_mean = 0.0
@@ -98,11 +110,15 @@ class Evidence:
         sway_x: float | None,
         torso: float | None,
         max_step_ms: float,
+        shortfall: float = 0.0,
     ) -> None:
+        """`shortfall`: how far a held pose is from its targets' ideal now (0..1, the farthest
+        target's)."""
         last = self._last_t
         self._last_t = t_ms
         step = 0.0 if last is None else min(t_ms - last, max_step_ms)
         self.observed_ms += step
+        self.shortfall_ms += shortfall * step
         for check_id in faults:
             self.fault_ms[check_id] = self.fault_ms.get(check_id, 0.0) + step
         if torso is not None and torso > self.torso:
@@ -119,6 +135,19 @@ class Evidence:
         if self._sway_n < 2 or self.torso <= 0:
             return 0.0
         return 2.83 * math.sqrt(self._sway_m2 / self._sway_n) / self.torso
+
+    def track(self, key: str, value: float | None, mode: str) -> None:
+        """Keep the largest ("max") or smallest ("min") value of `key` seen."""
+        if value is None:
+            return
+        seen = self.extremes.get(key)
+        if seen is None or (value > seen if mode == "max" else value < seen):
+            self.extremes[key] = value
+
+    @property
+    def shortfall(self) -> float:
+        """The time-averaged distance from the targets' ideal (0 perfect, 1 at their edges)."""
+        return self.shortfall_ms / self.observed_ms if self.observed_ms > 0 else 0.0
 
     def fault_share(self, check_id: str) -> float:
         if self.observed_ms <= 0:
@@ -145,6 +174,9 @@ def score_rep(
     peak_progress: float,
     evidence: Evidence,
 ) -> RepScore:
+    if exercise.scoring == "depth":
+        score = round(100.0 * _unit(peak_progress))
+        return RepScore(score, grade_for(score), _unit(peak_progress), 1.0, 1.0)
     depth = depth_score(peak_progress, difficulty)
     tempo = tempo_score(candidate.duration_ms, exercise.counting.tempo_ms)
     stability = stability_score(evidence.sway) if exercise.steady else 1.0
@@ -179,5 +211,7 @@ def score_hold(exercise: Exercise, view: str, evidence: Evidence) -> RepScore:
             failed.append(check)
     stability = stability_score(evidence.sway) if exercise.steady else 1.0
     penalty += 20.0 * (1.0 - stability)
+    if exercise.hold.targets:
+        penalty += TARGET_WEIGHT * evidence.shortfall
     score = round(max(0.0, min(100.0, 100.0 - penalty)))
     return RepScore(score, grade_for(score), 1.0, 1.0, stability, [c.id for c in failed], failed)
