@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from accounts.errors import AccessError
 from config.db_unavailable import DATABASE_ERRORS, service_unavailable_event
 from config.ratelimit import scope_client_ip
 from tracking import protocol, services
@@ -44,15 +45,15 @@ class UploadProgressConsumer(AsyncJsonWebsocketConsumer):
         # The ticket is not a tracking parameter: it is this socket's credential, signed by us.
         ticket = parse_qs(self.scope["query_string"].decode()).get("ticket", [""])[0]
         try:
-            upload = await database_sync_to_async(services.upload_for_progress_ticket)(
-                ticket, upload_id
+            upload = await database_sync_to_async(services.upload_for_ticket)(
+                ticket, upload_id, origin=_socket_origin(self.scope)[0]
             )
+        except AccessError as error:  # forged or expired, or its key revoked or deleted
+            await self.close(code=_CLOSE_FOR_STATUS.get(error.status, CLOSE_UNAUTHORIZED))
+            return
         except DATABASE_ERRORS as error:
             await self.accept()
             await _refuse_unavailable(self, error)
-            return
-        if upload is None:
-            await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.group = services.upload_group(upload.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -91,8 +92,14 @@ RATE_LIMITED_EVENT_INTERVAL_S = 1.0
 RATE_LIMITED_CLOSE_S = 2.0
 
 
-def _same_site(origin: str | None, host: str) -> bool:
-    return bool(origin and host) and urlsplit(origin).netloc.lower() == host.lower()
+def _socket_origin(scope) -> tuple[str | None, bool]:
+    """(the socket's Origin unless it is our own site, whether it is our own site). Our own
+    pages connect from our origin, and were checked against the token's origins when they loaded."""
+    headers = dict(scope.get("headers", []))
+    origin = headers.get(b"origin", b"").decode("latin1") or None
+    host = headers.get(b"host", b"").decode("latin1")
+    same_site = bool(origin and host) and urlsplit(origin).netloc.lower() == host.lower()
+    return (None if same_site else origin), same_site
 
 
 async def _refuse_unavailable(consumer, error) -> None:
@@ -164,16 +171,12 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         await self.accept()
-        headers = dict(self.scope.get("headers", []))
-        origin = headers.get(b"origin", b"").decode("latin1") or None
-        host = headers.get(b"host", b"").decode("latin1")
+        origin, same_site = _socket_origin(self.scope)
         try:
             live = await database_sync_to_async(services.live_session_start)(
                 self.scope["query_string"].decode("latin1"),
-                # Our own tracking page (already checked against the token's origins when it
-                # loaded) connects from our origin; any other browser origin is checked here.
-                origin=None if _same_site(origin, host) else origin,
-                browser=not _same_site(origin, host),
+                origin=origin,  # any browser origin but our own tracking page's is checked
+                browser=not same_site,
                 client_ip=scope_client_ip(self.scope),
             )
         except services.TrackingRefused as refused:

@@ -546,14 +546,21 @@ def upload_progress_ticket(upload: Upload) -> str:
     return signing.dumps(str(upload.pk), salt=PROGRESS_TICKET_SALT)
 
 
-def upload_for_progress_ticket(ticket: str, upload_id) -> Upload | None:
+def upload_for_ticket(ticket: str, upload_id, *, origin: str | None) -> Upload:
+    """The upload that an upload ticket (upload_progress_ticket) stands for, while the key that
+    made the upload may still be used (from `origin`, a browser's): the one rule of the API's
+    `?upload_ticket=` and the progress socket's `?ticket=`. Raises AccessError."""
     try:
         signed_id = signing.loads(ticket, salt=PROGRESS_TICKET_SALT, max_age=24 * 3600)
     except signing.BadSignature:
-        return None
-    if signed_id != str(upload_id):
-        return None
-    return Upload.objects.filter(pk=upload_id).first()
+        signed_id = None
+    upload = None
+    if signed_id == str(upload_id):
+        upload = Upload.objects.select_related("token").filter(pk=upload_id).first()
+    if upload is None or upload.token is None:
+        raise links.invalid_session("This upload ticket is not valid.")
+    services.token_authorize(upload.token, origin=origin, browser=False)
+    return upload
 
 
 # --- Live sessions -------------------------------------------------------------------------------
