@@ -2,7 +2,8 @@
 
 A token-redacting access log, and the WebSocket size limit of settings as the default. Requests
 the application must never see are answered here, before they are read: a body over
-REQUEST_BODY_MAX_BYTES (413) and a request line or header over 16 KB (414, 431).
+REQUEST_BODY_MAX_BYTES (413), a request line or header over 16 KB (414, 431) and a request head
+still unfinished after REQUEST_HEAD_TIMEOUT_S (408).
 """
 
 import asyncio  # isort:skip
@@ -139,7 +140,42 @@ class LimitedRequest(WebRequest):
 
 
 class LimitedChannel(http.HTTPChannel):
-    """An HTTP/1.1 connection that answers a line over MAX_LENGTH (16 KB) instead of dropping."""
+    """An HTTP/1.1 connection that answers a line over MAX_LENGTH (16 KB) instead of dropping it,
+    and a request head (its line and headers) still unfinished REQUEST_HEAD_TIMEOUT_S after its
+    first byte with 408: Twisted's idle timeout restarts with every byte, so a client sending one
+    byte a minute would otherwise hold its connection for good."""
+
+    head_deadline = None
+
+    def dataReceived(self, data):
+        # Line mode: a request head is being read (Twisted reads bodies, and buffers the next
+        # request while one is handled, in raw mode).
+        if self.line_mode and self.head_deadline is None and not self.transport.disconnecting:
+            self.head_deadline = self.callLater(settings.REQUEST_HEAD_TIMEOUT_S, self.head_too_slow)
+        super().dataReceived(data)
+
+    def allHeadersReceived(self):
+        self.cancel_head_deadline()
+        super().allHeadersReceived()
+
+    def connectionLost(self, reason):
+        self.cancel_head_deadline()
+        super().connectionLost(reason)
+
+    def cancel_head_deadline(self):
+        if self.head_deadline is not None and self.head_deadline.active():
+            self.head_deadline.cancel()
+        self.head_deadline = None
+
+    def head_too_slow(self):
+        self.head_deadline = None
+        refuse(
+            self,
+            408,
+            "request_timeout",
+            "A request's line and headers must arrive within "
+            f"{settings.REQUEST_HEAD_TIMEOUT_S:g} s of its first byte.",
+        )
 
     def lineLengthExceeded(self, line):
         if self.requests:  # a request has begun: this is one of its headers

@@ -238,6 +238,9 @@ REQUEST_BODY_MAX_BYTES = UPLOAD_MAX_BYTES + 1024 * 1024
 # itself are spooled to a temporary file on disk past FILE_UPLOAD_MAX_MEMORY_SIZE.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A request's line and headers must all arrive within this many seconds of its first byte, or it
+# is answered 408 (config/daphne.py): a client trickling its headers cannot hold a connection.
+REQUEST_HEAD_TIMEOUT_S = env.float("REQUEST_HEAD_TIMEOUT_S", default=30.0)
 
 # Business plan organisations get their monthly quota from Organization.monthly_quota; this is
 # the default for new business organisations.
