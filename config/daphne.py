@@ -3,13 +3,15 @@
 A token-redacting access log, and the WebSocket size limit of settings as the default. Requests
 the application must never see are answered here, before they are read: a body over
 REQUEST_BODY_MAX_BYTES (413), a request line or header over 16 KB (414, 431) and a request head
-still unfinished after REQUEST_HEAD_TIMEOUT_S (408).
+still unfinished after REQUEST_HEAD_TIMEOUT_S (408). A WebSocket sending control frames (ping,
+pong) past WEBSOCKET_MAX_CONTROL_FRAMES_PER_S is closed (1008).
 """
 
 import asyncio  # isort:skip
 import json  # isort:skip
 import os  # isort:skip
 import select  # isort:skip
+import time  # isort:skip
 from http import HTTPStatus  # isort:skip
 
 import uvloop  # isort:skip
@@ -22,9 +24,11 @@ from daphne.access import AccessLogGenerator  # noqa: E402
 from daphne.cli import CommandLineInterface  # noqa: E402
 from daphne.http_protocol import HTTPFactory, WebRequest  # noqa: E402
 from daphne.server import Server  # noqa: E402
+from daphne.ws_protocol import WebSocketProtocol  # noqa: E402
 from twisted.internet import reactor  # noqa: E402
 from twisted.web import http  # noqa: E402
 
+from config.message_rate import MessageRate  # noqa: E402
 from config.redaction import redact  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -72,7 +76,8 @@ class RedactingServer(Server):
         return super().kill_all_applications()
 
     # Daphne creates its WebSocket factory in run(). A message over the size limit then gets a
-    # close frame (1009, message too big) rather than a connection dropped without one.
+    # close frame (1009, message too big) rather than a connection dropped without one, and
+    # control frames count against a budget.
     @property
     def ws_factory(self):
         return self._ws_factory
@@ -80,7 +85,37 @@ class RedactingServer(Server):
     @ws_factory.setter
     def ws_factory(self, factory):
         factory.setProtocolOptions(failByDrop=False)
+        factory.protocol = LimitedWebSocketProtocol
         self._ws_factory = factory
+
+
+class LimitedWebSocketProtocol(WebSocketProtocol):
+    """A WebSocket whose pings and pongs count against a budget. autobahn answers every ping
+    itself, so a flood of them never reaches the application (and its message rate) but costs
+    the whole process: past the budget the connection is closed with 1008 (policy violation).
+    Keep-alives (Daphne pings every 20 s, clients rarely more) stay far below it."""
+
+    def onOpen(self):
+        rate = settings.WEBSOCKET_MAX_CONTROL_FRAMES_PER_S
+        self.control_frames = MessageRate(rate, time.monotonic())
+        super().onOpen()
+
+    def onPing(self, payload):
+        if self.control_frame_allowed():
+            super().onPing(payload)
+
+    def onPong(self, payload):
+        if self.control_frame_allowed():
+            super().onPong(payload)
+
+    def control_frame_allowed(self) -> bool:
+        if self.state != self.STATE_OPEN:  # closing: answered by nothing, counted by nothing
+            return False
+        if self.control_frames.allows(time.monotonic()):
+            return True
+        rate = settings.WEBSOCKET_MAX_CONTROL_FRAMES_PER_S
+        self.sendCloseFrame(code=1008, reasonUtf8=f"Over {rate} pings or pongs a second.".encode())
+        return False
 
 
 def refuse(channel: http.HTTPChannel, status: int, code: str, message: str) -> None:

@@ -262,6 +262,9 @@ WEBSOCKET_MAX_MESSAGE_BYTES = LIVE_MAX_BINARY_BYTES + 1024 * 1024
 # Messages a second per live session (bursts of two seconds' worth), well above 30 fps landmarks;
 # the excess is dropped with a `rate_limited` event. 0 switches the limit off.
 LIVE_MAX_MESSAGES_PER_S = env.int("LIVE_MAX_MESSAGES_PER_S", default=100)
+# Control frames (pings, pongs) a second per WebSocket, in bursts of twice that: autobahn answers
+# them below the application, so this is their own budget (config/daphne.py); past it, close 1008.
+WEBSOCKET_MAX_CONTROL_FRAMES_PER_S = env.int("WEBSOCKET_MAX_CONTROL_FRAMES_PER_S", default=10)
 
 # Burst rate limits a minute (config/ratelimit.py), apart from the monthly quota; 0 switches one
 # off. Counted in the cache: Redis in production, so every process shares the counts.

@@ -21,6 +21,7 @@ from tests.processes import (
     WebSocketRefused,
     free_port,
     http,
+    seeded_sqlite,
     server_database_url,
     tracking_socket,
 )
@@ -162,6 +163,45 @@ def server(tmp_path):
         yield processes, port
     finally:
         processes.close()
+
+
+@pytest.fixture
+def seeded_server(tmp_path):
+    """A Daphne on a SQLite file of its own with the demo organisation (any test database):
+    (port, the demo publishable key); stopped at the end."""
+    database_url, keys = seeded_sqlite(tmp_path)
+    processes = Processes(tmp_path, base_env=dict(os.environ))
+    port = free_port()
+    env = {"DATABASE_URL": database_url, "MEDIA_ROOT": str(tmp_path / "media")}
+    try:
+        processes.daphne("daphne", port, env)
+        yield port, keys["DEMO_PUBLISHABLE_KEY"]
+    finally:
+        processes.close()
+
+
+def test_a_ping_flood_is_closed_with_1008_and_keep_alives_are_answered(seeded_server):
+    """autobahn answers pings below the application, so the session's message rate never sees
+    them: a flood of pings slowed every other session of the process (p95 2 → 45 ms)."""
+    port, key = seeded_server
+    session = tracking_socket(f"ws://127.0.0.1:{port}", key, exercise="squat")
+    assert session.receive()["type"] == "session_started"
+    # Within the budget (10 a second, bursts of 20): every ping answered, the session goes on.
+    for n in range(15):
+        session.send_ping(b"keep-alive %d" % n)
+    session.send_json(landmark_frames()[0])
+    session.receive_until(lambda e: e.get("type") == "ack")
+    assert session.pongs == [b"keep-alive %d" % n for n in range(15)]
+
+    session.sock.sendall(b"".join(ping_frame(b"flood %d" % n) for n in range(500)))
+    closed = session.receive_until(lambda e: False, timeout=10)[-1]
+    assert isinstance(closed, Closed) and closed.code == 1008
+    assert len(session.pongs) < 15 + 20  # the pings past the budget were never answered
+
+
+def ping_frame(payload: bytes) -> bytes:
+    """A client's ping frame (masked, with a zero key)."""
+    return bytes([0x89, 0x80 | len(payload)]) + bytes(4) + payload
 
 
 def test_sockets_to_unknown_paths_are_refused_at_the_handshake(server):

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from accounts.errors import AccessError
 from config.db_unavailable import DATABASE_ERRORS, service_unavailable_event
+from config.message_rate import MessageRate
 from config.ratelimit import scope_client_ip
 from tracking import protocol, services
 from tracking.engine.pose import Pose
@@ -192,7 +193,7 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         self.dropped_frames = 0
         self.last_timestamp_ms = None
         self.last_message_at = now
-        self.message_rate = protocol.MessageRate(settings.LIVE_MAX_MESSAGES_PER_S, now)
+        self.message_rate = MessageRate(settings.LIVE_MAX_MESSAGES_PER_S, now)
         self.over_rate_since = self.over_rate_last = self.rate_limited_sent_at = -math.inf
         self.closed = False
         self.live = live

@@ -118,25 +118,3 @@ def landmarks_to_pose(message: dict, *, last_timestamp_ms: float | None) -> Pose
 
 def _unit(values: np.ndarray) -> bool:
     return bool(values.min() >= 0.0 and values.max() <= 1.0)
-
-
-class MessageRate:
-    """A session's message budget, a token bucket: `per_second` messages a second on average, in
-    bursts of up to two seconds' worth (a network hiccup delivers a backlog at once). 0: no limit.
-    """
-
-    def __init__(self, per_second: float, now: float):
-        self.per_second = per_second
-        self.capacity = 2 * per_second
-        self.tokens = self.capacity
-        self.updated = now
-
-    def allows(self, now: float) -> bool:
-        if not self.per_second:
-            return True
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.per_second)
-        self.updated = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
