@@ -265,6 +265,10 @@ LIVE_MAX_MESSAGES_PER_S = env.int("LIVE_MAX_MESSAGES_PER_S", default=100)
 # Control frames (pings, pongs) a second per WebSocket, in bursts of twice that: autobahn answers
 # them below the application, so this is their own budget (config/daphne.py); past it, close 1008.
 WEBSOCKET_MAX_CONTROL_FRAMES_PER_S = env.int("WEBSOCKET_MAX_CONTROL_FRAMES_PER_S", default=10)
+# Live sessions of one web process that may run pose estimation at once (server inference: each
+# holds an estimator, about 90 MiB and two threads, and decodes one frame at a time); more are
+# refused with `server_busy` and a retryAfter (docs/protocol.md). 0: no limit.
+LIVE_MAX_SERVER_INFERENCE_SESSIONS = env.int("LIVE_MAX_SERVER_INFERENCE_SESSIONS", default=8)
 
 # Burst rate limits a minute (config/ratelimit.py), apart from the monthly quota; 0 switches one
 # off. Counted in the cache: Redis in production, so every process shares the counts.

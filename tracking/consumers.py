@@ -20,13 +20,15 @@ from config.message_rate import MessageRate
 from config.ratelimit import scope_client_ip
 from tracking import protocol, services
 from tracking.engine.pose import Pose
+from tracking.live import server_busy
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
-# A service is unreachable: the database (after an `error` event, code service_unavailable) or,
-# on the upload progress socket, the channel layer (Redis restarting). Reconnecting later helps:
-# the tracking page retries with back-off, the upload page polls. (Daphne cannot send 1013.)
+# A service is unreachable: the database (after an `error` event, code service_unavailable), the
+# process's pose estimators (server_busy) or, on the upload progress socket, the channel layer
+# (Redis restarting). Reconnecting later helps: the tracking page retries with back-off, the upload
+# page polls. (Daphne cannot send 1013.)
 CLOSE_SERVICE_UNAVAILABLE = 4503
 
 
@@ -83,6 +85,7 @@ _CLOSE_FOR_STATUS = {
     401: CLOSE_UNAUTHORIZED,
     403: CLOSE_FORBIDDEN,
     429: CLOSE_QUOTA,
+    503: CLOSE_SERVICE_UNAVAILABLE,
 }
 
 IDLE_TIMEOUT_S = 60.0
@@ -250,7 +253,14 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
                         "message_too_large",
                         f"Binary frames are limited to {settings.LIVE_MAX_BINARY_BYTES} bytes.",
                     )
-                await self._submit(self.live.decode_jpeg_frame(bytes_data))
+                frame = self.live.decode_jpeg_frame(bytes_data)
+                if not self.live.reserve_estimator():
+                    # A session that switches to server inference while the process has no
+                    # estimator free: closed like one refused at its start, to come back later.
+                    await self.send_json(server_busy().to_event())
+                    await self._close_with_summary(CLOSE_SERVICE_UNAVAILABLE)
+                    return
+                await self._submit(frame)
                 return
             message = protocol.decode_text(text_data)
             if message["type"] == "landmarks":

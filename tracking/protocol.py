@@ -21,13 +21,19 @@ MAX_COORDINATE = 100.0  # normalised x, y, z are about 0..1; off-frame points go
 
 
 class ProtocolError(ValueError):
-    def __init__(self, code: str, message: str):
+    """`retry_after`: seconds after which trying again may succeed (`retryAfter` in the event)."""
+
+    def __init__(self, code: str, message: str, retry_after: int | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
     def to_event(self) -> dict:
-        return {"type": "error", "code": self.code, "error": self.code, "message": self.message}
+        event = {"type": "error", "code": self.code, "error": self.code, "message": self.message}
+        if self.retry_after is not None:
+            event["retryAfter"] = self.retry_after
+        return event
 
 
 def _bad(message: str) -> ProtocolError:
