@@ -2,13 +2,16 @@
 
 A token-redacting access log, and the WebSocket size limit of settings as the default. Requests
 the application must never see are answered here, before they are read: a body over
-REQUEST_BODY_MAX_BYTES (413) and a request line or header over 16 KB (414, 431).
+REQUEST_BODY_MAX_BYTES (413), a request line or header over 16 KB (414, 431) and a request head
+still unfinished after REQUEST_HEAD_TIMEOUT_S (408). A WebSocket sending control frames (ping,
+pong) past WEBSOCKET_MAX_CONTROL_FRAMES_PER_S is closed (1008).
 """
 
 import asyncio  # isort:skip
 import json  # isort:skip
 import os  # isort:skip
 import select  # isort:skip
+import time  # isort:skip
 from http import HTTPStatus  # isort:skip
 
 import uvloop  # isort:skip
@@ -21,9 +24,11 @@ from daphne.access import AccessLogGenerator  # noqa: E402
 from daphne.cli import CommandLineInterface  # noqa: E402
 from daphne.http_protocol import HTTPFactory, WebRequest  # noqa: E402
 from daphne.server import Server  # noqa: E402
+from daphne.ws_protocol import WebSocketProtocol  # noqa: E402
 from twisted.internet import reactor  # noqa: E402
 from twisted.web import http  # noqa: E402
 
+from config.message_rate import MessageRate  # noqa: E402
 from config.redaction import redact  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -71,7 +76,8 @@ class RedactingServer(Server):
         return super().kill_all_applications()
 
     # Daphne creates its WebSocket factory in run(). A message over the size limit then gets a
-    # close frame (1009, message too big) rather than a connection dropped without one.
+    # close frame (1009, message too big) rather than a connection dropped without one, and
+    # control frames count against a budget.
     @property
     def ws_factory(self):
         return self._ws_factory
@@ -79,7 +85,37 @@ class RedactingServer(Server):
     @ws_factory.setter
     def ws_factory(self, factory):
         factory.setProtocolOptions(failByDrop=False)
+        factory.protocol = LimitedWebSocketProtocol
         self._ws_factory = factory
+
+
+class LimitedWebSocketProtocol(WebSocketProtocol):
+    """A WebSocket whose pings and pongs count against a budget. autobahn answers every ping
+    itself, so a flood of them never reaches the application (and its message rate) but costs
+    the whole process: past the budget the connection is closed with 1008 (policy violation).
+    Keep-alives (Daphne pings every 20 s, clients rarely more) stay far below it."""
+
+    def onOpen(self):
+        rate = settings.WEBSOCKET_MAX_CONTROL_FRAMES_PER_S
+        self.control_frames = MessageRate(rate, time.monotonic())
+        super().onOpen()
+
+    def onPing(self, payload):
+        if self.control_frame_allowed():
+            super().onPing(payload)
+
+    def onPong(self, payload):
+        if self.control_frame_allowed():
+            super().onPong(payload)
+
+    def control_frame_allowed(self) -> bool:
+        if self.state != self.STATE_OPEN:  # closing: answered by nothing, counted by nothing
+            return False
+        if self.control_frames.allows(time.monotonic()):
+            return True
+        rate = settings.WEBSOCKET_MAX_CONTROL_FRAMES_PER_S
+        self.sendCloseFrame(code=1008, reasonUtf8=f"Over {rate} pings or pongs a second.".encode())
+        return False
 
 
 def refuse(channel: http.HTTPChannel, status: int, code: str, message: str) -> None:
@@ -139,7 +175,42 @@ class LimitedRequest(WebRequest):
 
 
 class LimitedChannel(http.HTTPChannel):
-    """An HTTP/1.1 connection that answers a line over MAX_LENGTH (16 KB) instead of dropping."""
+    """An HTTP/1.1 connection that answers a line over MAX_LENGTH (16 KB) instead of dropping it,
+    and a request head (its line and headers) still unfinished REQUEST_HEAD_TIMEOUT_S after its
+    first byte with 408: Twisted's idle timeout restarts with every byte, so a client sending one
+    byte a minute would otherwise hold its connection for good."""
+
+    head_deadline = None
+
+    def dataReceived(self, data):
+        # Line mode: a request head is being read (Twisted reads bodies, and buffers the next
+        # request while one is handled, in raw mode).
+        if self.line_mode and self.head_deadline is None and not self.transport.disconnecting:
+            self.head_deadline = self.callLater(settings.REQUEST_HEAD_TIMEOUT_S, self.head_too_slow)
+        super().dataReceived(data)
+
+    def allHeadersReceived(self):
+        self.cancel_head_deadline()
+        super().allHeadersReceived()
+
+    def connectionLost(self, reason):
+        self.cancel_head_deadline()
+        super().connectionLost(reason)
+
+    def cancel_head_deadline(self):
+        if self.head_deadline is not None and self.head_deadline.active():
+            self.head_deadline.cancel()
+        self.head_deadline = None
+
+    def head_too_slow(self):
+        self.head_deadline = None
+        refuse(
+            self,
+            408,
+            "request_timeout",
+            "A request's line and headers must arrive within "
+            f"{settings.REQUEST_HEAD_TIMEOUT_S:g} s of its first byte.",
+        )
 
     def lineLengthExceeded(self, line):
         if self.requests:  # a request has begun: this is one of its headers

@@ -239,6 +239,9 @@ REQUEST_BODY_MAX_BYTES = UPLOAD_MAX_BYTES + 1024 * 1024
 # itself are spooled to a temporary file on disk past FILE_UPLOAD_MAX_MEMORY_SIZE.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A request's line and headers must all arrive within this many seconds of its first byte, or it
+# is answered 408 (config/daphne.py): a client trickling its headers cannot hold a connection.
+REQUEST_HEAD_TIMEOUT_S = env.float("REQUEST_HEAD_TIMEOUT_S", default=30.0)
 
 # Business plan organisations get their monthly quota from Organization.monthly_quota; this is
 # the default for new business organisations.
@@ -260,6 +263,13 @@ WEBSOCKET_MAX_MESSAGE_BYTES = LIVE_MAX_BINARY_BYTES + 1024 * 1024
 # Messages a second per live session (bursts of two seconds' worth), well above 30 fps landmarks;
 # the excess is dropped with a `rate_limited` event. 0 switches the limit off.
 LIVE_MAX_MESSAGES_PER_S = env.int("LIVE_MAX_MESSAGES_PER_S", default=100)
+# Control frames (pings, pongs) a second per WebSocket, in bursts of twice that: autobahn answers
+# them below the application, so this is their own budget (config/daphne.py); past it, close 1008.
+WEBSOCKET_MAX_CONTROL_FRAMES_PER_S = env.int("WEBSOCKET_MAX_CONTROL_FRAMES_PER_S", default=10)
+# Live sessions of one web process that may run pose estimation at once (server inference: each
+# holds an estimator, about 90 MiB and two threads, and decodes one frame at a time); more are
+# refused with `server_busy` and a retryAfter (docs/protocol.md). 0: no limit.
+LIVE_MAX_SERVER_INFERENCE_SESSIONS = env.int("LIVE_MAX_SERVER_INFERENCE_SESSIONS", default=8)
 
 # Burst rate limits a minute (config/ratelimit.py), apart from the monthly quota; 0 switches one
 # off. Counted in the cache: Redis in production, so every process shares the counts.

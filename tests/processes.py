@@ -168,6 +168,28 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> None:
     process.wait(timeout=timeout)
 
 
+def seeded_sqlite(directory: Path) -> tuple[str, dict[str, str]]:
+    """A SQLite file of its own for a server, migrated and with the demo organisation
+    (`manage.py seed_demo`), whatever database the tests run on: its DATABASE_URL and the keys
+    seed_demo printed (DEMO_TOKEN, DEMO_PUBLISHABLE_KEY)."""
+    url = f"sqlite:///{directory / 'seeded.sqlite3'}"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    for command in (["migrate", "--noinput"], ["seed_demo"]):
+        result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env | {"DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+    keys = dict(
+        line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("DEMO_")
+    )
+    return url, keys
+
+
 # --- A private Redis ------------------------------------------------------------------------------
 
 
@@ -366,6 +388,7 @@ class WebSocket:
             self.sock.close()
             raise WebSocketRefused(status)
         self.closed: Closed | None = None
+        self.pongs: list[bytes] = []  # payloads of the pongs received so far
 
     def _read(self, n: int) -> bytes:
         while len(self.buffer) < n:
@@ -401,6 +424,9 @@ class WebSocket:
     def send_bytes(self, data: bytes) -> None:
         self._send(0x2, data)
 
+    def send_ping(self, payload: bytes = b"") -> None:
+        self._send(0x9, payload)
+
     def receive(self, timeout: float = 10):
         """The next JSON message, or Closed(code) once the server closed the socket."""
         if self.closed:
@@ -423,6 +449,8 @@ class WebSocket:
                 return self.closed
             if opcode == 0x9:
                 self._send(0xA, payload)
+            elif opcode == 0xA:
+                self.pongs.append(payload)
             elif opcode == 0x1:
                 return json.loads(payload)
 

@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 
+from accounts.models import MonthlyUsage
 from config.asgi import application
 from tests.processes import (
     Closed,
@@ -21,6 +23,7 @@ from tests.processes import (
     WebSocketRefused,
     free_port,
     http,
+    seeded_sqlite,
     server_database_url,
     tracking_socket,
 )
@@ -61,6 +64,22 @@ async def received(socket: WebsocketCommunicator, quiet: float = 0.3) -> list[di
     while not await socket.receive_nothing(timeout=quiet):
         events.append(await socket.receive_json_from())
     return events
+
+
+async def until_ack(socket: WebsocketCommunicator) -> list[dict]:
+    """The events of the next analysed frame, up to its ack (server inference takes a while)."""
+    events = [await socket.receive_json_from(timeout=30)]
+    while events[-1]["type"] != "ack":
+        events.append(await socket.receive_json_from(timeout=30))
+    return events
+
+
+async def until_closed(socket: WebsocketCommunicator) -> tuple[list[dict], int]:
+    """The events sent up to the close, and its code."""
+    events = []
+    while (output := await socket.receive_output(timeout=30))["type"] == "websocket.send":
+        events.append(json.loads(output["text"]))
+    return events, output["code"]
 
 
 def with_landmark(frame: dict, index: int, value) -> dict:
@@ -147,6 +166,80 @@ async def test_a_flooding_session_is_rate_limited_and_its_excess_is_not_analysed
     await socket.disconnect()
 
 
+def camera_frame() -> bytes:
+    """The squat clip's first frame as a JPEG, as the tracking page sends it."""
+    capture = cv2.VideoCapture(str(CLIPS / "fitness-squat-counter.mp4"))
+    frame = capture.read()[1]
+    capture.release()
+    return cv2.imencode(".jpg", frame)[1].tobytes()
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(6000, 6000), (4000, 2400), (16000, 16000)],
+    ids=["side over 4096", "over 4096x2160", "the attack's 1 MB frame"],
+)
+async def test_a_jpeg_frame_declaring_too_many_pixels_is_refused_and_the_session_goes_on(
+    acme_token, width, height
+):
+    # All black, greyscale: at most 1 MB, which would decode to width × height × 3 bytes, twice
+    # (16000 × 16000: 2.3 GB of server memory and 4.5 s before the fix).
+    black = np.zeros((height, width), np.uint8)
+    bomb = cv2.imencode(".jpg", black, [cv2.IMWRITE_JPEG_OPTIMIZE, 1])[1].tobytes()
+    del black
+    socket = await open_session(f"token={acme_token}&exercise=squat&inference=server")
+    await socket.send_to(bytes_data=bomb)
+    error = await socket.receive_json_from(timeout=30)
+    assert error["code"] == "invalid_frame", error
+    assert "8.85 megapixels and 4096 pixels a side" in error["message"]
+    assert await socket.receive_json_from() == {
+        "type": "ack",
+        "frameId": 1,
+        "dropped": 0,
+        "error": "invalid_frame",
+    }
+    await socket.send_to(bytes_data=camera_frame())
+    ack = (await until_ack(socket))[-1]
+    assert ack["frameId"] == 2 and len(ack["landmarks"]) == 33 and "error" not in ack
+    await socket.disconnect()
+
+
+async def test_server_inference_sessions_over_the_process_limit_are_asked_to_come_back_later(
+    acme, acme_token, settings
+):
+    settings.LIVE_MAX_SERVER_INFERENCE_SESSIONS = 1
+    server_query = f"token={acme_token}&exercise=squat&inference=server"
+    first = await open_session(server_query)
+    calls = (await MonthlyUsage.objects.aget(organization=acme)).calls
+
+    # A second one is refused at its start, and costs no call of the quota.
+    second = WebsocketCommunicator(
+        application, f"/ws/pose_tracker/tracking?{server_query}", headers=ORIGIN
+    )
+    assert (await second.connect())[0]
+    events, code = await until_closed(second)
+    assert [e["code"] for e in events] == ["server_busy"] and code == 4503
+    assert events[0]["retryAfter"] == 10 and "inference=browser" in events[0]["message"]
+    assert (await MonthlyUsage.objects.aget(organization=acme)).calls == calls
+
+    # A browser-inference session is let in, but not its switch to JPEG frames.
+    browser = await open_session(f"token={acme_token}&exercise=squat")
+    await browser.send_to(bytes_data=camera_frame())
+    events, code = await until_closed(browser)
+    assert [e["code"] for e in events if e["type"] == "error"] == ["server_busy"]
+    assert events[-1]["type"] == "exercise_summary" and code == 4503
+    await browser.disconnect()
+
+    # Once the first session has ended, its place is free again.
+    await first.send_json_to({"type": "finish"})
+    assert (await until_closed(first))[1] == 1000
+    await first.disconnect()
+    again = await open_session(server_query)
+    await again.send_to(bytes_data=camera_frame())
+    assert len((await until_ack(again))[-1]["landmarks"]) == 33
+    await again.disconnect()
+
+
 @pytest.fixture
 def server(tmp_path):
     """A Daphne as `make run` starts it (config.daphne), on a free port; stopped at the end."""
@@ -162,6 +255,45 @@ def server(tmp_path):
         yield processes, port
     finally:
         processes.close()
+
+
+@pytest.fixture
+def seeded_server(tmp_path):
+    """A Daphne on a SQLite file of its own with the demo organisation (any test database):
+    (port, the demo publishable key); stopped at the end."""
+    database_url, keys = seeded_sqlite(tmp_path)
+    processes = Processes(tmp_path, base_env=dict(os.environ))
+    port = free_port()
+    env = {"DATABASE_URL": database_url, "MEDIA_ROOT": str(tmp_path / "media")}
+    try:
+        processes.daphne("daphne", port, env)
+        yield port, keys["DEMO_PUBLISHABLE_KEY"]
+    finally:
+        processes.close()
+
+
+def test_a_ping_flood_is_closed_with_1008_and_keep_alives_are_answered(seeded_server):
+    """autobahn answers pings below the application, so the session's message rate never sees
+    them: a flood of pings slowed every other session of the process (p95 2 → 45 ms)."""
+    port, key = seeded_server
+    session = tracking_socket(f"ws://127.0.0.1:{port}", key, exercise="squat")
+    assert session.receive()["type"] == "session_started"
+    # Within the budget (10 a second, bursts of 20): every ping answered, the session goes on.
+    for n in range(15):
+        session.send_ping(b"keep-alive %d" % n)
+    session.send_json(landmark_frames()[0])
+    session.receive_until(lambda e: e.get("type") == "ack")
+    assert session.pongs == [b"keep-alive %d" % n for n in range(15)]
+
+    session.sock.sendall(b"".join(ping_frame(b"flood %d" % n) for n in range(500)))
+    closed = session.receive_until(lambda e: False, timeout=10)[-1]
+    assert isinstance(closed, Closed) and closed.code == 1008
+    assert len(session.pongs) < 15 + 20  # the pings past the budget were never answered
+
+
+def ping_frame(payload: bytes) -> bytes:
+    """A client's ping frame (masked, with a zero key)."""
+    return bytes([0x89, 0x80 | len(payload)]) + bytes(4) + payload
 
 
 def test_sockets_to_unknown_paths_are_refused_at_the_handshake(server):

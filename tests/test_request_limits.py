@@ -25,6 +25,7 @@ from tests.processes import Processes, free_port, http
 UPLOAD_MAX_BYTES = 8 * 1024 * 1024
 BODY_LIMIT = UPLOAD_MAX_BYTES + 1024 * 1024  # settings.REQUEST_BODY_MAX_BYTES
 MIB = 1024 * 1024
+HEAD_TIMEOUT_S = 2  # settings.REQUEST_HEAD_TIMEOUT_S, short for the tests (30 s by default)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,7 @@ def server(tmp_path_factory, django_db_setup, django_db_blocker):
         "MEDIA_ROOT": str(workdir / "media"),
         "UPLOAD_MAX_BYTES": str(UPLOAD_MAX_BYTES),
         "RATE_LIMIT_IP_PER_MIN": "0",  # the tests below send many requests from one address
+        "REQUEST_HEAD_TIMEOUT_S": str(HEAD_TIMEOUT_S),
     }
     processes = Processes(workdir, base_env=env)
     try:
@@ -228,3 +230,37 @@ def test_a_header_over_16_kb_is_answered_431(server):
     exchange = RawExchange(port, request_head("GET", "/api/v1/me", "X-Big: " + "a" * 20_000))
     status, body = exchange.response(timeout=10)
     assert status == 431 and body["code"] == "header_too_large"
+
+
+def test_a_request_head_trickled_byte_by_byte_is_answered_408_at_its_deadline(server):
+    """Slowloris: Twisted's idle timeout restarts with every byte, so a head sent a byte at a time
+    (the attack: one every 50 s) held its connection for good."""
+    _, port = server
+    started = time.monotonic()
+    exchange = RawExchange(port, "GET /api/v1/me HTTP/1.1\nHost: 127.0.0.1\nX-Slow: ")
+    while time.monotonic() - started < HEAD_TIMEOUT_S + 5 and not exchange.closed.wait(0.2):
+        exchange.send(b"a")
+    status, body = exchange.response(timeout=1)
+    elapsed = time.monotonic() - started
+    assert status == 408 and body["code"] == "request_timeout" and body["message"]
+    assert HEAD_TIMEOUT_S <= elapsed < HEAD_TIMEOUT_S + 1.5, f"answered after {elapsed:.1f} s"
+
+
+def test_heads_sent_in_pieces_in_time_and_keep_alive_connections_idle_past_it_are_served(server):
+    """The deadline runs from a request's first byte: a connection kept alive between requests
+    is idle for as long as Twisted's idle timeout allows."""
+    _, port = server
+    head = request_head("GET", "/api/v1/me").replace("\n", "\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        for request in range(2):
+            if request:
+                time.sleep(HEAD_TIMEOUT_S + 0.5)  # idle between requests, past the deadline
+            connection.sendall(head[:20])
+            time.sleep(HEAD_TIMEOUT_S / 2)  # the rest of the head within the deadline
+            connection.sendall(head[20:])
+            answer = b""
+            while b"}" not in answer:  # the end of the JSON body of Django's 401
+                chunk = connection.recv(65536)
+                assert chunk, f"closed after {answer[:200]!r}"
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 401"), (request, answer[:200])

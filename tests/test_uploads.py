@@ -12,13 +12,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from accounts import services as accounts_services
 from accounts.models import MonthlyUsage
 from config.asgi import application
+from tests.factories import make_token
 from tracking import services
 from tracking.models import Upload, UploadEvent
 
@@ -330,8 +333,6 @@ def test_free_plan_export_is_blocked_and_reported(client, globex_token, settings
 
 
 async def test_progress_socket_needs_the_upload_ticket(acme_token, settings, tmp_path, monkeypatch):
-    from asgiref.sync import sync_to_async
-
     settings.MEDIA_ROOT = tmp_path / "media"
     upload = await sync_to_async(_stored_upload)(acme_token, monkeypatch)
     headers = [(b"origin", b"http://127.0.0.1")]
@@ -349,6 +350,45 @@ async def test_progress_socket_needs_the_upload_ticket(acme_token, settings, tmp
     )
     connected, code = await bad.connect()
     assert not connected and code == 4401
+
+
+@pytest.mark.parametrize("key_fate", ["revoked", "deleted"])
+async def test_progress_socket_refuses_the_ticket_once_its_key_is_gone(
+    acme_token, settings, tmp_path, monkeypatch, key_fate
+):
+    """The same rule as the API's `?upload_ticket=`: a ticket lives no longer than its key."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    upload = await sync_to_async(_stored_upload)(acme_token, monkeypatch)
+    ticket = services.upload_progress_ticket(upload)
+    if key_fate == "revoked":
+        await sync_to_async(accounts_services.token_revoke)(token=upload.token)
+    else:
+        await upload.token.adelete()
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/uploads/{upload.pk}?ticket={ticket}",
+        headers=[(b"origin", b"http://127.0.0.1")],
+    )
+    connected, code = await socket.connect()
+    assert not connected and code == 4401
+
+
+async def test_progress_socket_keeps_to_the_keys_allowed_origins(
+    acme, settings, tmp_path, monkeypatch
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    key = await sync_to_async(make_token)(acme, allowed_origins=["https://shop.example"])
+    upload = await sync_to_async(_stored_upload)(key, monkeypatch)
+    url = f"/ws/uploads/{upload.pk}?ticket={services.upload_progress_ticket(upload)}"
+    allowed = WebsocketCommunicator(
+        application, url, headers=[(b"origin", b"https://shop.example")]
+    )
+    assert (await allowed.connect())[0]
+    assert (await allowed.receive_json_from(timeout=5))["type"] == "initialization"
+    await allowed.disconnect()
+    other = WebsocketCommunicator(application, url, headers=[(b"origin", b"https://evil.example")])
+    connected, code = await other.connect()
+    assert not connected and code == 4403
 
 
 def test_upload_page_is_served_with_the_picker(client, acme_token):

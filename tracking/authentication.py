@@ -75,11 +75,10 @@ class UploadTicketAuthentication(BaseAuthentication):
         if not ticket:
             return None
         upload_id = request.parser_context["kwargs"].get("upload_id")
-        upload = tracking_services.upload_for_progress_ticket(ticket, upload_id)
-        if upload is None or upload.token is None:
-            raise ApiAccessFailed(links.invalid_session("This upload ticket is not valid."))
         try:
-            services.token_authorize(upload.token, origin=foreign_origin(request), browser=False)
+            upload = tracking_services.upload_for_ticket(
+                ticket, upload_id, origin=foreign_origin(request)
+            )
         except AccessError as error:
             raise ApiAccessFailed(error) from error
         return (None, UploadTicket(upload=upload))

@@ -14,18 +14,22 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from accounts.errors import AccessError
 from accounts.origins import is_own_host
 from config.db_unavailable import DATABASE_ERRORS, service_unavailable_event
+from config.message_rate import MessageRate
 from config.ratelimit import scope_client_ip
 from tracking import protocol, services
 from tracking.engine.pose import Pose
+from tracking.live import server_busy
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
-# A service is unreachable: the database (after an `error` event, code service_unavailable) or,
-# on the upload progress socket, the channel layer (Redis restarting). Reconnecting later helps:
-# the tracking page retries with back-off, the upload page polls. (Daphne cannot send 1013.)
+# A service is unreachable: the database (after an `error` event, code service_unavailable), the
+# process's pose estimators (server_busy) or, on the upload progress socket, the channel layer
+# (Redis restarting). Reconnecting later helps: the tracking page retries with back-off, the upload
+# page polls. (Daphne cannot send 1013.)
 CLOSE_SERVICE_UNAVAILABLE = 4503
 
 
@@ -45,15 +49,15 @@ class UploadProgressConsumer(AsyncJsonWebsocketConsumer):
         # The ticket is not a tracking parameter: it is this socket's credential, signed by us.
         ticket = parse_qs(self.scope["query_string"].decode()).get("ticket", [""])[0]
         try:
-            upload = await database_sync_to_async(services.upload_for_progress_ticket)(
-                ticket, upload_id
+            upload = await database_sync_to_async(services.upload_for_ticket)(
+                ticket, upload_id, origin=_socket_origin(self.scope)[0]
             )
+        except AccessError as error:  # forged or expired, or its key revoked or deleted
+            await self.close(code=_CLOSE_FOR_STATUS.get(error.status, CLOSE_UNAUTHORIZED))
+            return
         except DATABASE_ERRORS as error:
             await self.accept()
             await _refuse_unavailable(self, error)
-            return
-        if upload is None:
-            await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.group = services.upload_group(upload.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -82,6 +86,7 @@ _CLOSE_FOR_STATUS = {
     401: CLOSE_UNAUTHORIZED,
     403: CLOSE_FORBIDDEN,
     429: CLOSE_QUOTA,
+    503: CLOSE_SERVICE_UNAVAILABLE,
 }
 
 IDLE_TIMEOUT_S = 60.0
@@ -90,6 +95,16 @@ MAX_INVALID_MESSAGES = 20
 # most, and a session still over it after this long (no second without drops) is closed (4422).
 RATE_LIMITED_EVENT_INTERVAL_S = 1.0
 RATE_LIMITED_CLOSE_S = 2.0
+
+
+def _socket_origin(scope) -> tuple[str | None, bool]:
+    """(the socket's Origin unless it is our own site, whether it is our own site). Our own
+    pages connect from our origin, and were checked against the token's origins when they loaded."""
+    headers = dict(scope.get("headers", []))
+    origin = headers.get(b"origin", b"").decode("latin1") or None
+    host = headers.get(b"host", b"").decode("latin1")
+    same_site = is_own_host(origin, host)
+    return (None if same_site else origin), same_site
 
 
 async def _refuse_unavailable(consumer, error) -> None:
@@ -161,16 +176,12 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         await self.accept()
-        headers = dict(self.scope.get("headers", []))
-        origin = headers.get(b"origin", b"").decode("latin1") or None
-        host = headers.get(b"host", b"").decode("latin1")
+        origin, same_site = _socket_origin(self.scope)
         try:
             live = await database_sync_to_async(services.live_session_start)(
                 self.scope["query_string"].decode("latin1"),
-                # Our own tracking page (already checked against the token's origins when it
-                # loaded) connects from our origin; any other browser origin is checked here.
-                origin=None if is_own_host(origin, host) else origin,
-                browser=not is_own_host(origin, host),
+                origin=origin,  # any browser origin but our own tracking page's is checked
+                browser=not same_site,
                 client_ip=scope_client_ip(self.scope),
             )
         except services.TrackingRefused as refused:
@@ -186,7 +197,7 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         self.dropped_frames = 0
         self.last_timestamp_ms = None
         self.last_message_at = now
-        self.message_rate = protocol.MessageRate(settings.LIVE_MAX_MESSAGES_PER_S, now)
+        self.message_rate = MessageRate(settings.LIVE_MAX_MESSAGES_PER_S, now)
         self.over_rate_since = self.over_rate_last = self.rate_limited_sent_at = -math.inf
         self.closed = False
         self.live = live
@@ -243,7 +254,14 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
                         "message_too_large",
                         f"Binary frames are limited to {settings.LIVE_MAX_BINARY_BYTES} bytes.",
                     )
-                await self._submit(self.live.decode_jpeg_frame(bytes_data))
+                frame = self.live.decode_jpeg_frame(bytes_data)
+                if not self.live.reserve_estimator():
+                    # A session that switches to server inference while the process has no
+                    # estimator free: closed like one refused at its start, to come back later.
+                    await self.send_json(server_busy().to_event())
+                    await self._close_with_summary(CLOSE_SERVICE_UNAVAILABLE)
+                    return
+                await self._submit(frame)
                 return
             message = protocol.decode_text(text_data)
             if message["type"] == "landmarks":

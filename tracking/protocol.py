@@ -21,13 +21,19 @@ MAX_COORDINATE = 100.0  # normalised x, y, z are about 0..1; off-frame points go
 
 
 class ProtocolError(ValueError):
-    def __init__(self, code: str, message: str):
+    """`retry_after`: seconds after which trying again may succeed (`retryAfter` in the event)."""
+
+    def __init__(self, code: str, message: str, retry_after: int | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
     def to_event(self) -> dict:
-        return {"type": "error", "code": self.code, "error": self.code, "message": self.message}
+        event = {"type": "error", "code": self.code, "error": self.code, "message": self.message}
+        if self.retry_after is not None:
+            event["retryAfter"] = self.retry_after
+        return event
 
 
 def _bad(message: str) -> ProtocolError:
@@ -118,25 +124,3 @@ def landmarks_to_pose(message: dict, *, last_timestamp_ms: float | None) -> Pose
 
 def _unit(values: np.ndarray) -> bool:
     return bool(values.min() >= 0.0 and values.max() <= 1.0)
-
-
-class MessageRate:
-    """A session's message budget, a token bucket: `per_second` messages a second on average, in
-    bursts of up to two seconds' worth (a network hiccup delivers a backlog at once). 0: no limit.
-    """
-
-    def __init__(self, per_second: float, now: float):
-        self.per_second = per_second
-        self.capacity = 2 * per_second
-        self.tokens = self.capacity
-        self.updated = now
-
-    def allows(self, now: float) -> bool:
-        if not self.per_second:
-            return True
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.per_second)
-        self.updated = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True

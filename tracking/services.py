@@ -25,7 +25,7 @@ from accounts.origins import origin_of
 from config import background, ratelimit
 from references.selectors import ReferenceUnavailable, reference_signature_for
 from tracking import links, media_intake, tasks, webhooks
-from tracking.live import LiveSession
+from tracking.live import LiveSession, server_busy
 from tracking.models import TrackingLink, Upload, UploadEvent
 from tracking.params import ParamsError, TrackingParams, parse_tracking_params
 from tracking.pose import media, pipeline
@@ -64,7 +64,7 @@ class TrackingRefused(Exception):
         self.event = event
         self.problems = problems
         self.language = language
-        self.retry_after = retry_after  # seconds, for a 429 rate_limited
+        self.retry_after = retry_after  # seconds: a 429 rate_limited, a 503 server_busy
 
     @classmethod
     def from_params_error(cls, error: ParamsError) -> "TrackingRefused":
@@ -540,14 +540,21 @@ def upload_progress_ticket(upload: Upload) -> str:
     return signing.dumps(str(upload.pk), salt=PROGRESS_TICKET_SALT)
 
 
-def upload_for_progress_ticket(ticket: str, upload_id) -> Upload | None:
+def upload_for_ticket(ticket: str, upload_id, *, origin: str | None) -> Upload:
+    """The upload that an upload ticket (upload_progress_ticket) stands for, while the key that
+    made the upload may still be used (from `origin`, a browser's): the one rule of the API's
+    `?upload_ticket=` and the progress socket's `?ticket=`. Raises AccessError."""
     try:
         signed_id = signing.loads(ticket, salt=PROGRESS_TICKET_SALT, max_age=24 * 3600)
     except signing.BadSignature:
-        return None
-    if signed_id != str(upload_id):
-        return None
-    return Upload.objects.filter(pk=upload_id).first()
+        signed_id = None
+    upload = None
+    if signed_id == str(upload_id):
+        upload = Upload.objects.select_related("token").filter(pk=upload_id).first()
+    if upload is None or upload.token is None:
+        raise links.invalid_session("This upload ticket is not valid.")
+    services.token_authorize(upload.token, origin=origin, browser=False)
+    return upload
 
 
 # --- Live sessions -------------------------------------------------------------------------------
@@ -556,7 +563,8 @@ def upload_for_progress_ticket(ticket: str, upload_id) -> Upload | None:
 def live_session_start(
     query, *, origin: str | None, browser: bool = True, client_ip: str | None = None
 ) -> LiveSession:
-    """Open a live session: validate like the page does, then take one call of the quota."""
+    """Open a live session: validate like the page does, reserve its pose estimator (server
+    inference) while the process has one free, then take one call of the quota."""
     access = tracking_open(
         query,
         endpoint="tracking",
@@ -565,13 +573,23 @@ def live_session_start(
         via="websocket",
         client_ip=client_ip,
     )
+    live = LiveSession(access)
+    if access.params.inference == "server" and not live.reserve_estimator():
+        busy = server_busy()
+        problem = {"code": busy.code, "param": "inference", "message": busy.message}
+        raise TrackingRefused(503, busy.to_event(), [problem], retry_after=busy.retry_after)
+    started = False
     try:
         services.usage_take_call(
             token=access.token, exercise=access.params.exercise or "", kind="live"
         )
+        started = True
     except AccessError as error:
         raise TrackingRefused.from_access_error(error) from error
-    return LiveSession(access)
+    finally:
+        if not started:
+            live.close()  # gives its estimator slot back
+    return live
 
 
 def live_session_end(live: LiveSession) -> None:

@@ -24,6 +24,7 @@ from accounts import services
 from accounts.models import UsageRecord
 from config.db_unavailable import service_unavailable_event
 from tests.browser.conftest import ARTIFACTS
+from tracking.live import server_busy
 
 pytestmark = [
     pytest.mark.browser,
@@ -271,12 +272,18 @@ async def test_camera_failure_is_reported_to_the_host(
     assert shown == error["message"]
 
 
-async def test_a_lost_connection_is_resumed_through_a_database_outage(
-    camera_browser, server_url, host_origin
+@pytest.mark.parametrize(
+    "refusal",
+    [service_unavailable_event(), server_busy().to_event()],
+    ids=["database outage", "estimators all taken"],
+)
+async def test_a_lost_connection_is_resumed_through_a_refusal_that_says_later(
+    camera_browser, server_url, host_origin, refusal
 ):
     """The socket drops mid-session; the server then refuses twice with service_unavailable (what
-    it sends while its database is down) before it takes the page back: the page waits as asked,
-    resumes, and the host's count goes on from where it was, without an error reaching it."""
+    it sends while its database is down) or server_busy (while the process's pose estimators are
+    all taken) before it takes the page back: the page waits as asked, resumes, and the host's
+    count goes on from where it was, without an error reaching it."""
     org, token = await _token()
     query = {"token": token, "exercise": "squat", "inference": "server"}
     page = await camera_browser.new_page(viewport={"width": 480, "height": 640})
@@ -286,7 +293,7 @@ async def test_a_lost_connection_is_resumed_through_a_database_outage(
     async def route(socket):
         attempts.append(socket)
         if len(attempts) in (2, 3):
-            socket.send(json.dumps(service_unavailable_event() | {"retryAfter": 1}))
+            socket.send(json.dumps(refusal | {"retryAfter": 1}))
             await socket.close(code=4503)
         else:
             servers.append(socket.connect_to_server())

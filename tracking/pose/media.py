@@ -202,27 +202,28 @@ def iter_video_frames(
 
 
 def check_image(
-    path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS
+    source: str | os.PathLike | BinaryIO, *, limits: MediaLimits = DEFAULT_LIMITS
 ) -> tuple[int, int]:
-    """(width, height) from the image header, refused if decoding it would be unreasonable."""
+    """(width, height) from the image header (a file's path, or its bytes as a binary file),
+    refused if decoding it would be unreasonable."""
+    limit = (
+        f"the limit is {limits.max_image_pixels / 1e6:.3g} megapixels and "
+        f"{limits.max_image_side} pixels a side"
+    )
     try:
         # Pillow reads only the header here. Its own bomb warning is moot: our limit is lower.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(source) as image:
                 width, height = image.size
-    except Image.DecompressionBombError as error:
-        raise MediaError("image_too_large", "The image has too many pixels.") from error
+    except Image.DecompressionBombError as error:  # Pillow's own limit, far above ours
+        raise MediaError("image_too_large", f"The image has too many pixels: {limit}.") from error
     except (OSError, SyntaxError, ValueError) as error:
         raise MediaError("image_load_error", "The image header could not be read.") from error
     if width <= 0 or height <= 0:
         raise MediaError("image_load_error", "The image has no pixels.")
     if max(width, height) > limits.max_image_side or width * height > limits.max_image_pixels:
-        raise MediaError(
-            "image_too_large",
-            f"The image is {width}×{height}; the limit is {limits.max_image_pixels / 1e6:.0f} "
-            f"megapixels and {limits.max_image_side} pixels a side.",
-        )
+        raise MediaError("image_too_large", f"The image is {width}×{height}; {limit}.")
     return width, height
 
 

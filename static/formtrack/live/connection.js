@@ -9,7 +9,7 @@ const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 10000];
 // server restart or a database failover, short enough that the host hears the session ended.
 const RECONNECT_WINDOW_MS = 120000;
 // Refusals that say "later", with the seconds to wait in the error event's retryAfter.
-const RETRY_LATER_CODES = new Set(["service_unavailable", "rate_limited"]);
+const RETRY_LATER_CODES = new Set(["service_unavailable", "rate_limited", "server_busy"]);
 // Closes after which reconnecting cannot help: refused parameters, token, origin, quota, abuse,
 // or our own finish.
 const FINAL_CLOSE_CODES = new Set([1000, 4400, 4401, 4403, 4422, 4429]);
