@@ -222,3 +222,27 @@ def test_managers_see_and_roll_the_webhook_signing_secret_and_members_do_not(acm
     assert acme.webhook_secret.startswith("whsec_") and acme.webhook_secret != old
     assert signed_in(member).post(reverse("webhook-secret-roll")).status_code == 403
     assert signed_in(member).get(reverse("tokens")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_only_a_secret_key_may_have_an_upload_call_back(
+    client, settings, acme_token, acme_publishable_key
+):
+    settings.CALLBACK_ALLOW_PRIVATE_HOSTS = True  # the address is not what is refused here
+    hook = "http://127.0.0.1:9/hook"
+
+    def upload(key):
+        return client.post(
+            "/api/v1/uploads?source=image",
+            {"file": SimpleUploadedFile("photo.jpg", PHOTO.read_bytes()), "callback_url": hook},
+            HTTP_AUTHORIZATION=f"Bearer {key}",
+        )
+
+    refused = upload(acme_publishable_key)
+    assert refused.status_code == 403, refused.content
+    assert refused.json()["code"] == "secret_key_required"
+    assert "callback_url" in refused.json()["message"]
+    assert not Upload.objects.exists()
+    accepted = upload(acme_token)
+    assert accepted.status_code == 202, accepted.content
+    assert Upload.objects.get().callback_url == hook
