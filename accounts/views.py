@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import charts, plans, selectors, services, tenancy
-from accounts.adapter import PENDING_INVITATION_SESSION_KEY
+from accounts.adapter import PENDING_INVITATION_SESSION_KEY, site_link
 from accounts.dashboard import org_view, render_dashboard, switch_organization
 from accounts.forms import InviteForm, OrganizationForm, RoleForm, TokenForm
 from accounts.models import ApiToken, Invitation, Membership, token_digest
@@ -106,8 +106,8 @@ def organization_rename(request):
 # --- Members and invitations ---------------------------------------------------------------------
 
 
-def _accept_url(request, raw: str) -> str:
-    return request.build_absolute_uri(reverse("invitation-accept", args=[raw]))
+def _accept_url(raw: str) -> str:
+    return site_link(reverse("invitation-accept", args=[raw]))
 
 
 @org_view(manage=True)
@@ -128,9 +128,7 @@ def members(request):
             except services.MembershipRejected as rejected:
                 form.add_error("email", rejected.message)
             else:
-                services.invitation_send(
-                    invitation=invitation, accept_url=_accept_url(request, raw)
-                )
+                services.invitation_send(invitation=invitation, accept_url=_accept_url(raw))
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("members")
         status = 400
@@ -204,7 +202,7 @@ def invitation_resend(request, invitation_id):
             raise PermissionDenied(rejected.message) from rejected
         messages.error(request, rejected.message)
         return redirect("members")
-    services.invitation_send(invitation=invitation, accept_url=_accept_url(request, raw))
+    services.invitation_send(invitation=invitation, accept_url=_accept_url(raw))
     messages.success(request, f"A new invitation link was sent to {invitation.email}.")
     return redirect("members")
 
