@@ -5,7 +5,16 @@ from rest_framework.authentication import BaseAuthentication
 
 from accounts import errors, services
 from accounts.errors import AccessError
-from accounts.models import ApiToken
+from accounts.models import ApiToken, origin_of
+
+
+def foreign_origin(request) -> str | None:
+    """The request's Origin unless it is our own site: our own pages (checked against the token's
+    origins when they loaded) call the API from our origin."""
+    origin = request.headers.get("Origin")
+    if origin and origin_of(origin) == origin_of(request.build_absolute_uri("/")):
+        return None
+    return origin
 
 
 class ApiAccessFailed(exceptions.APIException):
@@ -41,6 +50,9 @@ class ApiTokenAuthentication(BaseAuthentication):
             token = services.token_authenticate(raw, origin=origin, browser=False)
         except AccessError as error:
             raise ApiAccessFailed(error) from error
+        if foreign_origin(request):
+            # A browser on another site sent it: a secret key sits in a page (the dashboard warns).
+            services.token_note_page_use(token)
         return (token.created_by, token)
 
     def authenticate_header(self, request):

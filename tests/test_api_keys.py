@@ -153,6 +153,28 @@ def test_a_secret_key_still_opens_pages_and_the_dashboard_warns_about_it(
 
 
 @pytest.mark.django_db
+def test_a_secret_key_sent_to_the_api_from_another_sites_page_is_flagged(client, acme_token):
+    key = ApiToken.objects.get(name="Acme app")
+    server = client.get("/api/v1/uploads", HTTP_AUTHORIZATION=f"Bearer {acme_token}")
+    own_page = client.get(
+        "/api/v1/uploads",
+        HTTP_AUTHORIZATION=f"Bearer {acme_token}",
+        HTTP_ORIGIN="http://testserver",
+    )
+    assert server.status_code == own_page.status_code == 200
+    key.refresh_from_db()
+    assert key.used_in_page_at is None  # no Origin, or our own pages
+    browser = client.get(
+        "/api/v1/uploads",
+        HTTP_AUTHORIZATION=f"Bearer {acme_token}",
+        HTTP_ORIGIN="https://gym.example",
+    )
+    assert browser.status_code == 200  # it still works: the warning is the dashboard's
+    key.refresh_from_db()
+    assert key.used_in_page_at is not None
+
+
+@pytest.mark.django_db
 def test_a_publishable_key_in_a_page_raises_no_warning(client, owner, acme_publishable_key):
     client.get(reverse("tracking"), {"token": acme_publishable_key, "exercise": "squat"})
     assert ApiToken.objects.get(kind="publishable").used_in_page_at is None

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import errors, tenancy
-from accounts.authentication import ApiTokenAuthentication, bearer_secret
+from accounts.authentication import ApiTokenAuthentication, bearer_secret, foreign_origin
 from accounts.models import ApiToken
 from tracking import links, selectors, services
 from tracking.authentication import (
@@ -24,7 +24,6 @@ from tracking.authentication import (
     PageTicket,
     PageTicketAuthentication,
     UploadTicketAuthentication,
-    foreign_origin,
 )
 from tracking.engine.catalog import ALIASES, EXERCISES
 from tracking.models import TrackingLink, Upload

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from rest_framework.authentication import BaseAuthentication
 
 from accounts import services
-from accounts.authentication import ApiAccessFailed, HasApiToken
+from accounts.authentication import ApiAccessFailed, HasApiToken, foreign_origin
 from accounts.errors import AccessError
-from accounts.models import ApiToken, origin_of
+from accounts.models import ApiToken
 from tracking import links
 from tracking import services as tracking_services
 from tracking.models import TrackingLink, Upload
@@ -50,15 +50,6 @@ class UploadTicket:
     @property
     def organization(self):
         return self.upload.organization
-
-
-def foreign_origin(request) -> str | None:
-    """The request's Origin unless it is our own site: our own pages (checked against the token's
-    origins when they loaded) call the API from our origin."""
-    origin = request.headers.get("Origin")
-    if origin and origin_of(origin) == origin_of(request.build_absolute_uri("/")):
-        return None
-    return origin
 
 
 class PageTicketAuthentication(BaseAuthentication):
