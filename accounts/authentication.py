@@ -7,7 +7,7 @@ from rest_framework.throttling import BaseThrottle
 from accounts import errors, services
 from accounts.errors import AccessError
 from accounts.models import ApiToken
-from accounts.origins import request_origin
+from accounts.origins import foreign_origin, request_origin
 from config import ratelimit
 
 
@@ -43,6 +43,9 @@ class ApiTokenAuthentication(BaseAuthentication):
             token = services.token_authenticate(raw, origin=request_origin(request), browser=False)
         except AccessError as error:
             raise ApiAccessFailed(error) from error
+        if foreign_origin(request):
+            # A browser on another site sent it: a secret key sits in a page (the dashboard warns).
+            services.token_note_page_use(token)
         return (token.created_by, token)
 
     def authenticate_header(self, request):

@@ -29,11 +29,13 @@ def origin_not_allowed(origin: str | None) -> AccessError:
     )
 
 
-def secret_key_required() -> AccessError:
+def secret_key_required(
+    what: str = "Call the REST API from your server with a secret key (ft_live_…).",
+) -> AccessError:
     return AccessError(
         "secret_key_required",
         "This is a publishable key (ft_pub_…): it opens the tracking and upload pages only. "
-        "Call the REST API from your server with a secret key (ft_live_…).",
+        + what,
         403,
     )
 

@@ -33,10 +33,15 @@ def new_webhook_secret() -> str:
     return "whsec_" + secrets.token_hex(24)
 
 
+def breaks_one_line(character: str) -> bool:
+    """Control and format characters (CR, LF, NUL, bidi overrides) and line or paragraph
+    separators: none belongs in one line of text such as a name or an e-mail address."""
+    return unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp")
+
+
 def validate_organization_name(name: str) -> None:
     """An organisation's name goes into e-mail subjects and page titles: one line of text."""
-    # Control and format characters (CR, LF, NUL, bidi overrides) and line or paragraph separators.
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+    if any(breaks_one_line(c) for c in name):
         raise ValidationError(
             "Use letters, digits, spaces and punctuation only: no line breaks or control "
             "characters.",

@@ -123,8 +123,9 @@ def webhook_secret_roll(*, organization: Organization) -> str:
 
 
 def token_note_page_use(token: ApiToken) -> None:
-    """Remember that a secret key opened a page or socket, so the dashboard can warn that it sat
-    in a page's URL (where it should be a publishable key)."""
+    """Remember that a secret key opened a page or socket, or reached the REST API from a browser
+    on another site, so the dashboard can warn that it sat in a page (where it should be a
+    publishable key)."""
     now = timezone.now()
     last = token.used_in_page_at
     if token.is_secret and (last is None or now - last > LAST_USED_RESOLUTION):

@@ -7,6 +7,7 @@ worker (config/celery.py): neither starts with any of them.
 
 from django.conf import settings
 from django.core import checks
+from django.core.checks.security.base import _check_secret_key as _is_strong_secret_key
 from django.core.exceptions import ImproperlyConfigured
 
 # The placeholder values of deploy/env.example all contain this.
@@ -46,6 +47,34 @@ def unsafe_production_settings(app_configs=None, **kwargs) -> list[checks.Error]
                 hint="Set DJANGO_SECRET_KEY to 50 or more random characters, e.g. "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
                 id="formtrack.E001",
+            )
+        )
+    keys = {"DJANGO_SECRET_KEY": settings.SECRET_KEY}
+    keys.update(
+        (f"SECRET_KEY_FALLBACKS[{i}]", key) for i, key in enumerate(settings.SECRET_KEY_FALLBACKS)
+    )
+    for name, key in keys.items():
+        # Django's own criteria (security.W009: under 50 characters, under 5 distinct ones, or
+        # the django-insecure- prefix), which it only warns about.
+        if not _is_strong_secret_key(str(key)):
+            errors.append(
+                checks.Error(
+                    f"{name} is too weak to sign sessions and links: it is shorter than 50 "
+                    "characters, has fewer than 5 distinct characters, or starts with "
+                    "'django-insecure-'.",
+                    hint="Set it to 50 or more random characters, e.g. "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
+                    id="formtrack.E005",
+                )
+            )
+    if "*" in settings.ALLOWED_HOSTS:
+        errors.append(
+            checks.Error(
+                "DJANGO_ALLOWED_HOSTS contains '*': any Host header is accepted, so a request "
+                "could make the server build its links on another site's name.",
+                hint="List the host names FormTrack is served on, e.g. "
+                "DJANGO_ALLOWED_HOSTS=formtrack.example.com.",
+                id="formtrack.E006",
             )
         )
     for name, value in _secrets().items():

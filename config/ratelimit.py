@@ -10,7 +10,7 @@ the limit through across its edge: good enough to stop a runaway client, not a b
 - `accounts.authentication.TokenBurstThrottle` limits the API per token (DRF, after
   authentication);
 - `tracking.services.tracking_open` limits page loads and socket connects per IP and per token;
-- `admin_login_rate_limit` limits admin sign-in attempts per IP and per username.
+- `admin_login_rate_limit` limits admin sign-in attempts per IP and per account.
 
 Refusals are 429 with the error envelope (`code: rate_limited`) and a `Retry-After` header, or on
 the WebSocket an `error` event carrying `retryAfter`, then close 4429.
@@ -23,7 +23,9 @@ import time
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import JsonResponse
 
 logger = logging.getLogger(__name__)
@@ -135,23 +137,42 @@ class ApiIpRateLimitMiddleware:
 
 def admin_login_rate_limit(login_view):
     """Wraps the admin's login view: sign-in attempts (POSTs) per client address and per
-    username, so a password cannot be guessed at full speed from one machine or many."""
+    account, so a password cannot be guessed at full speed from one machine or many."""
 
     @wraps(login_view)
     def limited_login(request, *args, **kwargs):
         if request.method == "POST":
             limit = settings.RATE_LIMIT_ADMIN_LOGIN_PER_MIN
-            username = request.POST.get("username", "").strip().lower()
-            # A digest: any text fits a cache key.
-            user_key = hashlib.sha256(username.encode()).hexdigest()
             try:
                 hit("admin-login-ip", client_ip(request), limit=limit, what="sign-in attempts")
-                hit("admin-login-user", user_key, limit=limit, what="sign-in attempts")
+                for account_key in _admin_login_accounts(request.POST.get("username", "")):
+                    hit("admin-login-user", account_key, limit=limit, what="sign-in attempts")
             except RateLimited as limited:
                 return rate_limited_response(limited)
         return login_view(request, *args, **kwargs)
 
     return limited_login
+
+
+def _admin_login_accounts(typed: str) -> list[str]:
+    """The keys that count sign-in attempts made with `typed`: one per account it names. The
+    admin signs in by username (ModelBackend) or by any of the account's e-mail addresses
+    (allauth's backend, its EmailAddress rows), so keying on the typed text would give each
+    account one budget per name. Text that names no account counts on its own."""
+    name = typed.strip()
+    accounts = []
+    if name:  # a blank name would match every account without an e-mail address
+        user_model = get_user_model()
+        users = user_model.objects.filter(
+            Q(**{f"{user_model.USERNAME_FIELD}__iexact": name})
+            | Q(**{f"{user_model.get_email_field_name()}__iexact": name})
+            | Q(emailaddress__email__iexact=name)
+        )
+        accounts = sorted(set(users.values_list("pk", flat=True)))
+    if accounts:
+        return [f"account:{pk}" for pk in accounts]
+    # A digest: any text fits a cache key.
+    return ["name:" + hashlib.sha256(name.lower().encode()).hexdigest()]
 
 
 def rate_limited_response(limited: RateLimited) -> JsonResponse:

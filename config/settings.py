@@ -165,6 +165,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Not the request's Host, which allauth would use (accounts/adapter.py puts links on SITE_URL).
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[FormTrack] "
 LOGIN_REDIRECT_URL = "/dashboard/"
 LOGIN_URL = "/accounts/login/"
 

@@ -3,11 +3,14 @@ import hashlib
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.http import Http404
 from django.utils import timezone
 
 from accounts import selectors, services, tenancy
+from accounts.adapter import default_organization_name
 from accounts.errors import AccessError
 from accounts.models import ApiToken, Membership, MonthlyUsage, Organization, UsageRecord
 from tests.factories import make_token
@@ -160,3 +163,53 @@ def test_seed_demo_is_idempotent_and_prints_a_working_token(capsys):
     assert Organization.objects.filter(name="FormTrack Demo").count() == 1
     org = services.token_authenticate(tokens[-1]).organization
     assert org.plan == "developer"
+
+
+def sign_up(client, email: str):
+    password = "a-long-pass-phrase!"
+    return client.post(
+        "/accounts/signup/", {"email": email, "password1": password, "password2": password}
+    )
+
+
+def test_signup_with_a_local_part_too_long_for_a_name_gets_a_shortened_team_name(client):
+    email = "a" * 130 + "@team.test"
+    assert sign_up(client, email).status_code == 302
+    organization = Membership.objects.get(user__email=email).organization
+    assert organization.name == "a" * 113 + "'s team"
+    assert len(organization.name) == Organization._meta.get_field("name").max_length
+
+
+@pytest.mark.parametrize(
+    "email", ['"e\x1b[31mred"@team.test', '"b\x07\x08"@team.test', '"del\x7f"@team.test']
+)
+def test_signup_refuses_an_address_with_control_characters(client, email):
+    response = sign_up(client, email)
+    assert response.status_code == 200
+    assert "without control or formatting characters" in response.content.decode()
+    assert not get_user_model().objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("email", "name"),
+    [
+        ("ana@team.test", "ana's team"),
+        ('"ana smith"@team.test', "ana smith's team"),
+        ('"ana\x1b\u202e"@team.test', "ana's team"),
+        ('"\x07"@team.test', "My team"),
+        (f"{'b' * 112} x@team.test", "b" * 112 + "'s team"),  # no space left at the cut
+    ],
+)
+def test_the_default_team_name_is_one_line_that_fits(email, name):
+    assert default_organization_name(email) == name
+    Organization(name=name).full_clean()
+
+
+def test_an_account_is_never_saved_without_its_organisation(client, monkeypatch):
+    def refused(**kwargs):
+        raise ValidationError("refused")
+
+    monkeypatch.setattr(services, "organization_create", refused)
+    with pytest.raises(ValidationError):
+        sign_up(client, "new@team.test")
+    assert not get_user_model().objects.filter(email="new@team.test").exists()

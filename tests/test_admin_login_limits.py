@@ -5,6 +5,7 @@ with Retry-After, before the password is checked."""
 import uuid
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.test import Client
 
 from config import ratelimit
@@ -61,3 +62,19 @@ def test_password_guesses_on_one_username_are_refused_from_any_address(superuser
 def test_the_right_password_within_the_limit_signs_in(superuser):
     response = sign_in("root@formtrack.test", "correct horse battery staple")
     assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_every_name_of_an_account_shares_its_budget(superuser):
+    # The admin signs in with the username, the e-mail address (allauth's backend) or another
+    # address of the account: all count against the one account, whatever their case.
+    superuser.username, superuser.email = "root", "root@formtrack.test"
+    superuser.save()
+    EmailAddress.objects.create(user=superuser, email="ops@formtrack.test", verified=True)
+    names = ["root", "ROOT@formtrack.test", "Ops@Formtrack.test ", "root@formtrack.test"]
+    for i in range(LIMIT):
+        response = sign_in(names[i % len(names)], "wrong", address=f"198.51.100.{i + 1}")
+        assert response.status_code == 200
+    for name in names:
+        assert_rate_limited(sign_in(name, "correct horse battery staple", address="192.0.2.99"))
+    # A name no account has keeps its own budget.
+    assert sign_in("nobody", "wrong", address="192.0.2.98").status_code == 200

@@ -153,6 +153,28 @@ def test_a_secret_key_still_opens_pages_and_the_dashboard_warns_about_it(
 
 
 @pytest.mark.django_db
+def test_a_secret_key_sent_to_the_api_from_another_sites_page_is_flagged(client, acme_token):
+    key = ApiToken.objects.get(name="Acme app")
+    server = client.get("/api/v1/uploads", HTTP_AUTHORIZATION=f"Bearer {acme_token}")
+    own_page = client.get(
+        "/api/v1/uploads",
+        HTTP_AUTHORIZATION=f"Bearer {acme_token}",
+        HTTP_ORIGIN="http://testserver",
+    )
+    assert server.status_code == own_page.status_code == 200
+    key.refresh_from_db()
+    assert key.used_in_page_at is None  # no Origin, or our own pages
+    browser = client.get(
+        "/api/v1/uploads",
+        HTTP_AUTHORIZATION=f"Bearer {acme_token}",
+        HTTP_ORIGIN="https://gym.example",
+    )
+    assert browser.status_code == 200  # it still works: the warning is the dashboard's
+    key.refresh_from_db()
+    assert key.used_in_page_at is not None
+
+
+@pytest.mark.django_db
 def test_a_publishable_key_in_a_page_raises_no_warning(client, owner, acme_publishable_key):
     client.get(reverse("tracking"), {"token": acme_publishable_key, "exercise": "squat"})
     assert ApiToken.objects.get(kind="publishable").used_in_page_at is None
@@ -222,3 +244,27 @@ def test_managers_see_and_roll_the_webhook_signing_secret_and_members_do_not(acm
     assert acme.webhook_secret.startswith("whsec_") and acme.webhook_secret != old
     assert signed_in(member).post(reverse("webhook-secret-roll")).status_code == 403
     assert signed_in(member).get(reverse("tokens")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_only_a_secret_key_may_have_an_upload_call_back(
+    client, settings, acme_token, acme_publishable_key
+):
+    settings.CALLBACK_ALLOW_PRIVATE_HOSTS = True  # the address is not what is refused here
+    hook = "http://127.0.0.1:9/hook"
+
+    def upload(key):
+        return client.post(
+            "/api/v1/uploads?source=image",
+            {"file": SimpleUploadedFile("photo.jpg", PHOTO.read_bytes()), "callback_url": hook},
+            HTTP_AUTHORIZATION=f"Bearer {key}",
+        )
+
+    refused = upload(acme_publishable_key)
+    assert refused.status_code == 403, refused.content
+    assert refused.json()["code"] == "secret_key_required"
+    assert "callback_url" in refused.json()["message"]
+    assert not Upload.objects.exists()
+    accepted = upload(acme_token)
+    assert accepted.status_code == 202, accepted.content
+    assert Upload.objects.get().callback_url == hook

@@ -213,3 +213,28 @@ def test_with_a_media_host_links_point_there_and_the_app_host_sends_its_pages_th
     assert on_media_host["Content-Type"] == "video/mp4"
     assert on_media_host["Access-Control-Allow-Origin"] == "*"
     assert_never_a_page(on_media_host)
+
+
+def test_head_answers_the_headers_of_get_without_the_file(client, acme):
+    video = default_storage.save("uploads/video.mp4", ContentFile(SQUAT_CLIP.read_bytes()))
+    path = media_link(video).split("127.0.0.1:8000", 1)[-1]
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == 200
+    for header in (
+        "Content-Type",
+        "Content-Length",
+        "Content-Disposition",
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+        "Cross-Origin-Resource-Policy",
+    ):
+        assert head[header] == got[header], header
+    assert int(head["Content-Length"]) == SQUAT_CLIP.stat().st_size
+    assert b"".join(head.streaming_content) == b""
+
+
+@pytest.mark.parametrize("folder", ["uploads", "uploads/org_1", ""])
+def test_a_link_naming_a_folder_is_not_found(client, folder):
+    default_storage.save("uploads/org_1/u/source.jpg", ContentFile(PERSON_PHOTO.read_bytes()))
+    response = client.get(media_link(folder).split("127.0.0.1:8000", 1)[-1])
+    assert response.status_code == 404

@@ -43,6 +43,26 @@ UNSAFE = {
         "formtrack.E003",
         "EMAIL_BACKEND is django.core.mail.backends.console.EmailBackend",
     ),
+    "a short secret key": (
+        {"DJANGO_SECRET_KEY": "secret"},
+        "formtrack.E005",
+        "DJANGO_SECRET_KEY is too weak",
+    ),
+    "a django-insecure- secret key": (
+        {"DJANGO_SECRET_KEY": "django-insecure-" + "k7Qz4mW9xR2pL8vN3cT6yB1hJ5dF0gS" * 2},
+        "formtrack.E005",
+        "DJANGO_SECRET_KEY is too weak",
+    ),
+    "a secret key of few distinct characters": (
+        {"DJANGO_SECRET_KEY": "abcd" * 20},
+        "formtrack.E005",
+        "DJANGO_SECRET_KEY is too weak",
+    ),
+    "any host name": (
+        {"DJANGO_ALLOWED_HOSTS": "formtrack.example.com,*"},
+        "formtrack.E006",
+        "DJANGO_ALLOWED_HOSTS contains '*'",
+    ),
     "callbacks to private addresses": (
         {"CALLBACK_ALLOW_PRIVATE_HOSTS": "True"},
         "formtrack.E004",

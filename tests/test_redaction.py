@@ -65,3 +65,19 @@ def test_tracking_pages_send_no_referrer_and_limit_framing(client, acme):
         HTTP_REFERER="https://app.example.com/",
     )
     assert page["Content-Security-Policy"] == "frame-ancestors https://app.example.com"
+
+
+def test_signed_media_links_are_redacted():
+    signed = "InVwbG9hZHMvb3JnXzEvM2YyYS9zb3VyY2UubXA0Ig:1uQ7xS:AbCdEf-GhIjKl_MnOpQr"
+    assert redact(f"GET /files/{signed} 200") == "GET /files/[redacted] 200"
+    assert redact(f"Not Found: https://media.example.net/files/{signed}?x=1") == (
+        "Not Found: https://media.example.net/files/[redacted]?x=1"
+    )
+
+
+def test_daphne_access_log_redacts_media_links():
+    stream = io.StringIO()
+    RedactingAccessLog(stream).write_entry(
+        "127.0.0.1", datetime.now(), "GET /files/InVwbG9hZHMi:1uQ7xS:AbCdEf", 200, 10
+    )
+    assert "InVwbG9hZHMi" not in stream.getvalue() and "/files/[redacted]" in stream.getvalue()

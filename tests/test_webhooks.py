@@ -29,7 +29,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from tracking import services, tasks
+from tracking import services, tasks, webhooks
 from tracking.models import Upload
 
 PERSON_PHOTO = Path(__file__).parent / "fixtures" / "images" / "messi5.jpg"
@@ -427,6 +427,61 @@ def test_each_attempt_resolves_once_and_connects_to_the_address_it_checked(acme,
     (request,) = receiver.requests
     assert request["headers"]["Host"] == f"{HOOK_HOST}:{receiver.port}"
     assert request["path"] == "/hook?source=ft"
+
+
+# Addresses a callback host may resolve to that lead inside a network: loopback, private,
+# link-local, shared, unspecified, multicast, site-local, and the IPv6 forms that embed such an
+# IPv4 address (IPv4-compatible, -mapped, SIIT, NAT64, 6to4, Teredo).
+NOT_PUBLIC = [
+    "127.0.0.1",
+    "10.0.0.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",  # noqa: S104 - an address to refuse, not one to bind
+    "192.0.0.8",
+    "224.0.0.1",
+    "::",
+    "::1",
+    "fe80::1",
+    "fc00::1",
+    "::ffff:127.0.0.1",
+    "::ffff:7f00:1",
+    "::7f00:1",
+    "::a9fe:a9fe",
+    "::ffff:0:7f00:1",
+    "64:ff9b::a00:1",
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b:1::808:808",
+    "2002:7f00:1::1",
+    "2002:a00:1::1",
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    "fec0::1",
+    "ff02::1",
+    "ff0e::1",
+]
+PUBLIC = [
+    "93.184.216.34",
+    "2606:2800:220:1:248:1893:25c8:1946",
+    "::ffff:93.184.216.34",
+    "64:ff9b::5db8:d822",  # NAT64 of 93.184.216.34
+    "2002:5db8:d822::1",  # 6to4 of 93.184.216.34
+]
+
+
+@pytest.mark.parametrize("address", NOT_PUBLIC)
+def test_a_callback_host_resolving_inside_a_network_is_refused(settings, fake_dns, address):
+    settings.CALLBACK_ALLOW_PRIVATE_HOSTS = False
+    fake_dns["answers"] = [["93.184.216.34", address]]  # one bad address is enough
+    with pytest.raises(webhooks.CallbackRefused) as refused:
+        webhooks.callback_url_check(f"http://{HOOK_HOST}/hook")
+    assert refused.value.address == address
+
+
+@pytest.mark.parametrize("address", PUBLIC)
+def test_a_callback_host_resolving_to_public_addresses_is_accepted(settings, fake_dns, address):
+    settings.CALLBACK_ALLOW_PRIVATE_HOSTS = False
+    fake_dns["answers"] = [[address]]
+    assert webhooks.callback_addresses(f"https://{HOOK_HOST}/hook") == [address]
 
 
 def self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:

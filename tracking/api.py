@@ -15,8 +15,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import tenancy
+from accounts import errors, tenancy
 from accounts.authentication import ApiTokenAuthentication, bearer_secret
+from accounts.models import ApiToken
 from accounts.origins import foreign_origin
 from tracking import links, selectors, services
 from tracking.authentication import (
@@ -218,7 +219,11 @@ class UploadListCreateView(_UploadApi):
             202: UploadSerializer,
             400: OpenApiResponse(ApiErrorSerializer, description="Invalid parameters or file."),
             401: OpenApiResponse(ApiErrorSerializer, description="Missing or invalid token."),
-            403: OpenApiResponse(ApiErrorSerializer, description="`origin_not_allowed`."),
+            403: OpenApiResponse(
+                ApiErrorSerializer,
+                description="`origin_not_allowed`, or `secret_key_required` (a publishable key "
+                "with `callback_url`).",
+            ),
             404: OpenApiResponse(ApiErrorSerializer, description="`reference_not_found`."),
             409: OpenApiResponse(ApiErrorSerializer, description="`reference_not_ready`."),
             413: OpenApiResponse(ApiErrorSerializer, description="`file_too_large`."),
@@ -245,6 +250,13 @@ class UploadListCreateView(_UploadApi):
         if isinstance(request.auth, PageTicket) and callback_url:
             # The `?ticket=` is in `query`: the link's parameters apply, and nothing else.
             refused = links.parameters_fixed({"callback_url"})
+            return Response(refused.to_event(), refused.status)
+        if isinstance(request.auth, ApiToken) and not request.auth.is_secret and callback_url:
+            # A publishable key is public: whoever holds it would get the outcome signed with the
+            # organisation's webhook secret, a request its own receiver would accept.
+            refused = errors.secret_key_required(
+                "Set callback_url from your server, with a secret key (ft_live_…)."
+            )
             return Response(refused.to_event(), refused.status)
         try:
             access = services.tracking_open(

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from accounts.origins import origin_of, request_origin
 from config.ratelimit import client_ip
@@ -94,7 +94,7 @@ def _embeddable(response, allowed_origins):
     return response
 
 
-@require_GET
+@require_safe
 def media_file(request, signed):
     """Serve a stored upload or export behind a signed, expiring link.
 
@@ -112,7 +112,10 @@ def media_file(request, signed):
         # Our own pages ask their own host: the same signed link, on the media host, so nothing
         # uploaded is ever served on the origin that holds the session.
         return redirect(media_origin + request.get_full_path())
-    content = default_storage.open(name, "rb")
+    try:
+        content = default_storage.open(name, "rb")
+    except IsADirectoryError:  # a link forged with a known key may name a folder
+        raise Http404("This link is invalid or has expired.") from None
     media_type = media.served_media_type(content)
     stem = Path(name).stem
     stem = stem if _SAFE_STEM.fullmatch(stem) else "media"
@@ -138,4 +141,7 @@ def media_file(request, signed):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["Cache-Control"] = "private, max-age=3600"
+    if request.method == "HEAD":
+        # The same headers (type, length, disposition) without reading the file.
+        response.streaming_content = []
     return response

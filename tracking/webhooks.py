@@ -34,6 +34,20 @@ ATTEMPT_LEASE = datetime.timedelta(minutes=5)
 # whose clock is slightly behind.
 CLOCK_SLACK = datetime.timedelta(seconds=2)
 USER_AGENT = "FormTrack-Webhooks/1"
+# IPv6 forms whose last 32 bits are an IPv4 address they reach: IPv4-compatible (deprecated),
+# IPv4-mapped, SIIT's IPv4-translated and the well-known NAT64 prefix.
+_IPV4_IN_LAST_32_BITS = tuple(
+    ipaddress.IPv6Network(network)
+    for network in ("::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+# The only IPv6 unicast routed on the internet.
+_IPV6_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+# Not globally reachable (IANA's special-purpose registries) though Python 3.11 says global: IETF
+# protocol assignments, NAT64's local-use prefix (which may carry an IPv4 address anywhere in its
+# low bits, so it is refused whole) and the 2024 documentation prefix.
+_NOT_GLOBAL = tuple(
+    ipaddress.ip_network(network) for network in ("192.0.0.0/24", "64:ff9b:1::/48", "3fff::/20")
+)
 
 
 class CallbackRefused(Exception):
@@ -72,14 +86,37 @@ def callback_addresses(url: str) -> list[str]:
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not settings.CALLBACK_ALLOW_PRIVATE_HOSTS:
         for address in addresses:
-            ip = ipaddress.ip_address(address.split("%")[0])
-            if ip.version == 6 and ip.ipv4_mapped:  # ::ffff:127.0.0.1 is 127.0.0.1
-                ip = ip.ipv4_mapped
-            if not ip.is_global:
+            if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
                 raise CallbackRefused(
                     "callback_url must point at a public address.", address=address
                 )
     return addresses
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for (a connection to it reaches them), or none."""
+    for network in _IPV4_IN_LAST_32_BITS:
+        if ip in network:
+            return [ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)]
+    if ip.sixtofour:
+        return [ip.sixtofour]
+    if ip.teredo:
+        return list(ip.teredo)  # its server and its client
+    return []
+
+
+def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Reachable on the internet, never inside our network: for an IPv6 form that embeds an
+    IPv4 address (::7f00:1, 64:ff9b::a00:1, 2002:7f00:1::1...), the IPv4 address decides.
+    Python's is_global alone is not enough: it passes those forms, multicast, and ranges its lists
+    gained only in 2024 (CVE-2024-4032)."""
+    if ip.version == 6:
+        embedded = _embedded_ipv4(ip)
+        if embedded:
+            return all(is_public_address(address) for address in embedded)
+        if ip not in _IPV6_GLOBAL_UNICAST:  # e.g. site-local fec0::/10, multicast ff00::/8
+            return False
+    return ip.is_global and not ip.is_multicast and not any(ip in n for n in _NOT_GLOBAL)
 
 
 def sign(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

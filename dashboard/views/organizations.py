@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services, tenancy
-from accounts.adapter import PENDING_INVITATION_SESSION_KEY
+from accounts.adapter import PENDING_INVITATION_SESSION_KEY, site_link
 from accounts.current import switch_organization
 from accounts.models import Invitation, Membership
 from dashboard.forms import InviteForm, OrganizationForm, RoleForm
@@ -66,8 +66,8 @@ def organization_rename(request):
 # --- Members and invitations ---------------------------------------------------------------------
 
 
-def _accept_url(request, raw: str) -> str:
-    return request.build_absolute_uri(reverse("invitation-accept", args=[raw]))
+def _accept_url(raw: str) -> str:
+    return site_link(reverse("invitation-accept", args=[raw]))
 
 
 @org_view(manage=True)
@@ -88,9 +88,7 @@ def members(request):
             except services.MembershipRejected as rejected:
                 form.add_error("email", rejected.message)
             else:
-                services.invitation_send(
-                    invitation=invitation, accept_url=_accept_url(request, raw)
-                )
+                services.invitation_send(invitation=invitation, accept_url=_accept_url(raw))
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("members")
         status = 400
@@ -164,7 +162,7 @@ def invitation_resend(request, invitation_id):
             raise PermissionDenied(rejected.message) from rejected
         messages.error(request, rejected.message)
         return redirect("members")
-    services.invitation_send(invitation=invitation, accept_url=_accept_url(request, raw))
+    services.invitation_send(invitation=invitation, accept_url=_accept_url(raw))
     messages.success(request, f"A new invitation link was sent to {invitation.email}.")
     return redirect("members")
 

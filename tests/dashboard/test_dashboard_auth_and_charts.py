@@ -1,6 +1,7 @@
 """allauth's pages in our layout, sign-up creating an organisation, and the SVG charts."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
@@ -79,6 +80,61 @@ def test_signup_creates_an_organisation_and_sends_a_confirmation(client):
 def test_password_reset_sends_a_link(client, owner):
     client.post("/accounts/password/reset/", {"email": "olivia@acme.test"})
     assert any("password" in m.body.lower() for m in mail.outbox)
+
+
+SITE_URL = "https://formtrack.example.com"
+
+
+@pytest.fixture
+def any_host_allowed(settings):
+    """A server that lets any Host header through (DJANGO_ALLOWED_HOSTS=*, refused in
+    production by config/checks.py): its e-mails must still link to SITE_URL."""
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.SITE_URL = SITE_URL
+
+
+def mail_from_another_host(client, path: str, data: dict):
+    client.post(path, data, HTTP_HOST="evil.example")
+    (message,) = mail.outbox
+    links = re.findall(r"https?://\S+", message.body)
+    assert links, message.body
+    assert all(link.startswith(SITE_URL + "/") for link in links), links
+    assert "evil.example" not in message.subject + message.body, message.subject + message.body
+    return links
+
+
+def test_a_password_reset_asked_on_another_host_links_to_the_site(client, owner, any_host_allowed):
+    (link,) = mail_from_another_host(
+        client, "/accounts/password/reset/", {"email": "olivia@acme.test"}
+    )
+    assert link.startswith(SITE_URL + "/accounts/password/reset/key/")
+    # The key is the real one: the link opens the form that sets a new password.
+    opened = client.get(urlsplit(link).path)
+    assert re.fullmatch(r"/accounts/password/reset/key/\w+-set-password/", opened.url)
+
+
+def test_a_reset_for_an_unknown_address_asked_on_another_host_links_to_the_site(
+    client, any_host_allowed
+):
+    (link,) = mail_from_another_host(
+        client, "/accounts/password/reset/", {"email": "nobody@example.com"}
+    )
+    assert link == SITE_URL + "/accounts/signup/"
+
+
+def test_a_confirmation_asked_on_another_host_links_to_the_site(client, any_host_allowed):
+    (link,) = mail_from_another_host(
+        client,
+        "/accounts/signup/",
+        {
+            "email": "newcomer@example.com",
+            "password1": "v3ry-Secret-pass",
+            "password2": "v3ry-Secret-pass",
+        },
+    )
+    assert link.startswith(SITE_URL + "/accounts/confirm-email/")
+    client.post(urlsplit(link).path)
+    assert EmailAddress.objects.get(email="newcomer@example.com").verified
 
 
 def test_usage_chart_is_accessible_and_escaped():

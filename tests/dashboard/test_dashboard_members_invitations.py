@@ -3,6 +3,7 @@ invitation links join the organisation when logged in, after sign-up, or on e-ma
 
 import datetime
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -22,9 +23,24 @@ def invite(client, email, role="member"):
 
 
 def link_in_last_mail() -> str:
+    """The path of the invitation link in the last e-mail."""
     match = re.search(r"https?://\S+/dashboard/invitations/accept/\S+/", mail.outbox[-1].body)
     assert match, mail.outbox[-1].body
-    return match.group(0).split("testserver", 1)[1]
+    return urlsplit(match.group(0)).path
+
+
+def test_an_invitation_made_on_another_host_links_to_the_site(owner_client, acme, settings):
+    settings.ALLOWED_HOSTS = ["*"]  # any Host header gets through (refused in production)
+    settings.SITE_URL = "https://formtrack.example.com"
+    owner_client.post(
+        "/dashboard/members/", {"email": "new@example.com", "role": "member"}, HTTP_HOST="evil.ex"
+    )
+    assert re.search(
+        r"^https://formtrack\.example\.com/dashboard/invitations/accept/\S+/$",
+        mail.outbox[-1].body,
+        re.M,
+    ), mail.outbox[-1].body
+    assert "evil.ex" not in mail.outbox[-1].body
 
 
 def test_owner_invites_by_email_and_only_the_hash_is_stored(owner_client, acme):
