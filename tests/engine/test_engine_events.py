@@ -339,3 +339,11 @@ def test_nan_landmarks_are_not_counted_from(engine, squat_clip):
     events, final = engine.run("exercise=squat&keypoints=true", broken)
     assert final[-1]["counter"] == 0
     assert all(point["x"] == 0.0 for point in _of(events, "keypoints")[0]["data"][13:15])
+
+
+def test_posture_events_also_carry_the_older_names_posetrackers_examples_read(engine, curl_clip):
+    # PoseTracker's own HTML example reads info.placementMessage, its Expo one postureDirection.
+    events, _ = engine.run("exercise=sit_up", curl_clip[:20])
+    for posture in _of(events, "posture"):
+        assert posture["placementMessage"] == posture["message"]
+        assert posture["postureDirection"] == posture["direction"]

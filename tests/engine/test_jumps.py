@@ -234,6 +234,8 @@ def test_events_are_shaped_as_the_contract():
         "ready",
         "requirements",
         "missing_keypoints",
+        "placementMessage",
+        "postureDirection",
     }
     (calibration,) = of(events, "jump_calibration")
     assert calibration["calibrated"] is True

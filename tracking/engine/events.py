@@ -17,6 +17,8 @@ def posture(
     requirements: list[str],
     missing_keypoints: list[str],
 ) -> dict:
+    # placementMessage and postureDirection: the older names PoseTracker's own HTML and Expo
+    # examples read (contract §4.3), sent beside the current ones.
     return {
         "type": "posture",
         "message": message,
@@ -24,6 +26,8 @@ def posture(
         "ready": ready,
         "requirements": requirements,
         "missing_keypoints": missing_keypoints,
+        "placementMessage": message,
+        "postureDirection": direction,
     }
 
 
