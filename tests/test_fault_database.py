@@ -25,14 +25,13 @@ from tests.processes import (
     Processes,
     TcpProxy,
     WebSocketRefused,
-    free_port,
     http,
-    landmark_messages,
     server_database_url,
     stream_frames,
     tracking_socket,
-    wait_until,
 )
+from tests.support.clips import landmark_messages
+from tests.support.servers import free_port, wait_until
 from tracking import consumers, services, views
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,6 @@ a path we do not serve is refused at the handshake."""
 import json
 import os
 import time
-from pathlib import Path
 
 import cv2
 import pytest
@@ -19,31 +18,17 @@ from tests.processes import (
     Processes,
     WebSocket,
     WebSocketRefused,
-    free_port,
     http,
     server_database_url,
     tracking_socket,
 )
+from tests.support.clips import SQUAT_CLIP, clip_frames, landmark_messages
+from tests.support.servers import free_port
 from tracking import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CLIPS = Path(__file__).parent / "fixtures" / "clips"
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
-
-
-def landmark_frames() -> list[dict]:
-    clip = json.loads((CLIPS / "fitness-squat-counter.landmarks.json").read_text())
-    return [
-        {
-            "type": "landmarks",
-            "frameId": frame["frame_id"],
-            "t": frame["timestamp_ms"],
-            "image": {"w": clip["image_width"], "h": clip["image_height"]},
-            "landmarks": frame["landmarks"],
-        }
-        for frame in clip["frames"]
-    ]
 
 
 async def open_session(query: str) -> WebsocketCommunicator:
@@ -69,7 +54,7 @@ def with_landmark(frame: dict, index: int, value) -> dict:
     return frame | {"landmarks": landmarks}
 
 
-FIRST = landmark_frames()[0]
+FIRST = landmark_messages()[0]
 OUT_OF_RANGE = {
     "frameId beyond 64 bits": FIRST | {"frameId": 10**400},
     "frameId past 2^53": FIRST | {"frameId": 2**53},
@@ -116,7 +101,7 @@ async def test_a_flooding_session_is_rate_limited_and_its_excess_is_not_analysed
     acme_token, settings
 ):
     settings.LIVE_MAX_MESSAGES_PER_S = 10  # bursts of 20
-    frames = landmark_frames()
+    frames = landmark_messages()
     socket = await open_session(f"token={acme_token}&exercise=squat")
     started = time.monotonic()
     for frame in frames[:60]:  # all at once, no waiting for acks
@@ -178,9 +163,7 @@ def test_sockets_to_unknown_paths_are_refused_at_the_handshake(server):
 
 def _jpeg_of(size_between: tuple[int, int]) -> bytes:
     """A real frame of the squat clip, upscaled, as a JPEG of a size in the range."""
-    capture = cv2.VideoCapture(str(CLIPS / "fitness-squat-counter.mp4"))
-    frame = capture.read()[1]
-    capture.release()
+    frame = clip_frames(SQUAT_CLIP)[0][0]
     for width in range(1280, 6000, 160):
         height = round(frame.shape[0] * width / frame.shape[1])
         big = cv2.resize(frame, (width, height), interpolation=cv2.INTER_CUBIC)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import Processes, free_port, http, port_open, wait_until
+from tests.processes import Processes, http
+from tests.support.servers import free_port, port_open, wait_until
 from tests.test_scale_out import nginx_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import Processes, free_port, http
+from tests.processes import Processes, http
+from tests.support.servers import free_port
 from tests.test_security import PRODUCTION_ENV
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,6 @@ import hmac
 import io
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -19,12 +18,12 @@ from PIL import Image
 
 from accounts.models import MonthlyUsage
 from config.asgi import application
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP
+from tests.support.servers import wait_until
 from tracking import services
 from tracking.models import Upload, UploadEvent
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SQUAT_CLIP = FIXTURES / "clips" / "fitness-squat-counter.mp4"
-CURL_CLIP = FIXTURES / "clips" / "fitness-biceps-curls.mp4"
 PERSON_PHOTO = FIXTURES / "images" / "messi5.jpg"
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,13 +36,12 @@ def post_file(client, token, path_or_bytes, name, **params):
 
 
 def wait_until_finished(upload_id, timeout=240) -> Upload:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        upload = Upload.objects.get(pk=upload_id)
-        if upload.is_finished:
-            return upload
-        time.sleep(0.3)
-    raise AssertionError(f"upload {upload_id} did not finish in {timeout} s")
+    return wait_until(
+        lambda: (upload := Upload.objects.get(pk=upload_id)).is_finished and upload,
+        timeout,
+        f"upload {upload_id} to finish",
+        interval=0.3,
+    )
 
 
 def events_of(client, token, upload_id) -> list[dict]:
@@ -308,9 +306,7 @@ def test_callback_url_receives_the_summary_signed_with_hmac(client, acme, acme_t
         )
         assert response.status_code == 202, response.content
         wait_until_finished(response.json()["id"])
-        deadline = time.monotonic() + 20
-        while not _CallbackReceiver.received and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: _CallbackReceiver.received, 20, "the callback to arrive")
     finally:
         server.shutdown()
     headers, body = _CallbackReceiver.received[0]

@@ -1,10 +1,8 @@
-import json
-
 import cv2
 import numpy as np
 import pytest
 
-from tests.pose.conftest import CURL_CLIP, SQUAT_CLIP
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP, clip_landmarks
 from tracking.engine.pose import LANDMARK_INDEX
 from tracking.pose import estimator as estimator_module
 from tracking.pose.estimator import ModelNotInstalledError, PoseEstimator
@@ -26,7 +24,7 @@ def estimate_clip(path, model):
 
 
 def test_full_model_reproduces_the_recorded_clip_landmarks():
-    recorded = json.loads(SQUAT_CLIP.with_suffix(".landmarks.json").read_text())["frames"]
+    recorded = clip_landmarks(SQUAT_CLIP)["frames"]
 
     poses = estimate_clip(SQUAT_CLIP, "full")
 

@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.pose.conftest import CURL_CLIP, PHOTO, SQUAT_CLIP
+from tests.pose.conftest import PHOTO
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP
 from tracking.params import parse_tracking_params
 from tracking.pose import pipeline
 from tracking.pose.media import MediaError

@@ -2,13 +2,13 @@
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.pose.conftest import SQUAT_CLIP
+from tests.support.clips import SQUAT_CLIP
+from tests.support.servers import wait_until
 from tracking.pose.chunks import Chunk, ChunkWorkers, idle_workers
 from tracking.pose.media import MediaError, MediaLimits
 
@@ -34,8 +34,12 @@ def kill(pid: int) -> None:
     """SIGKILL, then wait until the process has ended (without reaping it: that is for its
     Popen)."""
     os.kill(pid, signal.SIGKILL)
-    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
-        time.sleep(0.01)
+    wait_until(
+        lambda: os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None,
+        10,
+        f"pose worker {pid} to end",
+        interval=0.01,
+    )
 
 
 def estimate(chunk=CHUNK, limits=None):
