@@ -86,23 +86,67 @@ def looped_clip(source: Path, target: Path, loops: int) -> Path:
     return target
 
 
-def clip_to_y4m(source: Path, target: Path, *, scale: int = 1, repeat: int = 1) -> int:
+def clip_to_y4m(
+    source: Path, target: Path, *, scale: int = 1, repeat: int = 1, stamped: bool = False
+) -> int:
     """Write a video as Y4M (4:2:0), the format Chromium's fake camera plays; returns its frames.
 
     Chromium plays the file at its header's frame rate and loops it. Each frame is scaled by
     `scale` (to even sides, as 4:2:0 needs) and repeated `repeat` times, so the timing of the clip
-    is kept at `repeat` times its frame rate.
+    is kept at `repeat` times its frame rate. `stamped` adds a band under each frame that codes its
+    index in the clip, read back by `stamped_frame_index` from what the camera showed.
     """
     frames, fps = clip_frames(source)
     height, width = frames[0].shape[:2]
     width, height = width * scale // 2 * 2, height * scale // 2 * 2
+    band = STAMP_BAND_HEIGHT * scale if stamped else 0
     with target.open("wb") as out:
         rate = round(fps * repeat)
-        out.write(f"YUV4MPEG2 W{width} H{height} F{rate}:1 Ip A1:1 C420jpeg\n".encode())
-        for frame in frames:
+        out.write(f"YUV4MPEG2 W{width} H{height + band} F{rate}:1 Ip A1:1 C420jpeg\n".encode())
+        for index, frame in enumerate(frames):
             picture = cv2.resize(frame, (width, height), interpolation=cv2.INTER_CUBIC)
+            if stamped:
+                picture = np.vstack([picture, _stamp(index, width, band)])
             planes = cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420).tobytes()
             for _ in range(repeat):
                 out.write(b"FRAME\n")
                 out.write(planes)
     return len(frames)
+
+
+# The stamp: a band of white and black cells, big enough to survive a camera recording's lossy
+# compression and any rescaling. The first cell is always white; the others are the frame's index
+# in binary, most significant bit first.
+STAMP_BAND_HEIGHT = 16
+STAMP_BITS = 7  # clips of up to 128 frames
+
+
+def _stamp(index: int, width: int, height: int) -> np.ndarray:
+    assert index < 2**STAMP_BITS, f"frame {index} does not fit in the stamp"
+    bits = [1] + [index >> shift & 1 for shift in range(STAMP_BITS - 1, -1, -1)]
+    band = np.zeros((height, width, 3), np.uint8)
+    for cell, bit in enumerate(bits):
+        band[:, cell * width // len(bits) : (cell + 1) * width // len(bits)] = 255 * bit
+    return band
+
+
+def stamped_frame_index(picture: np.ndarray, clip_height: int) -> int | None:
+    """The clip frame index stamped on a picture of a stamped camera (BGR, at any scale), or None
+    when its band does not read as a stamp. `clip_height`: the clip frame's height, unscaled."""
+    height, width = picture.shape[:2]
+    band_height = height * STAMP_BAND_HEIGHT // (clip_height + STAMP_BAND_HEIGHT)
+    band = cv2.cvtColor(picture[height - band_height :], cv2.COLOR_BGR2GRAY)
+    cells = 1 + STAMP_BITS
+    # The middle of each cell, away from the edges that compression smears.
+    values = [
+        np.median(
+            band[
+                band_height // 4 : band_height * 3 // 4,
+                (4 * cell + 1) * width // (4 * cells) : (4 * cell + 3) * width // (4 * cells),
+            ]
+        )
+        for cell in range(cells)
+    ]
+    if values[0] < 128:
+        return None
+    return sum(1 << (STAMP_BITS - 1 - i) for i, value in enumerate(values[1:]) if value >= 128)
