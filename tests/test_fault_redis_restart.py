@@ -38,6 +38,7 @@ CLIPS = Path(__file__).parent / "fixtures" / "clips"
 REDIS_DOWN_S = 2.0
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres,
     pytest.mark.skipif(

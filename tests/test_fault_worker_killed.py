@@ -35,6 +35,7 @@ VISIBILITY_TIMEOUT_S = 3
 LEASE_S = 6
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres,
     pytest.mark.skipif(

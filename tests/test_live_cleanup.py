@@ -109,7 +109,11 @@ ENDINGS = [
 ]
 
 
-@pytest.mark.parametrize(("ending", "inference"), ENDINGS)
+@pytest.mark.parametrize(
+    ("ending", "inference"),
+    # Server inference runs MediaPipe on the clip's frames, a model for each session: slow.
+    [pytest.param(*e, marks=pytest.mark.slow) if e[1] == "server" else e for e in ENDINGS],
+)
 async def test_every_way_a_session_ends_records_its_seconds_and_frees_its_estimator(
     acme, acme_token, opened_sessions, monkeypatch, settings, ending, inference
 ):
@@ -294,6 +298,7 @@ THREAD_SLACK = 4
 RSS_SLACK_MIB = 150
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.skipif(
     connection.vendor != "postgresql",

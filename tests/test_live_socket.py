@@ -154,6 +154,7 @@ async def test_a_silent_session_is_closed(acme_token, monkeypatch):
     assert await closing_code(socket) == consumers.CLOSE_IDLE
 
 
+@pytest.mark.slow
 async def test_server_inference_takes_jpeg_frames_and_drops_stale_ones(acme_token):
     jpegs = clip_jpegs(12)
     socket = await open_session(f"token={acme_token}&exercise=squat&inference=server")
@@ -175,6 +176,7 @@ async def test_server_inference_takes_jpeg_frames_and_drops_stale_ones(acme_toke
     await socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_a_session_idle_for_a_while_still_answers(acme_token):
     """Idle longer than the Redis client's default socket timeout (CI runs on channels-redis)."""
     import asyncio

@@ -28,6 +28,7 @@ def test_every_access_log_of_the_shipped_config_uses_the_format_without_query_st
     assert not any(name.startswith("$arg_") for name in variables), variables
 
 
+@pytest.mark.slow
 @pytest.mark.django_db  # closing the processes looks for database sessions left behind
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
 def test_a_tracking_page_request_is_logged_without_its_token(tmp_path):

@@ -18,6 +18,8 @@ from tests.test_security import PRODUCTION_ENV
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60
 
+pytestmark = pytest.mark.slow  # every test starts the server, the worker or manage.py
+
 UNSAFE = {
     "the built-in development key": (
         {"DJANGO_SECRET_KEY": None},

@@ -47,6 +47,7 @@ def curl_reference(client, worker, acme_token) -> ReferenceMovement:
     return reference
 
 
+@pytest.mark.slow
 def test_reference_from_one_real_curl_gets_a_uuid_and_a_signature(
     client, curl_reference, acme_token
 ):
@@ -59,6 +60,7 @@ def test_reference_from_one_real_curl_gets_a_uuid_and_a_signature(
     assert curl_reference.landmarks["frames"]
 
 
+@pytest.mark.slow
 def test_uploaded_curl_clip_is_counted_and_graded_against_its_own_reference(
     client, curl_reference, acme_token
 ):
@@ -78,6 +80,7 @@ def test_uploaded_curl_clip_is_counted_and_graded_against_its_own_reference(
     assert summary["avg_similarity"] > 0.7
 
 
+@pytest.mark.slow
 def test_squats_scored_against_a_curl_reference_count_nothing(client, curl_reference, acme_token):
     response = post_file(
         client, acme_token, SQUAT_CLIP, "squats.mp4", reference=str(curl_reference.pk)
@@ -89,6 +92,7 @@ def test_squats_scored_against_a_curl_reference_count_nothing(client, curl_refer
     assert all(e.get("reference_score", {}).get("grade") == "F" for e in counted)
 
 
+@pytest.mark.slow
 async def test_live_session_counts_curls_against_the_reference(curl_reference, acme_token):
     headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
     socket = WebsocketCommunicator(
@@ -111,6 +115,7 @@ async def test_live_session_counts_curls_against_the_reference(curl_reference, a
     await socket.disconnect()
 
 
+@pytest.mark.slow
 def test_another_organisations_reference_is_reported_like_a_missing_one(
     client, curl_reference, globex_token, acme_token
 ):
@@ -135,6 +140,7 @@ def test_another_organisations_reference_is_reported_like_a_missing_one(
     assert b"reference_not_found" in theirs.content and b"reference_not_found" in missing.content
 
 
+@pytest.mark.slow
 def test_rename_and_delete_take_effect_at_once(client, curl_reference, acme_token):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {acme_token}"}
     url = f"/api/v1/references/{curl_reference.pk}"

@@ -27,6 +27,8 @@ UPLOAD_MAX_BYTES = 8 * 1024 * 1024
 BODY_LIMIT = UPLOAD_MAX_BYTES + 1024 * 1024  # settings.REQUEST_BODY_MAX_BYTES
 MIB = 1024 * 1024
 
+pytestmark = pytest.mark.slow  # every test talks to a real server
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, django_db_setup, django_db_blocker):

@@ -57,6 +57,7 @@ def nothing_stored(media_root: Path) -> bool:
     return not Upload.objects.exists() and not any(p.is_file() for p in media_root.rglob("*"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("clip", "exercise", "reps"), [(SQUAT_CLIP, "squat", 4), (CURL_CLIP, "bicep_curl", 6)]
 )
@@ -94,6 +95,7 @@ def fetch_link(client, url) -> bytes:
     return b"".join(response.streaming_content)
 
 
+@pytest.mark.slow
 def test_export_renders_an_annotated_h264_video_announced_by_export_ready(
     client, worker, acme_token
 ):
@@ -256,6 +258,7 @@ def test_other_organisations_cannot_read_list_or_delete_an_upload(
     assert not any(p.is_file() for p in Path(settings.MEDIA_ROOT).rglob("*"))
 
 
+@pytest.mark.slow
 def test_a_task_delivered_twice_analyses_once(acme_token, settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     upload = _stored_upload(acme_token, monkeypatch)
@@ -269,6 +272,7 @@ def test_a_task_delivered_twice_analyses_once(acme_token, settings, tmp_path, mo
     assert list(UploadEvent.objects.filter(upload=upload).values_list("type", flat=True)) == first
 
 
+@pytest.mark.slow
 def test_a_job_abandoned_by_a_dead_worker_is_taken_over_after_its_lease(
     acme_token, settings, tmp_path, monkeypatch
 ):
@@ -295,6 +299,7 @@ class _CallbackReceiver(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_callback_url_receives_the_summary_signed_with_hmac(client, acme, acme_token, worker):
     server = HTTPServer(("127.0.0.1", 0), _CallbackReceiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -38,6 +38,7 @@ CLIP_FRAME_MS, CLIP_HEIGHT = 1000 / _SQUAT["fps"], _SQUAT["image_height"]
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium"),
 ]
 

@@ -26,6 +26,7 @@ from config.db_unavailable import service_unavailable_event
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.asyncio(loop_scope="module"),

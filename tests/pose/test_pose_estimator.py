@@ -23,6 +23,7 @@ def estimate_clip(path, model):
         ]
 
 
+@pytest.mark.slow
 def test_full_model_reproduces_the_recorded_clip_landmarks():
     recorded = clip_landmarks(SQUAT_CLIP)["frames"]
 
@@ -35,6 +36,7 @@ def test_full_model_reproduces_the_recorded_clip_landmarks():
         assert pose.world == pytest.approx(np.array(frame["world"]), abs=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", [SQUAT_CLIP, CURL_CLIP], ids=lambda path: path.stem)
 def test_lite_model_sees_the_whole_body_confidently_on_real_clips(clip):
     poses = estimate_clip(clip, "lite")

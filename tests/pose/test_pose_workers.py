@@ -15,6 +15,8 @@ from tracking.pose.media import MediaError, MediaLimits
 # Source frames 30-60 of the squat clip (10 fps: every frame is analysed), after 10 of warm-up.
 CHUNK = Chunk(start_frame=30, stop_frame=60, warmup_frame=20)
 
+pytestmark = pytest.mark.slow  # worker processes running MediaPipe on the clip
+
 
 def worker_pids() -> set[int]:
     """This process's pose workers, seen from the operating system."""
