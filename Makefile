@@ -1,4 +1,5 @@
-# FormTrack: `make run` serves the platform, `make test` runs the whole suite. Both set up first.
+# FormTrack: `make run` serves the platform, `make test` runs the whole suite, `make test-fast` its
+# unit layer. All set up first.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ MODELS := $(VENV)/.models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint format bench
+.PHONY: setup run test test-fast lint format bench
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,11 @@ run: setup
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Under a minute: everything but the `slow` tests (real servers and workers, MediaPipe on video,
+# the whole-API fuzz, Chromium), which `make test` runs too.
+test-fast: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

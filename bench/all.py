@@ -13,14 +13,16 @@ import datetime
 import os
 import platform
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.servers import Processes, free_port, manage, standalone_env  # noqa: E402
+
 PYTHON = sys.executable
 REPORT = ROOT / "docs" / "performance.md"
 
@@ -40,75 +42,27 @@ def number(pattern: str, text: str) -> float | None:
     return max(found) if found else None
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Server:
     """Daphne processes (one per core, as deployed behind a proxy) on a fresh SQLite database
-    with a demo token: what ws_load talks to."""
+    with a demo token: what ws_load talks to. Their logs are in `workdir`."""
 
     def __init__(self, workdir: Path, processes: int = len(os.sched_getaffinity(0))):
         self.ports = [free_port() for _ in range(processes)]
-        self.env = dict(os.environ)
-        for name in ("DATABASE_URL", "REDIS_URL"):
-            self.env.pop(name, None)
-        self.env |= {
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "MEDIA_ROOT": str(workdir / "media"),
-            # Load, not abuse: the benchmark opens many sessions from one token and one address.
+        # Load, not abuse: the benchmark opens many sessions from one token and one address.
+        limits = {
             "RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN": "100000",
             "RATE_LIMIT_TOKEN_PAGE_PER_MIN": "100000",
             "RATE_LIMIT_IP_PER_MIN": "100000",
         }
-        manage = [PYTHON, "manage.py"]
-        subprocess.run(
-            [*manage, "migrate", "--noinput"],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
-        seeded = subprocess.run(
-            [*manage, "seed_demo"],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        self.env = standalone_env(workdir, **limits)
+        manage(self.env, "migrate", "--noinput")
+        seeded = manage(self.env, "seed_demo")
         self.token = re.search(r"^DEMO_TOKEN=(\S+)$", seeded, re.M).group(1)
+        self.stack = Processes(workdir, base_env=self.env)
+        # No access log: writing a line per request would be part of what is measured.
         self.processes = [
-            subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "config.daphne",
-                    "-v",
-                    "0",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "config.asgi:application",
-                ],
-                cwd=ROOT,
-                env=self.env,
-            )
-            for port in self.ports
+            self.stack.daphne(f"daphne-{port}", port, options=("-v", "0")) for port in self.ports
         ]
-        deadline = time.monotonic() + 30
-        for port in self.ports:
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("the server did not start") from None
-                    time.sleep(0.3)
 
     def ws_load(self, *args: str) -> str:
         return run(
@@ -126,10 +80,7 @@ class Server:
         )
 
     def stop(self):
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            process.wait(timeout=30)
+        self.stack.close()
 
 
 def machine() -> str:

@@ -10,9 +10,7 @@ request limits) on a free port with a fresh SQLite database and the default limi
 
 import argparse
 import contextlib
-import os
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,13 +20,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.servers import Processes, free_port, standalone_env  # noqa: E402
+
 MIB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -74,20 +70,11 @@ def main() -> None:
 
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="formtrack-bench-bodies-"))
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env |= {"DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}", "RATE_LIMIT_IP_PER_MIN": "0"}
+    env = standalone_env(workdir, RATE_LIMIT_IP_PER_MIN="0")
     module = "daphne" if args.plain else "config.daphne"
-    server = subprocess.Popen(  # noqa: S603 - our own server command
-        [sys.executable, "-m", module, "-b", "127.0.0.1", "-p", str(port)]
-        + ["config.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    stack = Processes(workdir, base_env=env)
     try:
-        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
-            time.sleep(0.1)
+        server = stack.daphne("server", port, module=module)
         url = f"http://127.0.0.1:{port}/api/v1/me"
         latencies, done = [], threading.Event()
 
@@ -99,7 +86,7 @@ def main() -> None:
                 except urllib.error.HTTPError:
                     pass  # 401: no token, answered
                 latencies.append(time.monotonic() - began)
-                time.sleep(0.05)
+                time.sleep(0.05)  # the pace of the measuring GETs, not a wait for anything
 
         with contextlib.suppress(urllib.error.HTTPError):  # Django's first request loads it all
             urllib.request.urlopen(url, timeout=60)  # noqa: S310 - loopback
@@ -115,8 +102,7 @@ def main() -> None:
         print(f"server peak RSS: {peak_rss_mb(server.pid):.0f} MB (before: {baseline_rss:.0f} MB)")
         print(f"GETs meanwhile: {len(latencies)}, slowest {max(latencies) * 1000:.0f} ms")
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stack.close()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ median of at most 0.2 ms per frame per session (about 5,000 frames/s on one core
 """
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -17,39 +16,26 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP, clip_landmarks, clip_poses  # noqa: E402
 from tracking.engine.pose import Pose  # noqa: E402
 from tracking.engine.session import TrackingSession  # noqa: E402
 from tracking.params import parse_tracking_params  # noqa: E402
 
-CLIPS = ROOT / "tests" / "fixtures" / "clips"
 ALL_OUTPUTS = "keypoints=true&angles=true&recommendations=true&progression=true"
 SESSIONS = [
-    ("squat", "fitness-squat-counter", f"exercise=squat&{ALL_OUTPUTS}"),
-    ("bicep_curl", "fitness-biceps-curls", f"exercise=bicep_curl&{ALL_OUTPUTS}&blazepose=true"),
-    ("jumping_jack", "fitness-squat-counter", f"exercise=jumping_jack&{ALL_OUTPUTS}"),
-    ("plank", "fitness-squat-counter", f"exercise=plank&{ALL_OUTPUTS}"),
-    ("pose only", "fitness-biceps-curls", "keypoints=true&angles=true"),
+    ("squat", SQUAT_CLIP, f"exercise=squat&{ALL_OUTPUTS}"),
+    ("bicep_curl", CURL_CLIP, f"exercise=bicep_curl&{ALL_OUTPUTS}&blazepose=true"),
+    ("jumping_jack", SQUAT_CLIP, f"exercise=jumping_jack&{ALL_OUTPUTS}"),
+    ("plank", SQUAT_CLIP, f"exercise=plank&{ALL_OUTPUTS}"),
+    ("pose only", CURL_CLIP, "keypoints=true&angles=true"),
 ]
 
 
-def load_clip(name: str) -> tuple[list[Pose], float]:
-    data = json.loads((CLIPS / f"{name}.landmarks.json").read_text())
-    poses = []
-    for frame in data["frames"]:
-        landmarks = np.array(frame["landmarks"]) if frame["landmarks"] else None
-        world = np.array(frame["world"]) if frame["world"] else None
-        poses.append(
-            Pose(
-                landmarks,
-                frame["timestamp_ms"],
-                data["image_width"],
-                data["image_height"],
-                world,
-                frame["frame_id"],
-            )
-        )
-    period_ms = poses[-1].timestamp_ms + 1000.0 / data["fps"]
-    return poses, period_ms
+def load_clip(clip: Path) -> tuple[list[Pose], float]:
+    """The clip's poses and its period in ms: the time from its first frame to its first frame
+    again when it is looped."""
+    poses = clip_poses(clip)
+    return poses, poses[-1].timestamp_ms + 1000.0 / clip_landmarks(clip)["fps"]
 
 
 def looped(poses: list[Pose], period_ms: float, count: int) -> list[Pose]:

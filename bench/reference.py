@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.engine import load_clip, looped  # noqa: E402
+from tests.support.clips import CURL_CLIP  # noqa: E402
 from tracking.engine.reference import ReferenceTracker, build_signature  # noqa: E402
 from tracking.params import parse_tracking_params  # noqa: E402
 
@@ -28,7 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=20_000)
     args = parser.parse_args()
-    poses, period = load_clip("fitness-biceps-curls")
+    poses, period = load_clip(CURL_CLIP)
     signature = build_signature(poses, start_ms=ONE_CURL_MS[0], end_ms=ONE_CURL_MS[1])
     params = parse_tracking_params(
         "token=bench&reference=00000000-0000-4000-8000-000000000000"

@@ -23,29 +23,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP, clip_frames  # noqa: E402
 from tracking.params import parse_tracking_params  # noqa: E402
 from tracking.pose.pipeline import analyze_file  # noqa: E402
 from tracking.pose.render import AnnotatedVideoWriter  # noqa: E402
 
-CLIPS = [
-    ROOT / "tests" / "fixtures" / "clips" / "fitness-squat-counter.mp4",
-    ROOT / "tests" / "fixtures" / "clips" / "fitness-biceps-curls.mp4",
-]
 SIZE = (1280, 720)
 FPS = 30.0
-
-
-def clip_frames(path: Path) -> tuple[list[np.ndarray], float]:
-    capture = cv2.VideoCapture(str(path))
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames, fps
 
 
 def to_canvas(frame: np.ndarray) -> np.ndarray:
@@ -61,7 +45,7 @@ def to_canvas(frame: np.ndarray) -> np.ndarray:
 def make_video(path: Path, seconds: float) -> None:
     """The clips one after the other, looped, at 30 fps: in-between frames are blends of their
     neighbours, so that every frame differs as in a real recording."""
-    clips = [clip_frames(clip) for clip in CLIPS]
+    clips = [clip_frames(clip) for clip in (SQUAT_CLIP, CURL_CLIP)]
     total = round(seconds * FPS)
     written = 0
     with AnnotatedVideoWriter(path, fps=FPS, size=SIZE) as writer:

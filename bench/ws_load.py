@@ -51,8 +51,11 @@ import orjson
 import uvloop
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIPS = ROOT / "tests" / "fixtures" / "clips"
-CLIP = "fitness-squat-counter"
+sys.path.insert(0, str(ROOT))
+
+from tests.support.clips import SQUAT_CLIP, clip_frames, clip_landmarks  # noqa: E402
+from tests.support.servers import wait_until  # noqa: E402
+
 MAX_SESSIONS = 500
 MAX_DURATION_S = 300
 MAX_UNANSWERED = 2
@@ -72,7 +75,7 @@ class LandmarkStream:
     binary = False
 
     def __init__(self):
-        data = json.loads((CLIPS / f"{CLIP}.landmarks.json").read_text())
+        data = clip_landmarks(SQUAT_CLIP)
         self.clip_fps = data["fps"]
         self.image = json.dumps({"w": data["image_width"], "h": data["image_height"]})
         # Serialised once: each message only adds its frame id and time around them.
@@ -92,19 +95,14 @@ class JpegStream:
     binary = True
 
     def __init__(self):
-        capture = cv2.VideoCapture(str(CLIPS / f"{CLIP}.mp4"))
-        self.clip_fps = capture.get(cv2.CAP_PROP_FPS)
+        frames, self.clip_fps = clip_frames(SQUAT_CLIP)
         self.frames = []
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
+        for frame in frames:
             height, width = frame.shape[:2]
             size = (JPEG_WIDTH, round(height * JPEG_WIDTH / width / 2) * 2)
             resized = cv2.resize(frame, size, interpolation=cv2.INTER_CUBIC)
             ok, jpeg = cv2.imencode(".jpg", resized, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
             self.frames.append(jpeg.tobytes())
-        capture.release()
 
     def message(self, frame_id: int, t_ms: float) -> bytes:
         return self.frames[int(t_ms / 1000 * self.clip_fps) % len(self.frames)]
@@ -181,7 +179,7 @@ class Session:
             else:
                 self.skipped += 1
             tick += period
-            await asyncio.sleep(max(0.0, tick - loop.time()))
+            await asyncio.sleep(max(0.0, tick - loop.time()))  # the frame rate: the load itself
         self.sending_s = loop.time() - self.started_at
         if self.close_code is None:
             self.protocol.sendMessage(b'{"type":"finish"}')
@@ -475,6 +473,22 @@ def print_row(row: dict) -> None:
         )
 
 
+def wait_until_idle(pids: list[int], timeout: float = 30) -> None:
+    """Until the servers are done with the last step's sessions (closing them, recording their
+    usage, freeing their pose estimators): their CPU time stops growing. Without their process
+    ids there is nothing to watch, and the next step starts at once."""
+    if not pids:
+        return
+    window_s, busy_share = 0.5, 0.05  # idle: under 5% of a core over half a second
+
+    def idle() -> bool:
+        before = servers_cpu_seconds(pids)
+        time.sleep(window_s)  # the window the CPU time is measured over
+        return servers_cpu_seconds(pids) - before < busy_share * window_s
+
+    wait_until(idle, timeout, "the servers to finish with the last step's sessions", interval=0)
+
+
 def check_loopback(url: str) -> None:
     host = urlsplit(url).hostname or ""
     addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
@@ -536,7 +550,7 @@ def main() -> None:
         # Holding: latency under target with every session still near its frame rate.
         if row["p95"] < args.target_p95 and row["fps_min"] >= 0.9 * row["target_fps"]:
             holding = max(holding, count)
-        time.sleep(1.0)  # let the server close the sessions before the next step
+        wait_until_idle(args.server_pid)
     print(
         f"sessions keeping p95 < {args.target_p95:.0f} ms at >= 90% of "
         f"{args.fps or (30 if args.mode == 'landmarks' else 15):.0f} fps: "

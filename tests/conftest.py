@@ -6,6 +6,8 @@ a secret key; the raw secrets are the fixtures `acme_token`, `globex_token` and 
 Acme's website embeds the tracking page with a publishable key, `acme_publishable_key`.
 """
 
+import os
+
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
@@ -15,6 +17,7 @@ from accounts.models import Membership
 from config import celery_app
 from tests import background
 from tests.factories import OrganizationFactory, UserFactory, make_token
+from tests.processes import Processes, server_database_url
 
 
 @pytest.fixture(scope="session")
@@ -125,17 +128,26 @@ def shared_media(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def _celery_worker_process(django_db_setup, django_db_blocker, shared_media):
-    """With Celery configured (CI: Redis), one real worker process for the whole session."""
+def _celery_worker_process(django_db_setup, django_db_blocker, shared_media, tmp_path_factory):
+    """With Celery configured (CI: Redis), one real worker process for the whole session, on the
+    test database, the test media folder and a private queue (what it queues itself, callbacks,
+    comes back to it)."""
     if not background.uses_celery():
         yield None
         return
-    with django_db_blocker.unblock():
-        celery_app.conf.task_default_queue = background.worker_queue()
-        process = background.start_celery_worker(shared_media)
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
+    queue = background.worker_queue()
+    celery_app.conf.task_default_queue = queue
+    processes = Processes(tmp_path_factory.mktemp("celery-worker"), base_env=dict(os.environ))
+    env = {
+        "DATABASE_URL": server_database_url(),
+        "MEDIA_ROOT": str(shared_media),
+        "CELERY_QUEUE": queue,
+    }
+    try:
+        yield processes.celery_worker("worker", queue, env)
+    finally:
+        with django_db_blocker.unblock():  # closing looks for database sessions left behind
+            processes.close()
 
 
 @pytest.fixture

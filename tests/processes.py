@@ -1,6 +1,6 @@
-"""Real processes on loopback for the fault and scale-out tests: Daphne servers, Celery workers, a
-private Redis that can be restarted, a TCP proxy that can cut the way to PostgreSQL, and a small
-WebSocket and HTTP client.
+"""Real processes on loopback for the fault and scale-out tests, beyond the servers of
+tests/support/servers.py: a private Redis that can be restarted, a TCP proxy that can cut the way to
+PostgreSQL, a small WebSocket and HTTP client, and the test database's URL for a server process.
 
 Every process is started through a `Processes` stack, which stops them all at the end of the test,
 whatever happened, and prints the end of their logs (shown by pytest when the test failed).
@@ -8,10 +8,8 @@ whatever happened, and prints the end of their logs (shown by pytest when the te
 
 import base64
 import contextlib
-import ctypes
 import json
 import os
-import signal
 import socket
 import struct
 import subprocess
@@ -26,113 +24,32 @@ from urllib.parse import urlencode, urlsplit
 
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT_S = 60
-PR_SET_PDEATHSIG = 1
-_prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in a forked child
-
-
-def _own_group_ending_with_us() -> None:
-    """In the child before exec: its own process group (stopped with its children), and a SIGTERM
-    should the test process itself be killed, so nothing outlives a test run."""
-    os.setsid()
-    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def port_open(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-        return True
-    return False
+from tests.support import servers
+from tests.support.servers import ROOT, free_port, port_open, stop, wait_until
 
 
 def server_database_url(host: str | None = None, port: int | None = None) -> str:
-    """DATABASE_URL of pytest-django's PostgreSQL test database (optionally via another port)."""
+    """DATABASE_URL of pytest-django's test database, for a server process: PostgreSQL's by name
+    (optionally via another host and port), or SQLite's file (an in-memory database is invisible
+    to another process: tests/browser/conftest.py makes it a file)."""
     db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(db["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            raise RuntimeError("a server process needs a file SQLite test database")
+        return f"sqlite:///{Path(name).resolve()}"
     host = host or db["HOST"] or "127.0.0.1"
     port = port or db["PORT"] or 5432
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
 
 
-class Processes:
-    """Starts processes with their logs in a folder; `close()` stops every one still running."""
-
-    def __init__(self, log_dir: Path, base_env: dict):
-        self.log_dir = log_dir
-        self.base_env = base_env
-        self.started: list[tuple[str, subprocess.Popen, Path]] = []
-
-    def start(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
-        log_path = self.log_dir / f"{name}.log"
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(  # noqa: S603 - our own commands, fixed arguments
-                args,
-                cwd=ROOT,
-                env={**self.base_env, **(env or {})},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_own_group_ending_with_us,
-            )
-        self.started.append((name, process, log_path))
-        return process
-
-    def log(self, name: str) -> str:
-        path = self.log_dir / f"{name}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def daphne(self, name: str, port: int, env: dict | None = None) -> subprocess.Popen:
-        process = self.start(
-            name,
-            [sys.executable, "-m", "config.daphne", "-b", "127.0.0.1", "-p", str(port)]
-            + ["config.asgi:application"],
-            env,
-        )
-        wait_until(
-            lambda: port_open(port) or process.poll() is not None, START_TIMEOUT_S, f"{name}"
-        )
-        assert process.poll() is None, f"{name} exited at start-up:\n{self.log(name)[-3000:]}"
-        return process
-
-    def celery_worker(
-        self, name: str, queue: str, env: dict | None = None, loglevel: str = "INFO"
-    ) -> subprocess.Popen:
-        """A worker named `name@<host>` on one queue; returns once it is consuming."""
-        process = self.start(
-            name,
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
-            + [f"--loglevel={loglevel}", "-Q", queue, "-n", f"{name}@%h"]
-            + ["--without-heartbeat", "--without-gossip", "--without-mingle"],
-            env,
-        )
-        wait_until(
-            lambda: " ready." in self.log(name) or process.poll() is not None,
-            START_TIMEOUT_S,
-            f"{name} to be ready",
-        )
-        assert process.poll() is None, f"{name} exited at start-up:\n{self.log(name)[-3000:]}"
-        return process
+class Processes(servers.Processes):
+    """servers.Processes on the test database: closing also waits until the stopped processes'
+    database sessions are gone (hence the tests' `django_db` marks)."""
 
     def close(self) -> None:
-        for _, process, _ in reversed(self.started):
-            stop(process)
-        for name, _, _ in self.started:
-            print(f"----- {name} (end of log)\n{self.log(name)[-4000:]}")
+        super().close()
         wait_for_other_sessions_to_end()
 
 
@@ -152,20 +69,6 @@ def wait_for_other_sessions_to_end(timeout: float = 15) -> None:
 
     with contextlib.suppress(AssertionError):
         wait_until(lambda: others() == 0, timeout, "the other database sessions to end")
-
-
-def stop(process: subprocess.Popen, timeout: float = 15) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after `timeout`."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=timeout)
 
 
 def seeded_sqlite(directory: Path) -> tuple[str, dict[str, str]]:
@@ -488,40 +391,6 @@ def tracking_socket(base_ws: str, token: str, **params) -> WebSocket:
     query = urlencode({"token": token, **params})
     origin = "http://" + urlsplit(base_ws).netloc
     return WebSocket(f"{base_ws}/ws/pose_tracker/tracking?{query}", headers={"Origin": origin})
-
-
-def landmark_messages():
-    """The squat clip's real landmark stream as `landmarks` messages (4 reps)."""
-    clip = json.loads(
-        (ROOT / "tests" / "fixtures" / "clips" / "fitness-squat-counter.landmarks.json").read_text()
-    )
-    for frame in clip["frames"]:
-        yield {
-            "type": "landmarks",
-            "frameId": frame["frame_id"],
-            "t": frame["timestamp_ms"],
-            "image": {"w": clip["image_width"], "h": clip["image_height"]},
-            "landmarks": frame["landmarks"],
-        }
-
-
-def looped_clip(source: Path, target: Path, loops: int) -> Path:
-    """A real clip played `loops` times in a row (mp4v): a longer analysis of known content."""
-    import cv2
-
-    capture = cv2.VideoCapture(str(source))
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    frames = []
-    while (read := capture.read())[0]:
-        frames.append(read[1])
-    capture.release()
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
-    for _ in range(loops):
-        for frame in frames:
-            writer.write(frame)
-    writer.release()
-    return target
 
 
 def stream_frames(ws: WebSocket, messages) -> list:

@@ -15,12 +15,14 @@ def analyze(*args) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_analyze_prints_the_summary_of_a_real_clip():
     output = analyze(str(CLIPS / "fitness-squat-counter.mp4"), "--exercise", "squat")
     assert output.startswith("squat: 4 reps, grade ")
     assert output.count("  rep ") == 4
 
 
+@pytest.mark.slow
 def test_analyze_json_prints_every_event_as_a_json_line():
     lines = analyze(str(CLIPS / "fitness-biceps-curls.mp4"), "--exercise", "bicep_curl", "--json")
     events = [json.loads(line) for line in lines.splitlines()]

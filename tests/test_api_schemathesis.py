@@ -73,6 +73,7 @@ def in_test_transaction():
     request_finished.connect(close_old_connections)
 
 
+@pytest.mark.slow  # some 280 generated requests through the whole stack, real videos among them
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(

@@ -25,14 +25,13 @@ from tests.processes import (
     Processes,
     TcpProxy,
     WebSocketRefused,
-    free_port,
     http,
-    landmark_messages,
     server_database_url,
     stream_frames,
     tracking_socket,
-    wait_until,
 )
+from tests.support.clips import landmark_messages
+from tests.support.servers import free_port, wait_until
 from tracking import consumers, services, views
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,6 +83,7 @@ async def test_live_socket_sends_an_error_event_then_closes_4503(acme_token, mon
     assert closing == {"type": "websocket.close", "code": consumers.CLOSE_SERVICE_UNAVAILABLE}
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
 def test_a_real_database_outage_gives_503s_then_recovers_by_itself(acme_token, tmp_path):

@@ -25,21 +25,20 @@ from tests.processes import (
     PrivateRedis,
     Processes,
     WebSocket,
-    free_port,
-    landmark_messages,
-    looped_clip,
     post_upload,
     server_database_url,
     stream_frames,
     tracking_socket,
-    wait_until,
 )
+from tests.support.clips import landmark_messages, looped_clip
+from tests.support.servers import free_port, wait_until
 from tracking.models import Upload
 
 CLIPS = Path(__file__).parent / "fixtures" / "clips"
 REDIS_DOWN_S = 2.0
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres,
     pytest.mark.skipif(

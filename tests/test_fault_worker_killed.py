@@ -24,13 +24,9 @@ from django.db import connection, transaction
 
 from accounts.models import MonthlyUsage, UsageRecord
 from config import background, celery_app
-from tests.processes import (
-    PrivateRedis,
-    Processes,
-    looped_clip,
-    server_database_url,
-    wait_until,
-)
+from tests.processes import PrivateRedis, Processes, server_database_url
+from tests.support.clips import looped_clip
+from tests.support.servers import wait_until
 from tracking.models import Upload, UploadEvent
 
 CURL_CLIP = Path(__file__).parent / "fixtures" / "clips" / "fitness-biceps-curls.mp4"
@@ -39,6 +35,7 @@ VISIBILITY_TIMEOUT_S = 3
 LEASE_S = 6
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres,
     pytest.mark.skipif(

@@ -14,7 +14,6 @@ import os
 import time
 from pathlib import Path
 
-import cv2
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import connection
@@ -22,47 +21,16 @@ from django.db import connection
 from accounts.models import UsageRecord
 from config.asgi import application
 from tests.factories import make_token
-from tests.processes import (
-    Closed,
-    Processes,
-    free_port,
-    server_database_url,
-    stop,
-    tracking_socket,
-    wait_until,
-)
+from tests.processes import Closed, Processes, server_database_url, tracking_socket
+from tests.support.clips import clip_jpegs, landmark_messages
+from tests.support.servers import free_port, stop, wait_until
 from tracking import consumers, services
 from tracking.live import LiveSession
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CLIPS = Path(__file__).parent / "fixtures" / "clips"
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 HUGE = 10**400  # what orjson cannot write back in an ack ("Integer exceeds 64-bit range")
-
-
-def landmark_frames() -> list[dict]:
-    clip = json.loads((CLIPS / "fitness-squat-counter.landmarks.json").read_text())
-    return [
-        {
-            "type": "landmarks",
-            "frameId": frame["frame_id"],
-            "t": frame["timestamp_ms"],
-            "image": {"w": clip["image_width"], "h": clip["image_height"]},
-            "landmarks": frame["landmarks"],
-        }
-        for frame in clip["frames"]
-    ]
-
-
-def clip_jpegs(count: int) -> list[bytes]:
-    """The squat clip's first frames as JPEGs, as the tracking page sends them."""
-    capture = cv2.VideoCapture(str(CLIPS / "fitness-squat-counter.mp4"))
-    jpegs = []
-    while len(jpegs) < count and (read := capture.read())[0]:
-        jpegs.append(cv2.imencode(".jpg", read[1])[1].tobytes())
-    capture.release()
-    return jpegs
 
 
 class Client(WebsocketCommunicator):
@@ -141,14 +109,18 @@ ENDINGS = [
 ]
 
 
-@pytest.mark.parametrize(("ending", "inference"), ENDINGS)
+@pytest.mark.parametrize(
+    ("ending", "inference"),
+    # Server inference runs MediaPipe on the clip's frames, a model for each session: slow.
+    [pytest.param(*e, marks=pytest.mark.slow) if e[1] == "server" else e for e in ENDINGS],
+)
 async def test_every_way_a_session_ends_records_its_seconds_and_frees_its_estimator(
     acme, acme_token, opened_sessions, monkeypatch, settings, ending, inference
 ):
     settings.LIVE_MAX_MESSAGES_PER_S = 5 if ending == "flood" else 100
     monkeypatch.setattr(consumers, "RATE_LIMITED_CLOSE_S", 0.5)
     monkeypatch.setattr(consumers, "IDLE_TIMEOUT_S", 1.0)
-    frames = clip_jpegs(6) if inference == "server" else landmark_frames()[:6]
+    frames = clip_jpegs(6) if inference == "server" else landmark_messages()[:6]
     client = Client(f"token={acme_token}&exercise=squat&inference={inference}")
     assert (await client.connect())[0]
     assert (await client.receive_json_from())["type"] == "session_started"
@@ -165,7 +137,7 @@ async def test_every_way_a_session_ends_records_its_seconds_and_frees_its_estima
             await client.send_frame(frame)
         await client.leave()
     elif ending == "huge_frame_id":
-        await client.send_to(text_data=json.dumps(landmark_frames()[2] | {"frameId": HUGE}))
+        await client.send_to(text_data=json.dumps(landmark_messages()[2] | {"frameId": HUGE}))
         events = await client.until_ack()
         assert events[-2]["code"] == "invalid_message"
         assert events[-1] == {
@@ -272,7 +244,7 @@ def _opened(ws_url, token, jpegs):
 
 def huge_frame_id_then_vanish(ws_url, token, jpegs):
     session, started = _opened(ws_url, token, jpegs)
-    session.send_json(landmark_frames()[0] | {"frameId": HUGE})
+    session.send_json(landmark_messages()[0] | {"frameId": HUGE})
     events = session.receive_until(lambda e: e.get("type") == "ack")
     assert events[-2]["code"] == "invalid_message" and events[-1]["frameId"] is None, events
     ended = time.monotonic()
@@ -326,6 +298,7 @@ THREAD_SLACK = 4
 RSS_SLACK_MIB = 150
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.skipif(
     connection.vendor != "postgresql",

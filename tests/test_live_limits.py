@@ -3,10 +3,10 @@ session over its message rate is answered `rate_limited` and its excess is not a
 up to the documented 2 MiB pass a real Daphne and larger ones get a clear answer, and a socket to
 a path we do not serve is refused at the handshake."""
 
+import functools
 import json
 import os
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -21,32 +21,19 @@ from tests.processes import (
     Processes,
     WebSocket,
     WebSocketRefused,
-    free_port,
     http,
     seeded_sqlite,
     server_database_url,
     tracking_socket,
 )
+from tests.support.clips import SQUAT_CLIP, clip_frames, clip_jpegs, landmark_messages
+from tests.support.servers import free_port
+from tests.test_live_socket import receive_until
 from tracking import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CLIPS = Path(__file__).parent / "fixtures" / "clips"
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
-
-
-def landmark_frames() -> list[dict]:
-    clip = json.loads((CLIPS / "fitness-squat-counter.landmarks.json").read_text())
-    return [
-        {
-            "type": "landmarks",
-            "frameId": frame["frame_id"],
-            "t": frame["timestamp_ms"],
-            "image": {"w": clip["image_width"], "h": clip["image_height"]},
-            "landmarks": frame["landmarks"],
-        }
-        for frame in clip["frames"]
-    ]
 
 
 async def open_session(query: str) -> WebsocketCommunicator:
@@ -59,7 +46,8 @@ async def open_session(query: str) -> WebsocketCommunicator:
 
 
 async def received(socket: WebsocketCommunicator, quiet: float = 0.3) -> list[dict]:
-    """Everything the server sends until it has been quiet for `quiet` seconds."""
+    """Everything the server sends until it has been quiet for `quiet` seconds: after a flood,
+    how many frames it answers is what is measured, so only silence says it is done."""
     events = []
     while not await socket.receive_nothing(timeout=quiet):
         events.append(await socket.receive_json_from())
@@ -88,7 +76,7 @@ def with_landmark(frame: dict, index: int, value) -> dict:
     return frame | {"landmarks": landmarks}
 
 
-FIRST = landmark_frames()[0]
+FIRST = landmark_messages()[0]
 OUT_OF_RANGE = {
     "frameId beyond 64 bits": FIRST | {"frameId": 10**400},
     "frameId past 2^53": FIRST | {"frameId": 2**53},
@@ -126,7 +114,7 @@ async def test_every_out_of_range_number_is_refused_with_an_error_and_the_sessio
     valid_id = protocol.frame_id(json.loads(text))
     assert ack == {"type": "ack", "frameId": valid_id, "dropped": 0, "error": "invalid_message"}
     await socket.send_json_to(FIRST)
-    events = await received(socket)
+    events = await receive_until(socket, lambda event: event["type"] == "ack")
     assert events[-1] == {"type": "ack", "frameId": FIRST["frameId"], "dropped": 0}
     await socket.disconnect()
 
@@ -135,7 +123,7 @@ async def test_a_flooding_session_is_rate_limited_and_its_excess_is_not_analysed
     acme_token, settings
 ):
     settings.LIVE_MAX_MESSAGES_PER_S = 10  # bursts of 20
-    frames = landmark_frames()
+    frames = landmark_messages()
     socket = await open_session(f"token={acme_token}&exercise=squat")
     started = time.monotonic()
     for frame in frames[:60]:  # all at once, no waiting for acks
@@ -166,12 +154,10 @@ async def test_a_flooding_session_is_rate_limited_and_its_excess_is_not_analysed
     await socket.disconnect()
 
 
+@functools.cache
 def camera_frame() -> bytes:
     """The squat clip's first frame as a JPEG, as the tracking page sends it."""
-    capture = cv2.VideoCapture(str(CLIPS / "fitness-squat-counter.mp4"))
-    frame = capture.read()[1]
-    capture.release()
-    return cv2.imencode(".jpg", frame)[1].tobytes()
+    return clip_jpegs(1)[0]
 
 
 @pytest.mark.parametrize(
@@ -272,6 +258,7 @@ def seeded_server(tmp_path):
         processes.close()
 
 
+@pytest.mark.slow
 def test_a_ping_flood_is_closed_with_1008_and_keep_alives_are_answered(seeded_server):
     """autobahn answers pings below the application, so the session's message rate never sees
     them: a flood of pings slowed every other session of the process (p95 2 → 45 ms)."""
@@ -281,7 +268,7 @@ def test_a_ping_flood_is_closed_with_1008_and_keep_alives_are_answered(seeded_se
     # Within the budget (10 a second, bursts of 20): every ping answered, the session goes on.
     for n in range(15):
         session.send_ping(b"keep-alive %d" % n)
-    session.send_json(landmark_frames()[0])
+    session.send_json(FIRST)
     session.receive_until(lambda e: e.get("type") == "ack")
     assert session.pongs == [b"keep-alive %d" % n for n in range(15)]
 
@@ -296,6 +283,7 @@ def ping_frame(payload: bytes) -> bytes:
     return bytes([0x89, 0x80 | len(payload)]) + bytes(4) + payload
 
 
+@pytest.mark.slow
 def test_sockets_to_unknown_paths_are_refused_at_the_handshake(server):
     processes, port = server
     for path in ("/ws/nothing", "/ws/pose_tracker/trackingx", "/ws/uploads/not-an-id", "/"):
@@ -310,9 +298,7 @@ def test_sockets_to_unknown_paths_are_refused_at_the_handshake(server):
 
 def _jpeg_of(size_between: tuple[int, int]) -> bytes:
     """A real frame of the squat clip, upscaled, as a JPEG of a size in the range."""
-    capture = cv2.VideoCapture(str(CLIPS / "fitness-squat-counter.mp4"))
-    frame = capture.read()[1]
-    capture.release()
+    frame = clip_frames(SQUAT_CLIP)[0][0]
     for width in range(1280, 6000, 160):
         height = round(frame.shape[0] * width / frame.shape[1])
         big = cv2.resize(frame, (width, height), interpolation=cv2.INTER_CUBIC)
@@ -322,6 +308,7 @@ def _jpeg_of(size_between: tuple[int, int]) -> bytes:
     raise AssertionError(f"no JPEG of the clip between {size_between} bytes")
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.skipif(
     connection.vendor != "postgresql",

@@ -2,33 +2,19 @@
 
 import json
 import re
-from pathlib import Path
 
-import cv2
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from accounts.models import MonthlyUsage, UsageRecord
 from config.asgi import application
+from tests.support.clips import clip_jpegs, landmark_messages
 from tracking import consumers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FIXTURES = Path(__file__).parent / "fixtures" / "clips"
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
-
-
-def squat_frames():
-    clip = json.loads((FIXTURES / "fitness-squat-counter.landmarks.json").read_text())
-    for frame in clip["frames"]:
-        yield {
-            "type": "landmarks",
-            "frameId": frame["frame_id"],
-            "t": frame["timestamp_ms"],
-            "image": {"w": clip["image_width"], "h": clip["image_height"]},
-            "landmarks": frame["landmarks"],
-        }
 
 
 async def open_session(query, headers=ORIGIN):
@@ -60,7 +46,7 @@ async def test_real_squat_stream_counts_four_reps_and_ends_with_a_summary(acme, 
     started = await socket.receive_json_from()
     assert started["type"] == "session_started" and started["exercise"] == "squat"
     events = []
-    for message in squat_frames():
+    for message in landmark_messages():
         await socket.send_json_to(message)
         events += await receive_until(socket, lambda e: e["type"] == "ack")
     await socket.send_json_to({"type": "finish"})
@@ -172,7 +158,7 @@ async def test_bad_messages_get_error_events_and_the_session_goes_on(acme_token,
     await socket.send_to(text_data=payload)
     error = await socket.receive_json_from()
     assert error["type"] == "error" and error["code"] == code
-    await socket.send_json_to(next(squat_frames()))
+    await socket.send_json_to(landmark_messages()[0])
     events = await receive_until(socket, lambda e: e["type"] == "ack" and e["frameId"] == 0)
     if code == "invalid_message" and '"landmarks"' in payload:  # refused frames are answered too
         assert events[0] == {"type": "ack", "frameId": None, "dropped": 0, "error": code}
@@ -199,15 +185,9 @@ async def test_a_silent_session_is_closed(acme_token, monkeypatch):
     assert await closing_code(socket) == consumers.CLOSE_IDLE
 
 
+@pytest.mark.slow
 async def test_server_inference_takes_jpeg_frames_and_drops_stale_ones(acme_token):
-    capture = cv2.VideoCapture(str(FIXTURES / "fitness-squat-counter.mp4"))
-    jpegs = []
-    while len(jpegs) < 12:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        jpegs.append(cv2.imencode(".jpg", frame)[1].tobytes())
-    capture.release()
+    jpegs = clip_jpegs(12)
     socket = await open_session(f"token={acme_token}&exercise=squat&inference=server")
     await socket.receive_json_from()
     for jpeg in jpegs:  # all at once: the server must not queue them all
@@ -227,14 +207,15 @@ async def test_server_inference_takes_jpeg_frames_and_drops_stale_ones(acme_toke
     await socket.disconnect()
 
 
+@pytest.mark.slow
 async def test_a_session_idle_for_a_while_still_answers(acme_token):
     """Idle longer than the Redis client's default socket timeout (CI runs on channels-redis)."""
     import asyncio
 
     socket = await open_session(f"token={acme_token}&exercise=squat")
     await socket.receive_json_from()
-    await asyncio.sleep(6.5)
-    await socket.send_json_to(next(squat_frames()))
+    await asyncio.sleep(6.5)  # the idleness under test, not a wait for anything
+    await socket.send_json_to(landmark_messages()[0])
     events = await receive_until(socket, lambda e: e["type"] == "ack")
     assert events[-1]["frameId"] == 0
     await socket.disconnect()

@@ -61,6 +61,7 @@ def assert_never_a_page(response) -> None:
     assert disposition[2] not in {"html", "htm", "svg", "xhtml", "xml"}
 
 
+@pytest.mark.slow
 def test_polyglot_video_uploaded_as_html_is_stored_and_served_as_mp4(
     client, worker, owner, acme_token
 ):
@@ -133,6 +134,7 @@ def _create_on_the_dashboard(client, owner, acme_token, video):
     return response.url.rstrip("/").rsplit("/", 1)[-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("create", [_create_with_the_api, _create_on_the_dashboard])
 def test_polyglot_reference_video_uploaded_as_html_is_stored_and_served_as_mp4(
     client, worker, owner, acme_token, create

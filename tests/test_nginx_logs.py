@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.processes import Processes, free_port, http, port_open, wait_until
+from tests.processes import Processes, http
+from tests.support.servers import free_port, port_open, wait_until
 from tests.test_scale_out import nginx_config
 from tracking.services import media_link
 
@@ -47,6 +48,7 @@ def logged_line(tmp_path, path: str, referer: str) -> str:
         processes.close()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db  # closing the processes looks for database sessions left behind
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
 def test_a_tracking_page_request_is_logged_without_its_token(tmp_path):

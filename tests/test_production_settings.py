@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import Processes, free_port, http
+from tests.processes import Processes, http
+from tests.support.servers import free_port
 from tests.test_security import PRODUCTION_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60
+
+pytestmark = pytest.mark.slow  # every test starts the server, the worker or manage.py
 
 UNSAFE = {
     "the built-in development key": (

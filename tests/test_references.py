@@ -1,7 +1,5 @@
 """Reference movements: create from a real clip, track anyone against them, live and uploaded."""
 
-import json
-import time
 from pathlib import Path
 
 import pytest
@@ -11,11 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from config.asgi import application
 from references import services
 from references.models import ReferenceMovement
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP, landmark_messages
+from tests.support.servers import wait_until
 from tests.test_uploads import events_of, post_file, wait_until_finished
 
-FIXTURES = Path(__file__).parent / "fixtures" / "clips"
-CURL_CLIP = FIXTURES / "fitness-biceps-curls.mp4"
-SQUAT_CLIP = FIXTURES / "fitness-squat-counter.mp4"
 # One clean curl in the real clip, as a person would trim it with the dashboard's slider.
 ONE_CURL_MS = (3300, 5700)
 
@@ -33,13 +30,12 @@ def create_reference(client, token, *, name="Curl", video=CURL_CLIP, span=ONE_CU
 
 
 def wait_until_ready(reference_id, timeout=120) -> ReferenceMovement:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        reference = ReferenceMovement.objects.get(pk=reference_id)
-        if reference.status != "processing":
-            return reference
-        time.sleep(0.3)
-    raise AssertionError("the reference was not processed in time")
+    return wait_until(
+        lambda: (r := ReferenceMovement.objects.get(pk=reference_id)).status != "processing" and r,
+        timeout,
+        f"reference {reference_id} to be processed",
+        interval=0.3,
+    )
 
 
 @pytest.fixture
@@ -51,6 +47,7 @@ def curl_reference(client, worker, acme_token) -> ReferenceMovement:
     return reference
 
 
+@pytest.mark.slow
 def test_reference_from_one_real_curl_gets_a_uuid_and_a_signature(
     client, curl_reference, acme_token
 ):
@@ -63,6 +60,7 @@ def test_reference_from_one_real_curl_gets_a_uuid_and_a_signature(
     assert curl_reference.landmarks["frames"]
 
 
+@pytest.mark.slow
 def test_uploaded_curl_clip_is_counted_and_graded_against_its_own_reference(
     client, curl_reference, acme_token
 ):
@@ -82,6 +80,7 @@ def test_uploaded_curl_clip_is_counted_and_graded_against_its_own_reference(
     assert summary["avg_similarity"] > 0.7
 
 
+@pytest.mark.slow
 def test_squats_scored_against_a_curl_reference_count_nothing(client, curl_reference, acme_token):
     response = post_file(
         client, acme_token, SQUAT_CLIP, "squats.mp4", reference=str(curl_reference.pk)
@@ -93,8 +92,8 @@ def test_squats_scored_against_a_curl_reference_count_nothing(client, curl_refer
     assert all(e.get("reference_score", {}).get("grade") == "F" for e in counted)
 
 
+@pytest.mark.slow
 async def test_live_session_counts_curls_against_the_reference(curl_reference, acme_token):
-    clip = json.loads((FIXTURES / "fitness-biceps-curls.landmarks.json").read_text())
     headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
     socket = WebsocketCommunicator(
         application,
@@ -104,16 +103,8 @@ async def test_live_session_counts_curls_against_the_reference(curl_reference, a
     assert (await socket.connect())[0]
     assert (await socket.receive_json_from())["type"] == "session_started"
     events = []
-    for frame in clip["frames"]:
-        await socket.send_json_to(
-            {
-                "type": "landmarks",
-                "frameId": frame["frame_id"],
-                "t": frame["timestamp_ms"],
-                "image": {"w": clip["image_width"], "h": clip["image_height"]},
-                "landmarks": frame["landmarks"],
-            }
-        )
+    for message in landmark_messages(CURL_CLIP):
+        await socket.send_json_to(message)
         while (event := await socket.receive_json_from(timeout=10))["type"] != "ack":
             events.append(event)
     await socket.send_json_to({"type": "finish"})
@@ -124,6 +115,7 @@ async def test_live_session_counts_curls_against_the_reference(curl_reference, a
     await socket.disconnect()
 
 
+@pytest.mark.slow
 def test_another_organisations_reference_is_reported_like_a_missing_one(
     client, curl_reference, globex_token, acme_token
 ):
@@ -148,6 +140,7 @@ def test_another_organisations_reference_is_reported_like_a_missing_one(
     assert b"reference_not_found" in theirs.content and b"reference_not_found" in missing.content
 
 
+@pytest.mark.slow
 def test_rename_and_delete_take_effect_at_once(client, curl_reference, acme_token):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {acme_token}"}
     url = f"/api/v1/references/{curl_reference.pk}"

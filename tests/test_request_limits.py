@@ -20,12 +20,15 @@ import uuid
 
 import pytest
 
-from tests.processes import Processes, free_port, http
+from tests.processes import Processes, http
+from tests.support.servers import free_port
 
 UPLOAD_MAX_BYTES = 8 * 1024 * 1024
 BODY_LIMIT = UPLOAD_MAX_BYTES + 1024 * 1024  # settings.REQUEST_BODY_MAX_BYTES
 MIB = 1024 * 1024
 HEAD_TIMEOUT_S = 2  # settings.REQUEST_HEAD_TIMEOUT_S, short for the tests (30 s by default)
+
+pytestmark = pytest.mark.slow  # every test talks to a real server
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +208,7 @@ def test_other_requests_are_answered_while_big_bodies_are_posted(server):
             latencies.append(time.monotonic() - started)
             assert status == 401
             assert slow.send(slow_body[slow.sent - slow.head_size :][: 16 * 1024])
-            time.sleep(0.05)
+            time.sleep(0.05)  # the legitimate upload's slow pace, and a GET every 50 ms
     finally:
         stop.set()
         attacker.join(timeout=60)

@@ -24,16 +24,13 @@ from tests.processes import (
     Closed,
     Processes,
     WebSocket,
-    free_port,
-    landmark_messages,
-    port_open,
     post_upload,
     server_database_url,
-    stop,
     stream_frames,
     tracking_socket,
-    wait_until,
 )
+from tests.support.clips import landmark_messages
+from tests.support.servers import free_port, port_open, stop, wait_until
 from tracking.models import Upload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +38,7 @@ SQUAT_CLIP = ROOT / "tests" / "fixtures" / "clips" / "fitness-squat-counter.mp4"
 UPLOADS = 4
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres,
     pytest.mark.skipif(

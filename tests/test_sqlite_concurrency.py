@@ -10,9 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 10
 CALLS_EACH = 5
+
+pytestmark = pytest.mark.slow  # a process of its own, with parallel writers
 
 # What upload_create does for each accepted upload: take one call inside a transaction.
 SCRIPT = f"""

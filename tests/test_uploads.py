@@ -5,7 +5,6 @@ import hmac
 import io
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -22,12 +21,12 @@ from accounts import services as accounts_services
 from accounts.models import MonthlyUsage
 from config.asgi import application
 from tests.factories import make_token
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP
+from tests.support.servers import wait_until
 from tracking import services
 from tracking.models import Upload, UploadEvent
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SQUAT_CLIP = FIXTURES / "clips" / "fitness-squat-counter.mp4"
-CURL_CLIP = FIXTURES / "clips" / "fitness-biceps-curls.mp4"
 PERSON_PHOTO = FIXTURES / "images" / "messi5.jpg"
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,13 +39,12 @@ def post_file(client, token, path_or_bytes, name, **params):
 
 
 def wait_until_finished(upload_id, timeout=240) -> Upload:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        upload = Upload.objects.get(pk=upload_id)
-        if upload.is_finished:
-            return upload
-        time.sleep(0.3)
-    raise AssertionError(f"upload {upload_id} did not finish in {timeout} s")
+    return wait_until(
+        lambda: (upload := Upload.objects.get(pk=upload_id)).is_finished and upload,
+        timeout,
+        f"upload {upload_id} to finish",
+        interval=0.3,
+    )
 
 
 def events_of(client, token, upload_id) -> list[dict]:
@@ -62,6 +60,7 @@ def nothing_stored(media_root: Path) -> bool:
     return not Upload.objects.exists() and not any(p.is_file() for p in media_root.rglob("*"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("clip", "exercise", "reps"), [(SQUAT_CLIP, "squat", 4), (CURL_CLIP, "bicep_curl", 6)]
 )
@@ -99,6 +98,7 @@ def fetch_link(client, url) -> bytes:
     return b"".join(response.streaming_content)
 
 
+@pytest.mark.slow
 def test_export_renders_an_annotated_h264_video_announced_by_export_ready(
     client, worker, acme_token
 ):
@@ -261,6 +261,7 @@ def test_other_organisations_cannot_read_list_or_delete_an_upload(
     assert not any(p.is_file() for p in Path(settings.MEDIA_ROOT).rglob("*"))
 
 
+@pytest.mark.slow
 def test_a_task_delivered_twice_analyses_once(acme_token, settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     upload = _stored_upload(acme_token, monkeypatch)
@@ -274,6 +275,7 @@ def test_a_task_delivered_twice_analyses_once(acme_token, settings, tmp_path, mo
     assert list(UploadEvent.objects.filter(upload=upload).values_list("type", flat=True)) == first
 
 
+@pytest.mark.slow
 def test_a_job_abandoned_by_a_dead_worker_is_taken_over_after_its_lease(
     acme_token, settings, tmp_path, monkeypatch
 ):
@@ -300,6 +302,7 @@ class _CallbackReceiver(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_callback_url_receives_the_summary_signed_with_hmac(client, acme, acme_token, worker):
     server = HTTPServer(("127.0.0.1", 0), _CallbackReceiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -311,9 +314,7 @@ def test_callback_url_receives_the_summary_signed_with_hmac(client, acme, acme_t
         )
         assert response.status_code == 202, response.content
         wait_until_finished(response.json()["id"])
-        deadline = time.monotonic() + 20
-        while not _CallbackReceiver.received and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: _CallbackReceiver.received, 20, "the callback to arrive")
     finally:
         server.shutdown()
     headers, body = _CallbackReceiver.received[0]

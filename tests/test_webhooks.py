@@ -29,6 +29,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from tests.support.servers import wait_until
 from tracking import services, tasks, webhooks
 from tracking.models import Upload
 
@@ -84,7 +85,10 @@ class Receiver:
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() returns once the serving loop has seen it: every 10 ms, not the default 0.5 s.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     def __enter__(self):
         self.thread.start()
@@ -98,16 +102,6 @@ class Receiver:
 
     def url(self, host="127.0.0.1", path="/hook") -> str:
         return f"http://{host}:{self.port}{path}"
-
-
-def wait_for(condition, timeout=30.0, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen in {timeout} s")
 
 
 class Runs:
@@ -544,7 +538,7 @@ def test_the_analysis_does_not_wait_for_a_hanging_receiver(client, acme_token, r
     with Receiver(204, hang=threading.Event()) as receiver:
         upload_id = post_photo(client, acme_token, receiver.url()).json()["id"]
         (ended,) = runs["analysis"].wait(upload_id, 0, 120, "the analysis")
-        wait_for(lambda: receiver.requests, what="the callback")
+        wait_until(lambda: receiver.requests, 30, "the callback", interval=0.05)
         upload = Upload.objects.get(pk=upload_id)
         assert upload.status == "done"
         # The receiver still holds the callback: the task ended without waiting for it.

@@ -12,28 +12,23 @@ Tests use `transaction=True`, so what they write is committed and the server see
 import http.server
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import cv2
 import pytest
 import pytest_asyncio
 
 from tests.background import worker_queue
+from tests.processes import Processes, server_database_url
+from tests.support.clips import SQUAT_CLIP, clip_to_y4m
+from tests.support.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-SQUAT_CLIP = ROOT / "tests" / "fixtures" / "clips" / "fitness-squat-counter.mp4"
 VENDOR = ROOT / "static" / "vendor" / "mediapipe"
-SERVER_START_TIMEOUT_S = 60
+SERVER_LOG = "live-tracking-daphne"
 # Real cameras deliver about 30 frames a second: each 10 fps frame of the clip is shown 3 times.
 CAMERA_REPEAT = 3
 
@@ -58,55 +53,6 @@ def pytest_collection_finish(session):
     test["NAME"] = str(Path(directory) / "test.sqlite3")
 
 
-def clip_to_y4m(source: Path, target: Path, *, scale: int = 2, repeat: int = CAMERA_REPEAT) -> int:
-    """Write a video as Y4M (4:2:0), the format Chromium's fake camera plays; returns its frames.
-
-    Chromium plays the file at its header's frame rate and loops it. Each frame is upscaled to a
-    more camera-like size (even sides, as 4:2:0 needs) and repeated `repeat` times, so the timing
-    of the clip is kept at `repeat` times its frame rate.
-    """
-    capture = cv2.VideoCapture(str(source))
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    if not frames or not fps:
-        raise ValueError(f"cannot read {source}")
-    height, width = frames[0].shape[:2]
-    width, height = width * scale // 2 * 2, height * scale // 2 * 2
-    with target.open("wb") as out:
-        rate = round(fps * repeat)
-        out.write(f"YUV4MPEG2 W{width} H{height} F{rate}:1 Ip A1:1 C420jpeg\n".encode())
-        for frame in frames:
-            resized = cv2.resize(frame, (width, height), interpolation=cv2.INTER_CUBIC)
-            planes = cv2.cvtColor(resized, cv2.COLOR_BGR2YUV_I420).tobytes()
-            for _ in range(repeat):
-                out.write(b"FRAME\n")
-                out.write(planes)
-    return len(frames)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _server_database_url(settings_dict) -> str:
-    """DATABASE_URL for the server process, naming the test database pytest-django made."""
-    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
-        name = settings_dict["NAME"]
-        if name == ":memory:" or "mode=memory" in str(name):
-            raise RuntimeError("the browser tests need a file SQLite test database")
-        return f"sqlite:///{Path(name).resolve()}"
-    url = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(url._replace(path="/" + settings_dict["NAME"]))
-
-
 @pytest.fixture(scope="session")
 def chromium_path():
     if not CHROMIUM.exists():
@@ -116,77 +62,42 @@ def chromium_path():
 
 @pytest.fixture(scope="session")
 def squat_camera(tmp_path_factory) -> Path:
-    """The squat clip (10 fps, 152×248, 4 reps in 10.3 s) as a looping fake camera file."""
+    """The squat clip (10 fps, 152×248, 4 reps in 10.3 s) as a looping fake camera file: each
+    frame upscaled to a more camera-like size and shown 3 times, as real cameras deliver about
+    30 frames a second."""
     path = tmp_path_factory.mktemp("camera") / "squat.y4m"
-    clip_to_y4m(SQUAT_CLIP, path)
+    clip_to_y4m(SQUAT_CLIP, path, scale=2, repeat=CAMERA_REPEAT)
     return path
 
 
 @pytest.fixture(scope="module")
-def server_url(django_db_setup, chromium_path, shared_media):
+def server_url(django_db_setup, django_db_blocker, chromium_path, shared_media):
     """A real Daphne serving config.asgi on a free port, on the test database; yields its URL.
 
     It is the deployed entry point (config.daphne), and it shares the media folder and the job
     queue of the tests' Celery worker (the `worker` fixture), so uploads made in the browser are
-    analysed (without Celery, in the server's own background pool)."""
-    from django.db import connection
-
+    analysed (without Celery, in the server's own background pool). Its log is
+    artifacts/live-tracking-daphne.log, the last run's, for failures."""
     assert (VENDOR / "models" / "pose_landmarker_lite.task").exists(), (
         "the browser pose runtime is missing: run `bash scripts/install_models.sh`"
     )
     ARTIFACTS.mkdir(exist_ok=True)
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=_server_database_url(connection.settings_dict),
-        DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
-        MEDIA_ROOT=str(shared_media),
-        CELERY_QUEUE=worker_queue(),
-        PYTHONUNBUFFERED="1",
-    )
-    log_path = ARTIFACTS / "live-tracking-daphne.log"  # the last run's server log, for failures
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "config.daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "config.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    (ARTIFACTS / f"{SERVER_LOG}.log").unlink(missing_ok=True)
+    processes = Processes(ARTIFACTS, base_env=dict(os.environ))
+    port = free_port()
+    env = {
+        "DATABASE_URL": server_database_url(),
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
+        "MEDIA_ROOT": str(shared_media),
+        "CELERY_QUEUE": worker_queue(),
+        "PYTHONUNBUFFERED": "1",
+    }
     try:
-        _wait_until_serving(url, process, log_path)
-        yield url
+        processes.daphne(SERVER_LOG, port, env)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_serving(url, process, log_path):
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"daphne exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/static/formtrack/bridge.js", timeout=2):  # noqa: S310
-                return
-        except OSError:
-            time.sleep(0.2)
-    log = log_path.read_text()
-    raise RuntimeError(f"daphne did not answer within {SERVER_START_TIMEOUT_S} s:\n{log}")
+        with django_db_blocker.unblock():  # closing looks for database sessions left behind
+            processes.close()
 
 
 # The host app: embeds the tracking page as a cross-origin iframe (the URL comes in its query) and

@@ -7,119 +7,69 @@ the product as a customer does. It keeps its own server (a fresh SQLite file) an
 the sign-up flow starts from an empty database.
 """
 
+import base64
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+
+from tests.support.clips import (
+    SQUAT_CLIP,
+    clip_landmarks,
+    clip_to_y4m,
+    stamped_frame_index,
+)
+from tests.support.servers import Processes, free_port, manage, standalone_env, wait_until
+from tracking.pose.media import iter_video_frames
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CLIP = ROOT / "tests" / "fixtures" / "clips" / "fitness-squat-counter.mp4"
 # The clip's second squat, leaving and back to standing (milliseconds of clip time, 10 fps).
 SECOND_SQUAT_MS = (3100, 4800)
 TRIM_MARGIN_MS = 400
+_SQUAT = clip_landmarks(SQUAT_CLIP)
+CLIP_FRAME_MS, CLIP_HEIGHT = 1000 / _SQUAT["fps"], _SQUAT["image_height"]
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium"),
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local server
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer in {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A Daphne process on a free loopback port with a fresh SQLite database."""
+    """FormTrack's server on a free loopback port with a fresh SQLite database."""
     home = tmp_path_factory.mktemp("dashboard-server")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        DATABASE_URL=f"sqlite:///{home / 'db.sqlite3'}",
-        MEDIA_ROOT=str(home / "media"),
+    port = free_port()
+    env = standalone_env(
+        home,
         SITE_URL=f"http://127.0.0.1:{port}",
         BACKGROUND_RUNNER="thread",
         CELERY_BROKER_URL="memory://",
         DJANGO_DEBUG="True",
     )
-    subprocess.run(  # noqa: S603 - our own management command
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    log = (home / "daphne.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 - our own server
-        [
-            sys.executable,
-            "-m",
-            "config.daphne",  # as every server starts: its limits and fixes
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    manage(env, "migrate", "--noinput", "-v0")
+    processes = Processes(home, base_env=env)
     try:
-        _wait_for(base + "/accounts/login/")
-        yield base
+        processes.daphne("daphne", port)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+        processes.close()
 
 
 @pytest.fixture(scope="module")
 def fake_camera(tmp_path_factory) -> Path:
-    """The real squat clip as a .y4m file, the format Chromium's fake camera plays in a loop."""
-    import cv2
-
+    """The real squat clip as a .y4m file, the format Chromium's fake camera plays in a loop,
+    each frame stamped with its index in the clip (tests/support/clips.py)."""
     target = tmp_path_factory.mktemp("camera") / "squat.y4m"
-    capture = cv2.VideoCapture(str(CLIP))
-    fps = capture.get(cv2.CAP_PROP_FPS) or 30
-    with target.open("wb") as out:
-        header_written = False
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            height, width = frame.shape[:2]
-            width, height = width - width % 2, height - height % 2
-            frame = frame[:height, :width]
-            if not header_written:
-                out.write(
-                    f"YUV4MPEG2 W{width} H{height} F{round(fps)}:1 Ip A1:1 C420jpeg\n".encode()
-                )
-                header_written = True
-            out.write(b"FRAME\n")
-            out.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
-    capture.release()
+    clip_to_y4m(SQUAT_CLIP, target, stamped=True)
     return target
 
 
@@ -251,7 +201,7 @@ def test_dashboard_on_a_phone_sized_screen(server, browser):
     context.close()
 
 
-def test_record_a_reference_with_the_webcam_trim_it_and_see_its_skeleton(server, browser):
+def test_record_a_reference_with_the_webcam_trim_it_and_see_its_skeleton(server, browser, tmp_path):
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     context.grant_permissions(["camera"], origin=server)
     page = context.new_page()
@@ -259,29 +209,33 @@ def test_record_a_reference_with_the_webcam_trim_it_and_see_its_skeleton(server,
     page.goto(server + "/dashboard/references/new/")
     page.fill("input[name=name]", "Webcam squat")
     page.click("#tab-record")
-    # The fake camera plays the clip from its start when it opens; the recording starts a moment
-    # later. Its first squat is shallower than the others, so the coach keeps the second one.
-    camera_opened = time.monotonic()
+    # The fake camera plays the clip in a loop from when it opens, and the recording starts a
+    # moment later: how long later depends on the machine. Its first squat is shallower than the
+    # others, so the coach keeps the second one: record until the camera has shown all of it, then
+    # find it in the recording by the clip frames it holds (each stamped with its index).
     page.click("#camera-start")
     page.wait_for_function("document.getElementById('camera').readyState >= 2")
     page.click("#record-start")
-    lag_ms = (time.monotonic() - camera_opened) * 1000
-    page.wait_for_timeout(6000)
+    wanted_ms = (SECOND_SQUAT_MS[0] - TRIM_MARGIN_MS, SECOND_SQUAT_MS[1] + TRIM_MARGIN_MS)
+    wait_until(
+        camera_showing_all_of(page, wanted_ms),
+        60,
+        f"the camera to show clip time {wanted_ms} while recording",
+    )
     page.click("#record-stop")
-    page.wait_for_function("Number(document.querySelector('[name=trim_end_ms]').value) > 5000")
+    page.wait_for_function("Number(document.querySelector('[name=trim_end_ms]').value) > 0")
     recorded_ms = int(page.input_value("[name=trim_end_ms]"))
-    want_start = SECOND_SQUAT_MS[0] - lag_ms - TRIM_MARGIN_MS
-    want_end = SECOND_SQUAT_MS[1] - lag_ms + TRIM_MARGIN_MS
+    want_start, want_end = span_in_recording(recorded_frames(page, tmp_path), wanted_ms)
     # Trim with the sliders (the keyboard moves them 10 ms a press, like a person would).
     page.focus("#trim-start-range")
-    for _ in range(round(max(0, want_start) / 10)):
+    for _ in range(round(want_start / 10)):
         page.keyboard.press("ArrowRight")
     page.focus("#trim-end-range")
     for _ in range(round(max(0, recorded_ms - want_end) / 10)):
         page.keyboard.press("ArrowLeft")
     start = int(page.input_value("[name=trim_start_ms]"))
     end = int(page.input_value("[name=trim_end_ms]"))
-    assert 0 < start < end < recorded_ms, (start, end, recorded_ms, lag_ms)
+    assert 0 < start < end < recorded_ms, (start, end, recorded_ms, want_start, want_end)
     shot(page, "reference-record")
     page.click("#reference-save")
     page.wait_for_url("**/dashboard/references/*/")
@@ -307,6 +261,80 @@ def test_record_a_reference_with_the_webcam_trim_it_and_see_its_skeleton(server,
     types = set(page.eval_on_selector_all("#pg-log li", "rows => rows.map(r => r.dataset.type)"))
     assert "error" not in types, page.inner_text("#pg-log")
     context.close()
+
+
+def clip_ms_of(picture: np.ndarray) -> float | None:
+    """Which moment of the clip a camera picture shows, by its stamp."""
+    index = stamped_frame_index(picture, CLIP_HEIGHT)
+    return None if index is None else index * CLIP_FRAME_MS
+
+
+def camera_showing_all_of(page, span_ms: tuple[float, float]):
+    """A condition: since it was made, the camera preview has shown the clip from `span_ms[0]` or
+    before to `span_ms[1]` or after, without looping in between."""
+    start_shown, previous_ms = False, None
+
+    def shown() -> bool:
+        nonlocal start_shown, previous_ms
+        data_url = page.evaluate(
+            """() => {
+                const video = document.getElementById("camera");
+                const canvas = document.createElement("canvas");
+                canvas.width = video.videoWidth;
+                canvas.height = video.videoHeight;
+                canvas.getContext("2d").drawImage(video, 0, 0);
+                return canvas.toDataURL("image/png");
+            }"""
+        )
+        png = np.frombuffer(base64.b64decode(data_url.split(",", 1)[1]), np.uint8)
+        clip_ms = clip_ms_of(cv2.imdecode(png, cv2.IMREAD_COLOR))
+        if clip_ms is None:
+            return False
+        if previous_ms is not None and clip_ms < previous_ms:
+            start_shown = False  # the clip looped
+        previous_ms = clip_ms
+        start_shown = start_shown or clip_ms <= span_ms[0]
+        return start_shown and clip_ms >= span_ms[1]
+
+    return shown
+
+
+def recorded_frames(page, tmp_path: Path) -> list[tuple[float, float]]:
+    """(recording time, clip time) of every frame of the recording the page made, in ms: the
+    recording's own timestamps, as the server reads them when it trims."""
+    data_url = page.evaluate(
+        """async () => {
+            const blob = await (await fetch(document.getElementById("preview").src)).blob();
+            return await new Promise((resolve) => {
+                const reader = new FileReader();
+                reader.onload = () => resolve(reader.result);
+                reader.readAsDataURL(blob);
+            });
+        }"""
+    )
+    path = tmp_path / "recording"
+    path.write_bytes(base64.b64decode(data_url.split(",", 1)[1]))
+    frames = []
+    for picture, timestamp_ms, _ in iter_video_frames(path, analysis_fps=1000):
+        clip_ms = clip_ms_of(picture)
+        if clip_ms is not None:
+            frames.append((timestamp_ms, clip_ms))
+    return frames
+
+
+def span_in_recording(frames, span_ms: tuple[float, float]) -> tuple[float, float]:
+    """Where in the recording the camera went from clip time `span_ms[0]` to `span_ms[1]`: the
+    last frame at or before the first, the first at or after the second, with no loop between."""
+    start, previous = None, None
+    for recorded_ms, clip_ms in frames:
+        if previous is not None and clip_ms < previous:
+            start = None  # the clip looped
+        previous = clip_ms
+        if clip_ms <= span_ms[0]:
+            start = recorded_ms
+        elif start is not None and clip_ms >= span_ms[1]:
+            return start, recorded_ms
+    raise AssertionError(f"clip time {span_ms} is not in the recording: {frames}")
 
 
 @pytest.fixture(scope="module", autouse=True)

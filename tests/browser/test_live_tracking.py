@@ -27,6 +27,7 @@ from tests.browser.conftest import ARTIFACTS
 from tracking.live import server_busy
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.asyncio(loop_scope="module"),

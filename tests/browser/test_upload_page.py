@@ -13,6 +13,7 @@ from tests.browser.conftest import ARTIFACTS, SQUAT_CLIP
 from tests.browser.test_live_tracking import Host, _token
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.asyncio(loop_scope="module"),

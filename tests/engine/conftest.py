@@ -2,7 +2,6 @@
 one-call way to run a session over a stream."""
 
 import csv
-import json
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP, clip_poses
 from tracking.engine.pose import LANDMARK_INDEX, Pose
 from tracking.engine.session import TrackingSession
 from tracking.params import parse_tracking_params
@@ -34,25 +34,6 @@ def run_session(query: str, poses) -> tuple[list[dict], list[dict]]:
 
 def summary_of(query: str, poses) -> dict:
     return run_session(query, poses)[1][-1]
-
-
-def load_clip(name: str) -> list[Pose]:
-    data = json.loads((FIXTURES / "clips" / f"{name}.landmarks.json").read_text())
-    poses = []
-    for frame in data["frames"]:
-        landmarks = np.array(frame["landmarks"]) if frame["landmarks"] else None
-        world = np.array(frame["world"]) if frame["world"] else None
-        poses.append(
-            Pose(
-                landmarks,
-                frame["timestamp_ms"],
-                data["image_width"],
-                data["image_height"],
-                world,
-                frame["frame_id"],
-            )
-        )
-    return poses
 
 
 def retimed(poses: list[Pose], factor: float) -> list[Pose]:
@@ -93,12 +74,12 @@ def load_mlkit_samples() -> list[tuple[str, Pose]]:
 
 @pytest.fixture(scope="session")
 def squat_clip() -> list[Pose]:
-    return load_clip("fitness-squat-counter")
+    return clip_poses(SQUAT_CLIP)
 
 
 @pytest.fixture(scope="session")
 def curl_clip() -> list[Pose]:
-    return load_clip("fitness-biceps-curls")
+    return clip_poses(CURL_CLIP)
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +89,6 @@ def engine() -> SimpleNamespace:
         session=session_for,
         run=run_session,
         summary=summary_of,
-        load_clip=load_clip,
         retimed=retimed,
         exercise_correction=load_exercise_correction,
         mlkit_samples=load_mlkit_samples,

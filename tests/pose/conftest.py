@@ -5,8 +5,6 @@ import cv2
 import pytest
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SQUAT_CLIP = FIXTURES / "clips" / "fitness-squat-counter.mp4"
-CURL_CLIP = FIXTURES / "clips" / "fitness-biceps-curls.mp4"
 PHOTO = FIXTURES / "images" / "messi5.jpg"
 
 

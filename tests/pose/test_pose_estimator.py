@@ -1,10 +1,8 @@
-import json
-
 import cv2
 import numpy as np
 import pytest
 
-from tests.pose.conftest import CURL_CLIP, SQUAT_CLIP
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP, clip_landmarks
 from tracking.engine.pose import LANDMARK_INDEX
 from tracking.pose import estimator as estimator_module
 from tracking.pose.estimator import ModelNotInstalledError, PoseEstimator
@@ -25,8 +23,9 @@ def estimate_clip(path, model):
         ]
 
 
+@pytest.mark.slow
 def test_full_model_reproduces_the_recorded_clip_landmarks():
-    recorded = json.loads(SQUAT_CLIP.with_suffix(".landmarks.json").read_text())["frames"]
+    recorded = clip_landmarks(SQUAT_CLIP)["frames"]
 
     poses = estimate_clip(SQUAT_CLIP, "full")
 
@@ -37,6 +36,7 @@ def test_full_model_reproduces_the_recorded_clip_landmarks():
         assert pose.world == pytest.approx(np.array(frame["world"]), abs=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", [SQUAT_CLIP, CURL_CLIP], ids=lambda path: path.stem)
 def test_lite_model_sees_the_whole_body_confidently_on_real_clips(clip):
     poses = estimate_clip(clip, "lite")

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.pose.conftest import PHOTO, SQUAT_CLIP
+from tests.pose.conftest import PHOTO
+from tests.support.clips import SQUAT_CLIP
 from tracking.pose import media
 from tracking.pose.media import (
     MediaError,

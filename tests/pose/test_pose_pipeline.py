@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.pose.conftest import CURL_CLIP, PHOTO, SQUAT_CLIP
+from tests.pose.conftest import PHOTO
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP
 from tracking.params import parse_tracking_params
 from tracking.pose import pipeline
 from tracking.pose.media import MediaError
@@ -66,6 +67,7 @@ def batch_frames(events):
     return batch["frames"]
 
 
+@pytest.mark.slow
 def test_the_squat_clip_ends_with_a_final_count_of_four(squats):
     final = counters(squats.result.events)[-1]
 
@@ -74,6 +76,7 @@ def test_the_squat_clip_ends_with_a_final_count_of_four(squats):
     assert squats.result.summary["exercise_summary"]["type"] == "exercise_summary"
 
 
+@pytest.mark.slow
 def test_the_curl_clip_counts_six():
     result = analyze_file(CURL_CLIP, params=upload_params("source=video&exercise=bicep_curl"))
 
@@ -81,6 +84,7 @@ def test_the_curl_clip_counts_six():
     assert counters(result.events)[-1]["final"] is True
 
 
+@pytest.mark.slow
 def test_the_keypoints_batch_covers_every_analysed_frame_before_the_summary(squats):
     events = squats.result.events
     frames = batch_frames(events)
@@ -92,12 +96,14 @@ def test_the_keypoints_batch_covers_every_analysed_frame_before_the_summary(squa
     assert types.index("keypoints_batch") == types.index("exercise_summary") - 1
 
 
+@pytest.mark.slow
 def test_events_are_passed_on_as_they_come_and_progress_climbs_to_100(squats):
     assert squats.events == squats.result.events
     assert squats.progress == sorted(set(squats.progress))
     assert squats.progress[0] <= 1 and squats.progress[-1] == 100
 
 
+@pytest.mark.slow
 def test_stats_time_each_stage(squats):
     stats = squats.result.stats
 
@@ -107,6 +113,7 @@ def test_stats_time_each_stage(squats):
     assert stats["peak_rss_mb"] > 100 and stats["realtime_factor"] > 0
 
 
+@pytest.mark.slow
 def test_the_annotated_video_has_one_frame_per_analysed_frame(squats):
     capture = cv2.VideoCapture(str(squats.export))
 
@@ -114,6 +121,7 @@ def test_the_annotated_video_has_one_frame_per_analysed_frame(squats):
     assert squats.result.stats["export_codec"] == "h264"
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_same_frames_and_count(squats, squats_in_workers):
     result = squats_in_workers.result
 
@@ -134,6 +142,7 @@ def test_worker_processes_give_the_same_frames_and_count(squats, squats_in_worke
     ]
 
 
+@pytest.mark.slow
 def test_workers_kept_from_a_previous_video_give_the_same_events(
     squats_in_workers, tmp_path_factory, monkeypatch
 ):
@@ -147,6 +156,7 @@ def test_workers_kept_from_a_previous_video_give_the_same_events(
     assert again.result.events == squats_in_workers.result.events
 
 
+@pytest.mark.slow
 def test_the_timeline_has_each_analysed_frame_with_the_counter_drawn_on_it(squats):
     timeline = json.loads(squats.timeline.read_text())
     frames = timeline["frames"]

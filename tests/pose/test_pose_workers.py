@@ -2,18 +2,20 @@
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.pose.conftest import SQUAT_CLIP
+from tests.support.clips import SQUAT_CLIP
+from tests.support.servers import wait_until
 from tracking.pose.chunks import Chunk, ChunkWorkers, idle_workers
 from tracking.pose.media import MediaError, MediaLimits
 
 # Source frames 30-60 of the squat clip (10 fps: every frame is analysed), after 10 of warm-up.
 CHUNK = Chunk(start_frame=30, stop_frame=60, warmup_frame=20)
+
+pytestmark = pytest.mark.slow  # worker processes running MediaPipe on the clip
 
 
 def worker_pids() -> set[int]:
@@ -34,8 +36,12 @@ def kill(pid: int) -> None:
     """SIGKILL, then wait until the process has ended (without reaping it: that is for its
     Popen)."""
     os.kill(pid, signal.SIGKILL)
-    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
-        time.sleep(0.01)
+    wait_until(
+        lambda: os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None,
+        10,
+        f"pose worker {pid} to end",
+        interval=0.01,
+    )
 
 
 def estimate(chunk=CHUNK, limits=None):

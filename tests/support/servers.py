@@ -1,0 +1,168 @@
+"""Real servers on loopback, for the tests and the benchmarks (bench/ imports this module with the
+repository root on sys.path): Daphne as FormTrack runs it (`python -m config.daphne`), Celery
+workers and any other process, each waited for until it serves, and all stopped at the end; and
+`wait_until`, the one way both wait for a condition.
+
+No Django here: a benchmark starts servers without settings of its own. What the tests add for
+their database is in tests/processes.py.
+"""
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60
+PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in a forked child
+
+
+def _own_group_ending_with_us() -> None:
+    """In the child before exec: its own process group (stopped with its children), and a SIGTERM
+    should the starting process itself be killed, so nothing outlives a run."""
+    os.setsid()
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+    return False
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
+    """The first true value of `predicate()`, polled every `interval` s; fails after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def standalone_env(workdir: Path, **overrides: str) -> dict:
+    """The environment of a server of its own: a fresh SQLite file and media folder in `workdir`,
+    and no Redis (in-memory channels, in-process jobs), whatever the caller itself runs on."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    return env | {
+        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(workdir / "media"),
+        **overrides,
+    }
+
+
+def manage(env: dict, *args: str) -> str:
+    """Run a management command (e.g. `migrate`) in `env`; its standard output."""
+    return subprocess.run(  # noqa: S603 - our own management command
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+class Processes:
+    """Starts processes with their logs in a folder; `close()` stops every one still running and
+    prints the end of each log (which pytest shows when a test failed)."""
+
+    def __init__(self, log_dir: Path, base_env: dict):
+        self.log_dir = log_dir
+        self.base_env = base_env
+        self.started: list[tuple[str, subprocess.Popen, Path]] = []
+
+    def start(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
+        log_path = self.log_dir / f"{name}.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(  # noqa: S603 - our own commands, fixed arguments
+                args,
+                cwd=ROOT,
+                env={**self.base_env, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_own_group_ending_with_us,
+            )
+        self.started.append((name, process, log_path))
+        return process
+
+    def log(self, name: str) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def daphne(
+        self,
+        name: str,
+        port: int,
+        env: dict | None = None,
+        *,
+        options: tuple[str, ...] = (),
+        module: str = "config.daphne",
+    ) -> subprocess.Popen:
+        """FormTrack's server on 127.0.0.1:`port`; returns once it accepts connections (Daphne
+        loads the application before it listens). `options` go to Daphne (e.g. ("-v", "0")); the
+        `module` is Daphne as installed only where a benchmark compares the two."""
+        process = self.start(
+            name,
+            [sys.executable, "-m", module, *options, "-b", "127.0.0.1", "-p", str(port)]
+            + ["config.asgi:application"],
+            env,
+        )
+        self._wait_for_start(
+            name, process, lambda: port_open(port), f"{name} to listen on port {port}"
+        )
+        return process
+
+    def celery_worker(
+        self, name: str, queue: str, env: dict | None = None, loglevel: str = "INFO"
+    ) -> subprocess.Popen:
+        """A worker named `name@<host>` on one queue; returns once it is consuming. Its readiness
+        is the " ready." line Celery logs at INFO, so `loglevel` is INFO or DEBUG."""
+        process = self.start(
+            name,
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
+            + [f"--loglevel={loglevel}", "-Q", queue, "-n", f"{name}@%h"]
+            + ["--without-heartbeat", "--without-gossip", "--without-mingle"],
+            env,
+        )
+        self._wait_for_start(
+            name, process, lambda: " ready." in self.log(name), f"{name} to be ready"
+        )
+        return process
+
+    def _wait_for_start(self, name: str, process: subprocess.Popen, ready, what: str) -> None:
+        wait_until(lambda: ready() or process.poll() is not None, START_TIMEOUT_S, what)
+        assert process.poll() is None, f"{name} exited at start-up:\n{self.log(name)[-3000:]}"
+
+    def close(self) -> None:
+        for _, process, _ in reversed(self.started):
+            stop(process)
+        for name, _, _ in self.started:
+            print(f"----- {name} (end of log)\n{self.log(name)[-4000:]}")
+
+
+def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM the process group, then SIGKILL what is left after `timeout`."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=timeout)
