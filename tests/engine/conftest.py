@@ -82,6 +82,11 @@ def curl_clip() -> list[Pose]:
     return clip_poses(CURL_CLIP)
 
 
+def load_clip(name: str) -> list[Pose]:
+    """The recorded poses of tests/fixtures/clips/<name>.landmarks.json."""
+    return clip_poses(FIXTURES / "clips" / f"{name}.mp4")
+
+
 @pytest.fixture(scope="session")
 def engine() -> SimpleNamespace:
     """The helpers above, for test modules (which cannot import a conftest)."""
@@ -92,4 +97,5 @@ def engine() -> SimpleNamespace:
         retimed=retimed,
         exercise_correction=load_exercise_correction,
         mlkit_samples=load_mlkit_samples,
+        load_clip=load_clip,
     )
