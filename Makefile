@@ -35,7 +35,7 @@ test: setup
 # Under a minute: everything but the `slow` tests (real servers and workers, MediaPipe on video,
 # the whole-API fuzz, Chromium), which `make test` runs too.
 test-fast: setup
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" -n auto $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from accounts.models import (
     ApiToken,
@@ -21,6 +22,8 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ("plan",)
     search_fields = ("name",)
     inlines = [MembershipInline]
+    # The session.completed endpoint: https unless typed otherwise (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Membership)

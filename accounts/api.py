@@ -21,9 +21,19 @@ class QuotaSerializer(serializers.Serializer):
     left = serializers.IntegerField()
 
 
+class OrganizationSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TokenSummarySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's visible start, as the dashboard shows it.")
+
+
 class MeSerializer(serializers.Serializer):
-    organization = serializers.DictField()
-    token = serializers.DictField()
+    organization = OrganizationSummarySerializer()
+    token = TokenSummarySerializer()
     plan = PlanSerializer()
     quota = QuotaSerializer()
 

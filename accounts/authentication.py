@@ -1,6 +1,6 @@
 """API token authentication and the per-token burst limit of the REST API."""
 
-from rest_framework import exceptions, permissions
+from rest_framework import permissions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.throttling import BaseThrottle
 
@@ -9,13 +9,6 @@ from accounts.errors import AccessError
 from accounts.models import ApiToken
 from accounts.origins import foreign_origin, request_origin
 from config import ratelimit
-
-
-class ApiAccessFailed(exceptions.APIException):
-    def __init__(self, error: AccessError):
-        super().__init__(detail=error.message, code=error.code)
-        self.status_code = error.status
-        self.error_code = error.code
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -29,20 +22,17 @@ class ApiTokenAuthentication(BaseAuthentication):
         if header:
             scheme, _, raw = header.partition(" ")
             if scheme != self.keyword or not raw.strip():
-                raise ApiAccessFailed(
-                    AccessError(
-                        "invalid_token", "Send the token as 'Authorization: Bearer <token>'.", 401
-                    )
+                raise AccessError(
+                    "invalid_token", "Send the token as 'Authorization: Bearer <token>'.", 401
                 )
             raw = raw.strip()
         else:
             raw = request.query_params.get("token", "")
         if not raw:
             return None
-        try:
-            token = services.token_authenticate(raw, origin=request_origin(request), browser=False)
-        except AccessError as error:
-            raise ApiAccessFailed(error) from error
+        token = services.token_authenticate(
+            raw, origin=request_origin(request), origin_required=False
+        )
         if foreign_origin(request):
             # A browser on another site sent it: a secret key sits in a page (the dashboard warns).
             services.token_note_page_use(token)
@@ -63,7 +53,7 @@ class HasApiToken(permissions.BasePermission):
             return False
         if request.auth.is_secret or request.method in getattr(view, "publishable_methods", ()):
             return True
-        raise ApiAccessFailed(errors.secret_key_required())
+        raise errors.secret_key_required()
 
 
 class TokenBurstThrottle(BaseThrottle):

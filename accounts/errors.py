@@ -1,14 +1,8 @@
-class AccessError(Exception):
+from config.errors import FormTrackError
+
+
+class AccessError(FormTrackError):
     """A request refused for its credentials or its quota, with the contract's error code."""
-
-    def __init__(self, code: str, message: str, status: int):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-    def to_event(self) -> dict:
-        return {"type": "error", "code": self.code, "error": self.code, "message": self.message}
 
 
 def invalid_token() -> AccessError:

@@ -11,6 +11,7 @@ import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -22,11 +23,17 @@ PUBLISHABLE_KEY_PREFIX = "ft_pub_"
 # The visible part of a key: its prefix plus the first characters of the secret, enough to tell
 # keys apart in the dashboard, too few to guess the rest.
 VISIBLE_SECRET_CHARACTERS = 8
+# The name of the short-lived keys the dashboard's playground makes (accounts.services).
+PLAYGROUND_TOKEN_NAME = "Playground (dashboard)"  # noqa: S105 - a token's display name
 
 
 class TenantQuerySet(models.QuerySet):
     def for_org(self, organization):
         return self.filter(organization=organization)
+
+
+DEFAULT_RESULT_RETENTION_DAYS = 365
+MAX_RESULT_RETENTION_DAYS = 3650
 
 
 def new_webhook_secret() -> str:
@@ -60,9 +67,17 @@ class Organization(models.Model):
     )
     # Only business organisations have a negotiated quota; other plans take theirs from plans.py.
     custom_monthly_calls = models.PositiveIntegerField(null=True, blank=True)
-    # Signs upload callbacks (Standard Webhooks `webhook-signature`, and the older
-    # X-FormTrack-Signature), so receivers can check they came from us.
+    # Signs upload callbacks and session.completed webhooks (Standard Webhooks
+    # `webhook-signature`, and the older X-FormTrack-Signature), so receivers can check they came
+    # from us.
     webhook_secret = models.CharField(max_length=64, default=new_webhook_secret)
+    # Receives session.completed for each result stored (tracking/results.py); empty: none sent.
+    webhook_url = models.URLField(max_length=500, blank=True)
+    # How long the results stored for end users (and their uploads) are kept.
+    result_retention_days = models.PositiveIntegerField(
+        default=DEFAULT_RESULT_RETENTION_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RESULT_RETENTION_DAYS)],
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -150,6 +165,10 @@ class ApiToken(models.Model):
     allowed_origins = models.JSONField(default=list, blank=True)
     # When a secret key last opened a page or socket: it was in a page's URL, so it may have leaked.
     used_in_page_at = models.DateTimeField(null=True, blank=True)
+    # When a tracking page last opened with the key from our own site (the dashboard's playground
+    # or a key's "Try it" link), and from anywhere else: another site's iframe or an app's WebView.
+    tried_at = models.DateTimeField(null=True, blank=True)
+    embedded_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 

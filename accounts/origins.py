@@ -21,16 +21,33 @@ def request_origin(request) -> str | None:
     return request.headers.get("Origin") or request.headers.get("Referer")
 
 
+def _own_origin(request) -> str | None:
+    return origin_of(request.build_absolute_uri("/"))
+
+
 def foreign_origin(request) -> str | None:
     """The request's Origin unless it is our own site: our own pages (checked against the token's
     origins when they loaded) call the API from our origin."""
     origin = request.headers.get("Origin")
-    if origin and origin_of(origin) == origin_of(request.build_absolute_uri("/")):
+    if origin and origin_of(origin) == _own_origin(request):
         return None
     return origin
 
 
-def is_own_host(origin: str | None, host: str) -> bool:
-    """Whether a WebSocket's Origin is the host it connected to (its Host header): our own page."""
+def from_own_site(request) -> bool:
+    """Whether a page was opened from one of our own pages (the dashboard), by the origin it names.
+    One opened from another site names that site; one opened in an app's WebView names none."""
+    origin = request_origin(request)
+    return bool(origin) and origin_of(origin) == _own_origin(request)
+
+
+def socket_origin(scope) -> tuple[str | None, bool]:
+    """(a WebSocket's Origin unless it is our own site, whether it is our own site), from its ASGI
+    scope: its Origin names the host it connected to (its Host header). Our own pages connect
+    from our origin, and were checked against the token's origins when they loaded."""
+    headers = dict(scope.get("headers", []))
+    origin = headers.get(b"origin", b"").decode("latin1") or None
+    host = headers.get(b"host", b"").decode("latin1")
     own = origin_of(origin or "")
-    return bool(own and host) and own.partition("://")[2] == host.lower()
+    same_site = bool(own and host) and own.partition("://")[2] == host.lower()
+    return (None if same_site else origin), same_site

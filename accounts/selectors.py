@@ -8,6 +8,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accounts.models import (
+    PLAYGROUND_TOKEN_NAME,
     ApiToken,
     Invitation,
     Membership,
@@ -15,6 +16,7 @@ from accounts.models import (
     UsageRecord,
     secret_digest,
 )
+from config.errors import FormTrackError
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,16 @@ def members_of(*, organization):
     )
 
 
+def is_sole_owner(membership: Membership) -> bool:
+    """An organisation keeps an owner: its only one may not leave or step down."""
+    if membership.role != Membership.Role.OWNER:
+        return False
+    owners = Membership.objects.for_org(membership.organization_id).filter(
+        role=Membership.Role.OWNER
+    )
+    return not owners.exclude(pk=membership.pk).exists()
+
+
 def open_invitations_of(*, organization):
     return (
         Invitation.objects.for_org(organization)
@@ -66,6 +78,11 @@ def invitation_for_secret(raw: str) -> Invitation | None:
         .filter(token_hash=secret_digest(raw))
         .first()
     )
+
+
+def app_keys(*, organization):
+    """The organisation's keys, but the short-lived ones the dashboard's playground makes."""
+    return ApiToken.objects.for_org(organization).exclude(name=PLAYGROUND_TOKEN_NAME)
 
 
 def tokens_with_month_calls(*, organization):
@@ -89,11 +106,15 @@ SUMMARY_GROUPS = ("day",)
 MAX_RANGE_DAYS = 366
 
 
-class UsageQueryError(Exception):
+class UsageQueryError(FormTrackError):
+    """A bad `from`, `to` or `group_by`: the API's answer names the parameter (`param`)."""
+
     def __init__(self, param: str, message: str):
-        super().__init__(message)
+        super().__init__("invalid_parameter", message)
         self.param = param
-        self.message = message
+
+    def to_event(self) -> dict:
+        return super().to_event() | {"param": self.param}
 
 
 @dataclass(frozen=True)
@@ -199,7 +220,7 @@ def usage_totals(*, organization, query: UsageQuery) -> UsageTotals:
     )
 
 
-# Usage recorded without an exercise: a reference movement's session, or none named.
+# Usage recorded without an exercise: tracking a reference movement, or none named.
 NO_EXERCISE_LABEL = "Reference movement / none"
 
 

@@ -3,6 +3,7 @@
 import datetime
 import secrets
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -11,8 +12,9 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts import errors
+from accounts import errors, selectors
 from accounts.models import (
+    PLAYGROUND_TOKEN_NAME,
     ApiToken,
     Invitation,
     Membership,
@@ -24,6 +26,7 @@ from accounts.models import (
     validate_organization_name,
 )
 from accounts.origins import origin_of
+from config.errors import FormTrackError
 
 # last_used_at is written at most this often per token: a tracking page must not cost a write.
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
@@ -55,12 +58,7 @@ def token_create(
     allowed_origins=(),
 ) -> tuple[ApiToken, str]:
     """A new key and its secret. The secret is returned once and never stored."""
-    origins = []
-    for value in allowed_origins:
-        origin = origin_of(value)
-        if origin is None:
-            raise ValueError(f"'{value}' is not an origin like https://app.example.com")
-        origins.append(origin)
+    origins = _origins(allowed_origins)
     raw = ApiToken.new_secret(kind)
     token = ApiToken.objects.create(
         organization=organization,
@@ -70,9 +68,27 @@ def token_create(
         digest=secret_digest(raw),
         created_by=created_by,
         expires_at=expires_at,
-        allowed_origins=sorted(set(origins)),
+        allowed_origins=origins,
     )
     return token, raw
+
+
+def _origins(values) -> list[str]:
+    origins = set()
+    for value in values:
+        origin = origin_of(value)
+        if origin is None:
+            raise ValueError(f"'{value}' is not an origin like https://app.example.com")
+        origins.add(origin)
+    return sorted(origins)
+
+
+def token_set_allowed_origins(*, token: ApiToken, allowed_origins) -> ApiToken:
+    """Change where a key may be used from; empty: anywhere. Applies to the next page, socket
+    or API call."""
+    token.allowed_origins = _origins(allowed_origins)
+    token.save(update_fields=["allowed_origins"])
+    return token
 
 
 def token_revoke(*, token: ApiToken) -> ApiToken:
@@ -82,12 +98,14 @@ def token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
-def token_authenticate(raw: str, *, origin: str | None = None, browser: bool = True) -> ApiToken:
+def token_authenticate(
+    raw: str, *, origin: str | None = None, origin_required: bool = True
+) -> ApiToken:
     """The active token for a secret, checked against its allowed origins.
 
-    `origin` is the request's Origin (or Referer) header. Browser contexts (pages, WebSockets) must
-    send one that is allowed; server-to-server API calls send none and are only refused when they
-    do name an origin that is not allowed.
+    `origin` is the request's Origin (or Referer) header. With `origin_required` (pages, sockets),
+    a token that has allowed origins needs one of them; without it (the REST API, called from
+    servers that send none) a request is only refused when it names an origin that is not allowed.
     """
     token = (
         ApiToken.objects.select_related("organization").filter(digest=secret_digest(raw)).first()
@@ -96,16 +114,18 @@ def token_authenticate(raw: str, *, origin: str | None = None, browser: bool = T
     )
     if token is None:
         raise errors.invalid_token()
-    return token_authorize(token, origin=origin, browser=browser)
+    return token_authorize(token, origin=origin, origin_required=origin_required)
 
 
-def token_authorize(token: ApiToken, *, origin: str | None, browser: bool = True) -> ApiToken:
+def token_authorize(
+    token: ApiToken, *, origin: str | None, origin_required: bool = True
+) -> ApiToken:
     """The token itself when it is still active and usable from `origin` (see token_authenticate);
     for credentials that stand for a token without its secret, e.g. a single-use tracking link."""
     if not token.is_active:
         raise errors.invalid_token()
     request_origin = origin_of(origin) if origin else None
-    if token.allowed_origins and (browser or request_origin is not None):
+    if token.allowed_origins and (origin_required or request_origin is not None):
         if not token.allows_origin(request_origin):
             raise errors.origin_not_allowed(request_origin)
     now = timezone.now()
@@ -122,6 +142,20 @@ def webhook_secret_roll(*, organization: Organization) -> str:
     return organization.webhook_secret
 
 
+def organization_results_settings_set(
+    *, organization: Organization, webhook_url: str, retention_days: int
+) -> None:
+    """Where session.completed goes (empty: nowhere), and how long end users' results are kept.
+    The caller checks the address as callbacks are checked (tracking.webhooks)."""
+    changed = ["webhook_url", "result_retention_days"]
+    organization.webhook_url = webhook_url
+    organization.result_retention_days = retention_days
+    organization.clean_fields(
+        exclude=[f.name for f in Organization._meta.fields if f.name not in changed]
+    )
+    organization.save(update_fields=changed)
+
+
 def token_note_page_use(token: ApiToken) -> None:
     """Remember that a secret key opened a page or socket, or reached the REST API from a browser
     on another site, so the dashboard can warn that it sat in a page (where it should be a
@@ -131,6 +165,18 @@ def token_note_page_use(token: ApiToken) -> None:
     if token.is_secret and (last is None or now - last > LAST_USED_RESOLUTION):
         ApiToken.objects.filter(pk=token.pk).update(used_in_page_at=now)
         token.used_in_page_at = now
+
+
+def token_note_page_open(token: ApiToken, *, from_own_site: bool) -> None:
+    """Remember that a tracking page opened with the key: from our own site (tried in the
+    dashboard) or from anywhere else (embedded in a site or an app), for the getting-started
+    checklist."""
+    field = "tried_at" if from_own_site else "embedded_at"
+    now = timezone.now()
+    last = getattr(token, field)
+    if last is None or now - last > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(**{field: now})
+        setattr(token, field, now)
 
 
 def _month_start(day: datetime.date) -> datetime.date:
@@ -187,18 +233,11 @@ def _usage_record_add(*, org, token, exercise, kind, day, calls=0, seconds=0.0) 
 # --- Dashboard: organisations, members, invitations ----------------------------------------------
 
 INVITATION_LIFETIME = datetime.timedelta(days=7)
-PLAYGROUND_TOKEN_NAME = "Playground (dashboard)"  # noqa: S105 - a token's display name
 PLAYGROUND_TOKEN_LIFETIME = datetime.timedelta(hours=2)
 
 
-class MembershipRejected(Exception):
+class MembershipRejected(FormTrackError):
     """A member or invitation change the organisation's rules refuse (status 400 or 403)."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 def organization_rename(*, organization: Organization, name: str) -> Organization:
@@ -226,17 +265,8 @@ def _require_owner_for(actor: Membership, *roles: str) -> None:
         raise MembershipRejected("not_allowed", "Only owners can give or take the owner role.", 403)
 
 
-def _other_owners(membership: Membership) -> int:
-    return (
-        Membership.objects.for_org(membership.organization_id)
-        .filter(role=Membership.Role.OWNER)
-        .exclude(pk=membership.pk)
-        .count()
-    )
-
-
 def _keep_an_owner(membership: Membership) -> None:
-    if membership.role == Membership.Role.OWNER and _other_owners(membership) == 0:
+    if selectors.is_sole_owner(membership):
         raise MembershipRejected(
             "last_owner",
             "An organisation needs an owner: make someone else owner first.",
@@ -329,8 +359,6 @@ def invitation_cancel(*, invitation: Invitation, actor: Membership) -> None:
 
 
 def _emails_of(user) -> set[str]:
-    from allauth.account.models import EmailAddress
-
     emails = {
         e.lower() for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
     }

@@ -5,6 +5,7 @@ exists.
 """
 
 from django.http import Http404
+from rest_framework.pagination import PageNumberPagination
 
 
 def get_for_org(queryset_or_model, organization, **lookup):
@@ -19,3 +20,11 @@ def get_for_org(queryset_or_model, organization, **lookup):
 def list_for_org(queryset_or_model, organization):
     queryset = getattr(queryset_or_model, "objects", queryset_or_model)
     return queryset.for_org(organization)
+
+
+def page_for_org(request, view, queryset_or_model, serializer_class):
+    """An API list endpoint's answer: one page of the rows of the caller's organisation."""
+    paginator = PageNumberPagination()
+    rows = list_for_org(queryset_or_model, request.auth.organization)
+    page = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

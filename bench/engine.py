@@ -1,7 +1,7 @@
-"""Engine speed: the real clips' landmark streams, looped, through sessions with every output on.
+"""Engine speed: the real clips' landmark streams, looped, through trackers with every output on.
 
-Prints frames per second and the median and p99 time per frame, per session kind. Target: a
-median of at most 0.2 ms per frame per session (about 5,000 frames/s on one core).
+Prints frames per second and the median and p99 time per frame, per tracker kind. Target: a
+median of at most 0.2 ms per frame per tracker (about 5,000 frames/s on one core).
 
     .venv/bin/python bench/engine.py [--frames 20000]
 """
@@ -18,11 +18,11 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.clips import CURL_CLIP, SQUAT_CLIP, clip_landmarks, clip_poses  # noqa: E402
 from tracking.engine.pose import Pose  # noqa: E402
-from tracking.engine.session import TrackingSession  # noqa: E402
+from tracking.engine.tracker import ExerciseTracker  # noqa: E402
 from tracking.params import parse_tracking_params  # noqa: E402
 
 ALL_OUTPUTS = "keypoints=true&angles=true&recommendations=true&progression=true"
-SESSIONS = [
+TRACKERS = [
     ("squat", SQUAT_CLIP, f"exercise=squat&{ALL_OUTPUTS}"),
     ("bicep_curl", CURL_CLIP, f"exercise=bicep_curl&{ALL_OUTPUTS}&blazepose=true"),
     ("jumping_jack", SQUAT_CLIP, f"exercise=jumping_jack&{ALL_OUTPUTS}"),
@@ -57,25 +57,25 @@ def looped(poses: list[Pose], period_ms: float, count: int) -> list[Pose]:
 
 
 def run(query: str, stream: list[Pose]) -> tuple[list[float], int]:
-    session = TrackingSession(parse_tracking_params(f"token=bench&{query}"))
+    tracker = ExerciseTracker(parse_tracking_params(f"token=bench&{query}"))
     times = []
     events = 0
     clock = time.perf_counter
     for pose in stream:
         start = clock()
-        events += len(session.feed(pose))
+        events += len(tracker.feed(pose))
         times.append(clock() - start)
-    events += len(session.finish())
+    events += len(tracker.finish())
     return times, events
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=20_000, help="frames per session")
+    parser.add_argument("--frames", type=int, default=20_000, help="frames per tracker")
     args = parser.parse_args()
-    print(f"{'session':<14} {'frames/s':>10} {'median ms':>10} {'p99 ms':>8} {'events':>8}")
+    print(f"{'tracker':<14} {'frames/s':>10} {'median ms':>10} {'p99 ms':>8} {'events':>8}")
     worst_median = 0.0
-    for label, clip, query in SESSIONS:
+    for label, clip, query in TRACKERS:
         poses, period = load_clip(clip)
         stream = looped(poses, period, args.frames)
         run(query, stream[:500])  # warm up

@@ -1,7 +1,7 @@
 """Reference tracking speed: the real curl clip, looped, against a signature of one of its curls.
 
 Prints reps counted, frames per second and the median and p99 time per frame (the p99 is the
-once-per-repetition DTW). Target: a median well under 1 ms per frame per session.
+once-per-repetition DTW). Target: a median well under 1 ms per frame per tracker.
 
     .venv/bin/python bench/reference.py [--frames 20000]
 """

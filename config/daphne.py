@@ -28,6 +28,7 @@ from daphne.ws_protocol import WebSocketProtocol  # noqa: E402
 from twisted.internet import reactor  # noqa: E402
 from twisted.web import http  # noqa: E402
 
+from config.errors import FormTrackError  # noqa: E402
 from config.message_rate import MessageRate  # noqa: E402
 from config.redaction import redact  # noqa: E402
 
@@ -118,12 +119,13 @@ class LimitedWebSocketProtocol(WebSocketProtocol):
         return False
 
 
-def refuse(channel: http.HTTPChannel, status: int, code: str, message: str) -> None:
+def refuse(channel: http.HTTPChannel, error: FormTrackError) -> None:
     """Answer with the API's error envelope, then close: nothing more of the request is read."""
-    body = json.dumps({"type": "error", "code": code, "error": code, "message": message}).encode()
+    body = json.dumps(error.to_event()).encode()
     head = (
-        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
     )
     channel.write(head.encode() + body)
     channel.loseConnection()
@@ -168,9 +170,11 @@ class LimitedRequest(WebRequest):
         upload_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
         refuse(
             self.channel,
-            413,
-            "payload_too_large",
-            f"Request bodies are limited to {limit_mb} MB, uploaded files to {upload_mb} MB.",
+            FormTrackError(
+                "payload_too_large",
+                f"Request bodies are limited to {limit_mb} MB, uploaded files to {upload_mb} MB.",
+                413,
+            ),
         )
 
 
@@ -206,22 +210,21 @@ class LimitedChannel(http.HTTPChannel):
         self.head_deadline = None
         refuse(
             self,
-            408,
-            "request_timeout",
-            "A request's line and headers must arrive within "
-            f"{settings.REQUEST_HEAD_TIMEOUT_S:g} s of its first byte.",
+            FormTrackError(
+                "request_timeout",
+                "A request's line and headers must arrive within "
+                f"{settings.REQUEST_HEAD_TIMEOUT_S:g} s of its first byte.",
+                408,
+            ),
         )
 
     def lineLengthExceeded(self, line):
         if self.requests:  # a request has begun: this is one of its headers
-            refuse(self, 431, "header_too_large", "Each request header is limited to 16 KB.")
+            message = "Each request header is limited to 16 KB."
+            refuse(self, FormTrackError("header_too_large", message, 431))
         else:
-            refuse(
-                self,
-                414,
-                "uri_too_long",
-                "Request lines are limited to 16 KB: send long parameters in a POST body.",
-            )
+            message = "Request lines are limited to 16 KB: send long parameters in a POST body."
+            refuse(self, FormTrackError("uri_too_long", message, 414))
 
 
 class LimitedHTTPFactory(HTTPFactory):

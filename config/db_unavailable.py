@@ -10,6 +10,8 @@ import logging
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.http import HttpResponse, JsonResponse
 
+from config.errors import FormTrackError
+
 logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -29,15 +31,9 @@ This page tries again in {RETRY_AFTER_S} seconds.</p>
 """
 
 
-def service_unavailable_event() -> dict:
-    """The `error` event (API body and WebSocket message) for an unreachable database."""
-    return {
-        "type": "error",
-        "code": CODE,
-        "error": CODE,
-        "message": MESSAGE,
-        "retryAfter": RETRY_AFTER_S,
-    }
+def service_unavailable() -> FormTrackError:
+    """The error (API body and WebSocket event) for an unreachable database."""
+    return FormTrackError(CODE, MESSAGE, 503, retry_after=RETRY_AFTER_S)
 
 
 def discard_broken_connections() -> None:
@@ -55,7 +51,7 @@ def service_unavailable_response(request, error: Exception) -> HttpResponse:
     logger.warning("Database unavailable (%s %s): %s", request.method, request.path, error)
     discard_broken_connections()
     if request.path.startswith("/api/"):
-        response = JsonResponse(service_unavailable_event(), status=503)
+        response = JsonResponse(service_unavailable().to_event(), status=503)
     else:
         response = HttpResponse(PAGE, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_S)
@@ -65,7 +61,7 @@ def service_unavailable_response(request, error: Exception) -> HttpResponse:
 
 class DatabaseUnavailableMiddleware:
     """Turns a database connection error raised by a view into a 503 (see the module docstring).
-    Raised elsewhere (a middleware), it reaches handler500, config.errors.server_error, which
+    Raised elsewhere (a middleware), it reaches handler500, config.error_pages.server_error, which
     answers the same 503."""
 
     def __init__(self, get_response):

@@ -9,7 +9,7 @@ the limit through across its edge: good enough to stop a runaway client, not a b
 - `ApiIpRateLimitMiddleware` limits `/api/` per IP before anything else (even bad tokens count);
 - `accounts.authentication.TokenBurstThrottle` limits the API per token (DRF, after
   authentication);
-- `tracking.services.tracking_open` limits page loads and socket connects per IP and per token;
+- `tracking.access.tracking_open` limits page loads and socket connects per IP and per token;
 - `admin_login_rate_limit` limits admin sign-in attempts per IP and per account.
 
 Refusals are 429 with the error envelope (`code: rate_limited`) and a `Retry-After` header, or on
@@ -26,7 +26,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Q
-from django.http import JsonResponse
+
+from config.error_pages import error_response
+from config.errors import FormTrackError
 
 logger = logging.getLogger(__name__)
 
@@ -42,22 +44,11 @@ TOKEN_LIMITS = {
 _WHAT = {"api": "API requests", "page": "page loads", "websocket": "WebSocket connections"}
 
 
-class RateLimited(Exception):
+class RateLimited(FormTrackError):
     """Too many requests in this minute: try again in `retry_after` seconds."""
 
     def __init__(self, retry_after: int, message: str):
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.message = message
-
-    def to_event(self) -> dict:
-        return {
-            "type": "error",
-            "code": CODE,
-            "error": CODE,
-            "message": self.message,
-            "retryAfter": self.retry_after,
-        }
+        super().__init__(CODE, message, 429, retry_after=retry_after)
 
 
 def hit(bucket: str, key: object, *, limit: int, what: str) -> None:
@@ -131,7 +122,7 @@ class ApiIpRateLimitMiddleware:
             try:
                 hit_ip(client_ip(request))
             except RateLimited as limited:
-                return rate_limited_response(limited)
+                return error_response(limited)
         return self.get_response(request)
 
 
@@ -148,7 +139,7 @@ def admin_login_rate_limit(login_view):
                 for account_key in _admin_login_accounts(request.POST.get("username", "")):
                     hit("admin-login-user", account_key, limit=limit, what="sign-in attempts")
             except RateLimited as limited:
-                return rate_limited_response(limited)
+                return error_response(limited)
         return login_view(request, *args, **kwargs)
 
     return limited_login
@@ -173,9 +164,3 @@ def _admin_login_accounts(typed: str) -> list[str]:
         return [f"account:{pk}" for pk in accounts]
     # A digest: any text fits a cache key.
     return ["name:" + hashlib.sha256(name.lower().encode()).hexdigest()]
-
-
-def rate_limited_response(limited: RateLimited) -> JsonResponse:
-    response = JsonResponse(limited.to_event(), status=429)
-    response["Retry-After"] = str(limited.retry_after)
-    return response

@@ -9,7 +9,7 @@ _TOKEN_IN_QUERY = re.compile(
     r"((?:^|[?&;\s\"'])(?:token|ticket|upload_ticket|session)=)[^&\s\"';]+", re.IGNORECASE
 )
 _BARE_TOKEN = re.compile(r"\b(ft_(?:live|pub)_)[A-Za-z0-9]{8,}")
-# The signed part of a media link (tracking.services.media_link) is the permission itself.
+# The signed part of a media link (tracking.media_links.media_link) is the permission itself.
 _SIGNED_MEDIA_LINK = re.compile(r"(/files/)[^/\s\"'?#]+")
 
 

@@ -6,9 +6,11 @@ channels, a Redis Celery broker and a Redis cache.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +91,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         timeout=20,
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     )
+    # Tests on a file too, not Django's shared-cache in-memory database: there, a background job's
+    # connection and the test's lock whole tables ("database table is locked"), which no timeout
+    # waits for. One file per test process.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"formtrack-test-{os.getpid()}.sqlite3")
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable server fails a request in seconds (a 503) instead of hanging it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -147,6 +155,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 2,
 }
 BACKGROUND_RUNNER = env("BACKGROUND_RUNNER", default="celery" if REDIS_URL else "thread")
+# Periodic tasks, run by one `celery beat` process (Procfile, compose.yaml): each takes no id and
+# calls a service. Every organisation's end-user data past its retention (tracking/privacy.py).
+CELERY_BEAT_SCHEDULE = {
+    "prune-end-user-data": {
+        "task": "tracking.tasks.prune_end_user_data",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -181,6 +197,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="FormTrack <noreply@formt
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The languages the tracking pages, the engine and the parameter parser speak, one gettext catalog
+# each in locale/ (README "Translations"); the same codes as tracking.engine.i18n.LANGUAGES. A page
+# speaks its `language` parameter's; the dashboard is English (no LocaleMiddleware).
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -202,7 +223,14 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "FormTrack API",
-    "DESCRIPTION": "Self-hostable pose tracking, compatible with the PoseTracker API.",
+    "DESCRIPTION": (
+        "Self-hostable pose tracking, compatible with the PoseTracker API.\n\n"
+        "The tracking page (`/pose_tracker/tracking`), its WebSocket and uploads send events, "
+        "each a JSON object with a `type`: [every event type, when it is sent, and examples]"
+        "(/api/docs/events/). Embedding the page: [integration](/api/docs/integration/); the "
+        "live socket: [protocol](/api/docs/protocol/); every tracking parameter: "
+        "[compatibility](/api/docs/compatibility/)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -225,10 +253,13 @@ UPLOAD_ANALYSIS_WORKERS = env.int("UPLOAD_ANALYSIS_WORKERS", default=os.cpu_coun
 UPLOAD_ANALYSIS_LEASE_S = env.int("UPLOAD_ANALYSIS_LEASE_S", default=5 * 60)
 # Signed links to uploaded media and exports stay valid this long.
 MEDIA_LINK_MAX_AGE_S = env.int("MEDIA_LINK_MAX_AGE_S", default=7 * 24 * 3600)
-# Callback URLs on private or loopback addresses are refused unless this is set (local testing).
+# Callback URLs, and the upload page's videoSrc/imageSrc, on private or loopback addresses are
+# refused unless this is set (local testing).
 CALLBACK_ALLOW_PRIVATE_HOSTS = env.bool("CALLBACK_ALLOW_PRIVATE_HOSTS", default=DEBUG)
 # Seconds a callback attempt may take in all: connecting, sending and the receiver's answer.
 CALLBACK_TIMEOUT_S = env.float("CALLBACK_TIMEOUT_S", default=10.0)
+# Seconds the upload page's videoSrc/imageSrc may take to fetch in all, redirects included.
+MEDIA_FETCH_TIMEOUT_S = env.float("MEDIA_FETCH_TIMEOUT_S", default=60.0)
 # Seconds before each retry of a failed callback: 8 attempts over about 28 hours, the Standard
 # Webhooks schedule (https://www.standardwebhooks.com/).
 CALLBACK_RETRY_SCHEDULE_S = env.list(
@@ -308,3 +339,14 @@ LOGGING = {
 
 # Daphne serves /static/ itself unless a reverse proxy or CDN does (production sets this False).
 SERVE_STATIC = env.bool("SERVE_STATIC", default=True)
+# A proxy serves what `collectstatic` wrote, under names with their content's hash, which it lets
+# browsers keep for a year (deploy/nginx.conf): the pose model and runtime then load from the
+# browser's cache on every visit after the first. Daphne serves the source files by their names.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if SERVE_STATIC
+        else "config.staticfiles.HashedStaticFilesStorage"
+    },
+}

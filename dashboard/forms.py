@@ -5,8 +5,15 @@ import datetime
 from django import forms
 from django.utils import timezone
 
-from accounts.models import ApiToken, Membership, validate_organization_name
+from accounts.models import (
+    MAX_RESULT_RETENTION_DAYS,
+    ApiToken,
+    Membership,
+    validate_organization_name,
+)
 from accounts.origins import origin_of
+from config.errors import FormTrackError
+from tracking import webhooks
 
 ROLE_HELP = "Owners and admins manage members and tokens; members see usage and references."
 
@@ -40,6 +47,41 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Membership.Role.choices)
 
 
+class OriginListField(forms.CharField):
+    """Origins, one per line, cleaned to a list of `scheme://host[:port]`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Allowed origins (optional)")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "widget",
+            forms.Textarea(attrs={"rows": 3, "placeholder": "https://app.example.com"}),
+        )
+        kwargs.setdefault(
+            "help_text", "One per line. Leave empty to allow any origin (mobile apps, servers)."
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value) -> list[str]:
+        origins, bad = [], []
+        for line in super().clean(value).splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            origin = origin_of(line)
+            (origins if origin else bad).append(origin or line)
+        if bad:
+            raise forms.ValidationError(
+                "Write each origin as scheme and host, like https://app.example.com "
+                f"(not: {', '.join(bad[:3])})."
+            )
+        return origins
+
+
+class TokenOriginsForm(forms.Form):
+    allowed_origins = OriginListField(label="Allowed origins")
+
+
 class TokenForm(forms.Form):
     kind = forms.ChoiceField(
         label="Kind",
@@ -64,12 +106,7 @@ class TokenForm(forms.Form):
         max_length=100,
         help_text="What uses it, e.g. “iOS app” or “staging website”.",
     )
-    allowed_origins = forms.CharField(
-        label="Allowed origins (optional)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "https://app.example.com"}),
-        help_text="One per line. Leave empty to allow any origin (mobile apps, servers).",
-    )
+    allowed_origins = OriginListField()
     expires_on = forms.DateField(
         label="Expires on (optional)",
         required=False,
@@ -79,21 +116,6 @@ class TokenForm(forms.Form):
 
     def clean_kind(self) -> str:
         return self.cleaned_data["kind"] or ApiToken.Kind.PUBLISHABLE
-
-    def clean_allowed_origins(self) -> list[str]:
-        origins, bad = [], []
-        for line in self.cleaned_data["allowed_origins"].splitlines():
-            line = line.strip()
-            if not line:
-                continue
-            origin = origin_of(line)
-            (origins if origin else bad).append(origin or line)
-        if bad:
-            raise forms.ValidationError(
-                "Write each origin as scheme and host, like https://app.example.com "
-                f"(not: {', '.join(bad[:3])})."
-            )
-        return origins
 
     def clean_expires_on(self):
         day = self.cleaned_data["expires_on"]
@@ -123,5 +145,47 @@ class ReferenceCreateForm(forms.Form):
     trim_end_ms = forms.IntegerField(label="End (ms)", min_value=1, required=False)
 
 
+class WorkoutForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=120)
+    steps = forms.CharField(
+        label="Steps",
+        max_length=2048,
+        widget=forms.TextInput(
+            attrs={"placeholder": "squat:10x3,rest:30,plank:45s", "spellcheck": "false"}
+        ),
+        help_text="Separated by commas: <code>exercise:reps</code> or <code>exercise:45s</code> "
+        "(a catalog id, or a reference movement's UUID), <code>x3</code> for 3 sets, and "
+        "<code>rest:30</code> for the seconds of rest after each set of the step before.",
+    )
+
+
 class ReferenceRenameForm(forms.Form):
     name = forms.CharField(label="Name", max_length=120)
+
+
+class ResultsSettingsForm(forms.Form):
+    webhook_url = forms.URLField(
+        label="Webhook endpoint (optional)",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://api.example.com/formtrack"}),
+        help_text="Receives <code>session.completed</code> for each result, signed with your "
+        "webhook signing secret (API keys page). Empty: none sent.",
+    )
+    retention_days = forms.IntegerField(
+        label="Keep results for (days)",
+        min_value=1,
+        max_value=MAX_RESULT_RETENTION_DAYS,
+        help_text="Results, and uploads given an externalUserId, are deleted this many days "
+        "after they were made (checked daily).",
+    )
+
+    def clean_webhook_url(self) -> str:
+        url = self.cleaned_data["webhook_url"]
+        if url:
+            try:
+                webhooks.callback_url_validate(url, name="The webhook endpoint")
+            except FormTrackError as refused:
+                raise forms.ValidationError(refused.message) from refused
+        return url

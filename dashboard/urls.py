@@ -8,9 +8,11 @@ from dashboard.views import (
     plan,
     playground,
     references,
+    results,
     tokens,
     uploads,
     usage,
+    workouts,
 )
 
 reference_urls = [
@@ -51,6 +53,7 @@ urlpatterns = [
         name="invitation-accept",
     ),
     path("tokens/", tokens.tokens, name="tokens"),
+    path("tokens/<int:token_id>/origins/", tokens.token_origins, name="token-origins"),
     path("tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("tokens/webhook-secret/roll/", tokens.webhook_secret_roll, name="webhook-secret-roll"),
     path("plan/", plan.plan, name="plan"),
@@ -59,6 +62,18 @@ urlpatterns = [
     path("playground/", playground.playground, name="playground"),
     path("playground/token/", playground.playground_token, name="playground-token"),
     path("uploads/", uploads.upload_list, name="uploads"),
+    path("uploads.csv", uploads.upload_csv, name="uploads-csv"),
     path("uploads/<uuid:upload_id>/", uploads.upload_detail, name="upload-detail"),
     path("references/", include(reference_urls)),
+    path("end-users/", results.end_user_list, name="end-users"),
+    path("end-user-settings/", results.results_settings, name="results-settings"),
+    path("end-users/<str:external_user_id>/", results.end_user_detail, name="end-user"),
+    path(
+        "end-users/<str:external_user_id>/erase/",
+        results.end_user_erase,
+        name="end-user-erase",
+    ),
+    path("workouts/", workouts.workout_list, name="workouts"),
+    path("workouts/new/", workouts.workout_create, name="workout-create"),
+    path("workouts/<uuid:workout_id>/delete/", workouts.workout_delete, name="workout-delete"),
 ]

@@ -8,8 +8,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import tenancy
+from accounts.api_errors import FailureSerializer
 from references import services
 from references.models import ReferenceMovement
+
+
+class SignatureSummarySerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    duration_ms = serializers.FloatField(help_text="The trimmed repetition's length.")
+    samples = serializers.IntegerField(help_text="Points the movement is resampled to.")
+    channels = serializers.ListField(
+        child=serializers.CharField(), help_text="The signals a repetition is compared on."
+    )
+    active_channels = serializers.ListField(
+        child=serializers.CharField(), help_text="The signals that move in this reference."
+    )
+    mirrored = serializers.BooleanField(help_text="Also matched when done on the other side.")
 
 
 class ReferenceSerializer(serializers.ModelSerializer):
@@ -35,13 +49,11 @@ class ReferenceSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    @extend_schema_field(serializers.DictField(allow_null=True))
+    @extend_schema_field(FailureSerializer(allow_null=True))
     def get_error(self, reference):
-        if not reference.error_code:
-            return None
-        return {"code": reference.error_code, "message": reference.error_message}
+        return reference.failure
 
-    @extend_schema_field(serializers.DictField(allow_null=True))
+    @extend_schema_field(SignatureSummarySerializer(allow_null=True))
     def get_signature_summary(self, reference):
         signature = reference.signature
         if not signature:
@@ -71,20 +83,13 @@ class ReferenceRenameSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
 
 
-def _error(code, message, status):
-    return Response({"type": "error", "code": code, "error": code, "message": message}, status)
-
-
 class ReferenceListCreateView(APIView):
     parser_classes = [MultiPartParser, FormParser]
     pagination_class = PageNumberPagination  # so the schema describes the page, not a bare list
 
     @extend_schema(responses=ReferenceSerializer(many=True), summary="Your reference movements")
     def get(self, request):
-        paginator = PageNumberPagination()
-        references = tenancy.list_for_org(ReferenceMovement, request.auth.organization)
-        page = paginator.paginate_queryset(references, request, view=self)
-        return paginator.get_paginated_response(ReferenceSerializer(page, many=True).data)
+        return tenancy.page_for_org(request, self, ReferenceMovement, ReferenceSerializer)
 
     @extend_schema(
         request={"multipart/form-data": ReferenceCreateSerializer},
@@ -94,17 +99,14 @@ class ReferenceListCreateView(APIView):
     def post(self, request):
         form = ReferenceCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            reference = services.reference_create(
-                organization=request.auth.organization,
-                name=form.validated_data["name"],
-                file=form.validated_data["video"],
-                trim_start_ms=form.validated_data["trim_start_ms"],
-                trim_end_ms=form.validated_data.get("trim_end_ms"),
-                created_by=request.auth.created_by,
-            )
-        except services.ReferenceRejected as rejected:
-            return _error(rejected.code, rejected.message, rejected.status)
+        reference = services.reference_create(
+            organization=request.auth.organization,
+            name=form.validated_data["name"],
+            file=form.validated_data["video"],
+            trim_start_ms=form.validated_data["trim_start_ms"],
+            trim_end_ms=form.validated_data.get("trim_end_ms"),
+            created_by=request.auth.created_by,
+        )
         return Response(ReferenceSerializer(reference).data, status=202)
 
 

@@ -1,5 +1,6 @@
 """Reference movements: one clean repetition a team recorded, turned into a movement signature."""
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organization, TenantQuerySet
+from config.jobs import Job, JobStates
 
 
 def reference_video_path(reference, filename):
@@ -15,11 +17,23 @@ def reference_video_path(reference, filename):
     return f"references/org_{reference.organization_id}/{reference.id}/source.{suffix}"
 
 
-class ReferenceMovement(models.Model):
+class ReferenceMovement(Job):
+    """Its extraction is a job (config/jobs.py) a worker claims."""
+
     class Status(models.TextChoices):
         PROCESSING = "processing", "Processing"
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
+
+    # A reference is "processing" to its users from the start: waiting for a worker and held by
+    # one differ only by the lease.
+    STATES = JobStates(
+        queued=Status.PROCESSING,
+        processing=Status.PROCESSING,
+        done=Status.READY,
+        failed=Status.FAILED,
+    )
+    LEASE = datetime.timedelta(minutes=5)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
@@ -35,10 +49,6 @@ class ReferenceMovement(models.Model):
     trim_end_ms = models.PositiveIntegerField(null=True, blank=True)
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
-    progress = models.PositiveSmallIntegerField(default=0)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    error_code = models.CharField(max_length=64, blank=True)
-    error_message = models.TextField(blank=True)
     # Landmarks of the trimmed span ({image_width, image_height, frames: [...]}) and the signature.
     landmarks = models.JSONField(null=True, blank=True)
     signature = models.JSONField(null=True, blank=True)

@@ -1,14 +1,36 @@
 """Reads for reference movements."""
 
+from dataclasses import dataclass
+
+from config.errors import FormTrackError
 from references.models import ReferenceMovement
 
 
-class ReferenceUnavailable(Exception):
-    def __init__(self, code: str, message: str, status: int):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+@dataclass(frozen=True)
+class ReferenceAllowance:
+    """How many reference movements the organisation's plan allows (None: any number), and has."""
+
+    limit: int | None
+    used: int
+
+    @property
+    def left(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+    @property
+    def reached(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+
+def reference_allowance(*, organization) -> ReferenceAllowance:
+    return ReferenceAllowance(
+        limit=organization.plan_obj.max_references,
+        used=ReferenceMovement.objects.for_org(organization).count(),
+    )
+
+
+class ReferenceUnavailable(FormTrackError):
+    """A reference that cannot be used: not found in the organisation, not ready, or failed."""
 
 
 def reference_signature_for(*, organization, reference_id) -> dict:

@@ -1,32 +1,32 @@
-"""Writes for reference movements: create (validate, store, queue extraction), extract, rename,
-delete."""
+"""Writes for reference movements: create (validate, store, queue extraction), extract (a job a
+worker claims: config/jobs.py), rename, delete."""
 
-import datetime
+import logging
 
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Q
-from django.utils import timezone
 
 from accounts.models import Organization
 from config import background
-from references import tasks
+from config.errors import FormTrackError
+from references import selectors
 from references.models import ReferenceMovement
 from tracking import media_intake
+from tracking.engine.reference import SignatureError, build_signature
 from tracking.pose import media
+from tracking.pose.estimator import PoseEstimator
 
-EXTRACTION_LEASE = datetime.timedelta(minutes=5)
+# Queued by its name (config/background.py): the task calls this module, not the other way.
+EXTRACTION_TASK = "references.tasks.extract_reference"
 # One repetition: long enough to hold a movement, short enough to be one rep.
 MIN_SPAN_MS = 300
 MAX_SPAN_MS = 30_000
 
+logger = logging.getLogger(__name__)
 
-class ReferenceRejected(Exception):
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+
+class ReferenceRejected(FormTrackError):
+    """A reference video or change refused before anything is stored."""
 
 
 def reference_create(
@@ -61,7 +61,7 @@ def reference_create(
             Organization.objects.select_for_update().get(pk=organization.pk)
             _check_reference_limit(organization)
             reference.save()
-            background.enqueue(tasks.extract_reference, str(reference.pk))
+            background.enqueue(EXTRACTION_TASK, str(reference.pk))
     except Exception:
         reference.video.delete(save=False)
         raise
@@ -69,8 +69,9 @@ def reference_create(
 
 
 def _check_reference_limit(organization) -> None:
-    limit = organization.plan_obj.max_references
-    if limit is not None and ReferenceMovement.objects.for_org(organization).count() >= limit:
+    allowance = selectors.reference_allowance(organization=organization)
+    if allowance.reached:
+        limit = allowance.limit
         raise ReferenceRejected(
             "reference_limit_reached",
             f"Your plan allows {limit} reference movement{'s' if limit != 1 else ''}: "
@@ -112,22 +113,15 @@ def reference_delete(*, reference: ReferenceMovement) -> None:
         reference.video.storage.delete(video)
 
 
-def _claim(reference_id) -> bool:
-    now = timezone.now()
-    return bool(
-        ReferenceMovement.objects.filter(pk=reference_id, status="processing")
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + EXTRACTION_LEASE, progress=F("progress"))
-    )
+def reference_claim(*, reference_id) -> int | None:
+    """Take the extraction for this worker: its attempt number, or None when there is nothing to
+    do (ready, failed or deleted) or another worker holds it."""
+    return ReferenceMovement.claim(reference_id)
 
 
-def reference_extract(*, reference_id) -> None:
-    """Estimate the poses of the trimmed span and turn them into the movement signature."""
-    from tracking.engine.reference import SignatureError, build_signature
-    from tracking.pose.estimator import PoseEstimator
-
-    if not _claim(reference_id):
-        return
+def reference_extract(*, reference_id, attempt: int) -> None:
+    """Estimate the poses of the trimmed span and turn them into the movement signature, unless
+    another attempt took the extraction over meanwhile."""
     reference = ReferenceMovement.objects.get(pk=reference_id)
     poses = []
     try:
@@ -142,48 +136,32 @@ def reference_extract(*, reference_id) -> None:
                     break
                 rgb = frame[:, :, ::-1].copy()
                 poses.append(estimator.estimate(rgb, timestamp_ms))
-                done = (timestamp_ms - reference.trim_start_ms) / span
-                _progress(reference, 5 + 90 * done)
+                percent = 5 + 90 * (timestamp_ms - reference.trim_start_ms) / span
+                if int(percent) > reference.progress:  # one write per whole percent
+                    reference.report_progress(attempt, percent)
         signature = build_signature(
             poses, start_ms=reference.trim_start_ms, end_ms=reference.trim_end_ms
         )
     except media.MediaError as error:
-        _fail(reference, error.code, error.message)
+        reference.fail(attempt, error.code, error.message)
         return
     except SignatureError as error:
-        _fail(reference, "no_movement_found", str(error))
+        reference.fail(attempt, "no_movement_found", str(error))
         return
     reference.landmarks = _landmarks_json(poses)
     reference.signature = signature
-    reference.status = ReferenceMovement.Status.READY
-    reference.progress = 100
-    reference.lease_until = None
-    reference.save()
-
-
-def reference_fail(*, reference_id, code: str, message: str) -> None:
-    reference = ReferenceMovement.objects.filter(pk=reference_id, status="processing").first()
-    if reference is not None:
-        _fail(reference, code, message)
-
-
-def _fail(reference, code, message) -> None:
-    reference.status = ReferenceMovement.Status.FAILED
-    reference.error_code = code
-    reference.error_message = message
-    reference.lease_until = None
-    reference.save(
-        update_fields=["status", "error_code", "error_message", "lease_until", "updated_at"]
-    )
-
-
-def _progress(reference, percent: float) -> None:
-    value = max(0, min(99, int(percent)))
-    if value > reference.progress:
-        reference.progress = value
-        ReferenceMovement.objects.filter(pk=reference.pk).update(
-            progress=value, lease_until=timezone.now() + EXTRACTION_LEASE
+    if not reference.finish(attempt, "landmarks", "signature"):
+        logger.warning(
+            "Reference %s: attempt %s lost its lease, result dropped", reference.pk, attempt
         )
+
+
+def reference_fail(*, reference_id, attempt: int | None, code: str, message: str) -> None:
+    """Fail the extraction while this attempt holds it (None, the claim itself failed: while no
+    worker does)."""
+    reference = ReferenceMovement.objects.filter(pk=reference_id).first()
+    if reference is not None:
+        reference.fail(attempt, code, message)
 
 
 def _landmarks_json(poses) -> dict:

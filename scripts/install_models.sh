@@ -5,7 +5,8 @@
 # - npm @mediapipe/pose: its lite and heavy BlazePose landmark models go next to the full one in the
 #   installed mediapipe package, so model_complexity 0 and 2 work offline (the wheel ships only 1).
 # - npm @mediapipe/tasks-vision: wasm + JS for the live page, under static/vendor/mediapipe/.
-# - PoseLandmarker `.task` bundles (lite/full/heavy) for tasks-vision, built from the same models.
+# - The landmark models without their segmentation branch: what the server runs, and, bundled with
+#   the pose detector as PoseLandmarker `.task` files (lite/full/heavy), what the live page runs.
 #
 # Packages are fetched from the npm registry once into .cache/npm/ and checked against pinned hashes.
 # Environment: PYTHON (default .venv/bin/python) is the interpreter whose mediapipe gets the models.
@@ -85,16 +86,34 @@ for file in vision_bundle.mjs vision_bundle.mjs.map vision_bundle.cjs vision_bun
     place "$VISION_DIR/$file" "$STATIC/tasks-vision/$file"
 done
 
+# What the server runs: each landmark model without its segmentation branch (same landmarks, about
+# half the time a frame; tracking/pose/landmark_model.py).
+for size in lite full heavy; do
+    model="$LANDMARK_DIR/pose_landmark_$size.tflite"
+    server_model="$STATIC/models/pose_landmark_${size}_no_segmentation.tflite"
+    if [[ ! -f "$server_model" || "$model" -nt "$server_model" ]]; then
+        (cd "$ROOT" && "$PYTHON" -m tracking.pose.landmark_model "$model" "$server_model")
+        echo "wrote ${server_model#"$ROOT"/}"
+    fi
+done
+
+# The live page's bundles, from the same segmentation-free models (about a third less time a frame
+# in the browser). The stamp names what they were built from: bundles built from anything else are
+# rebuilt.
+BUNDLED_FROM="no_segmentation"
+stamp="$STATIC/models/.bundled-from"
 stale=()
 for size in lite full heavy; do
     bundle="$STATIC/models/pose_landmarker_$size.task"
-    model="$LANDMARK_DIR/pose_landmark_$size.tflite"
-    if [[ ! -f "$bundle" || "$model" -nt "$bundle" || "$DETECTOR" -nt "$bundle" ]]; then
+    model="$STATIC/models/pose_landmark_${size}_no_segmentation.tflite"
+    if [[ ! -f "$bundle" || "$model" -nt "$bundle" || "$DETECTOR" -nt "$bundle"
+        || $(cat "$stamp" 2>/dev/null) != "$BUNDLED_FROM" ]]; then
         stale+=("$size=$model")
     fi
 done
 if ((${#stale[@]})); then
     "$PYTHON" "$ROOT/scripts/build_pose_task_bundles.py" "$DETECTOR" "$STATIC/models" "${stale[@]}"
+    echo "$BUNDLED_FROM" >"$stamp"
 fi
 
 echo "pose models in place ($((SECONDS - started)) s)"

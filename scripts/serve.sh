@@ -15,7 +15,9 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
 if [ -n "${REDIS_URL:-}" ]; then
-  .venv/bin/celery -A config worker --loglevel=INFO --concurrency="$(nproc)" &
+  # --beat: this one worker also queues the periodic tasks (pruning end users' data).
+  .venv/bin/celery -A config worker --beat --schedule "${TMPDIR:-/tmp}/formtrack-celerybeat-schedule" \
+    --loglevel=INFO --concurrency="$(nproc)" &
   pids+=($!)
   jobs_line="Background jobs: Celery worker on ${REDIS_URL}"
 else

@@ -7,6 +7,7 @@ Acme's website embeds the tracking page with a publishable key, `acme_publishabl
 """
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,10 +15,11 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import Membership
-from config import celery_app
+from config.celery import app as celery_app
 from tests import background
 from tests.factories import OrganizationFactory, UserFactory, make_token
-from tests.processes import Processes, server_database_url
+from tests.processes import Processes, seeded_sqlite, server_database_url
+from tests.support import servers
 
 
 @pytest.fixture(scope="session")
@@ -158,3 +160,28 @@ def worker(_celery_worker_process, shared_media, settings):
     """
     settings.MEDIA_ROOT = shared_media
     return _celery_worker_process
+
+
+@pytest.fixture(scope="module")
+def seeded_server(tmp_path_factory):
+    """A Daphne on a SQLite file of its own with the demo organisation (any test database), for a
+    module's tests: (port, the demo publishable key); stopped after them. It never opens the test
+    database, so stopping it waits for no database session of its own."""
+    directory = tmp_path_factory.mktemp("seeded-server")
+    database_url, keys = seeded_sqlite(directory)
+    processes = servers.Processes(directory, base_env=dict(os.environ))
+    port = servers.free_port()
+    env = {"DATABASE_URL": database_url, "MEDIA_ROOT": str(directory / "media")}
+    try:
+        processes.daphne("daphne", port, env)
+        yield port, keys["DEMO_PUBLISHABLE_KEY"]
+    finally:
+        processes.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Django removes a SQLite test database's file, not WAL's two files beside it."""
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name:
+        for suffix in ("-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)

@@ -85,9 +85,9 @@ def test_allowed_origins_are_normalised_and_enforced_in_browsers(acme):
 
 def test_server_calls_without_origin_pass_an_origin_restricted_token(acme):
     raw = make_token(acme, allowed_origins=["https://app.example.com"])
-    assert services.token_authenticate(raw, origin=None, browser=False)
+    assert services.token_authenticate(raw, origin=None, origin_required=False)
     with pytest.raises(AccessError):
-        services.token_authenticate(raw, origin="https://evil.example.com", browser=False)
+        services.token_authenticate(raw, origin="https://evil.example.com", origin_required=False)
 
 
 def test_invalid_allowed_origin_is_rejected(acme):

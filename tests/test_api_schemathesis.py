@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from accounts import services
 from config import background
+from tests.factories import stored_result
 from tracking.models import Upload, UploadEvent
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -36,6 +37,12 @@ schemathesis.openapi.format(
         ]
     ),
 )
+# Addresses the server would call (callback_url, videoSrc, imageSrc) stay on this machine: a port
+# where nothing listens, so a fetch fails cleanly (video_load_error).
+schemathesis.openapi.format(
+    "uri",
+    st.sampled_from(["http://127.0.0.1:9/clip.mp4", "https://localhost:9/photo.jpg"]),
+)
 # The schema as /api/schema/ serves it, built without a request (no database at collection).
 SCHEMA = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(public=True)))
 schema = schemathesis.openapi.from_dict(SCHEMA)
@@ -46,7 +53,7 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 @pytest.fixture
 def seeded(acme, acme_token, tmp_path, settings):
     """Acme with some rows for the read operations to find."""
-    token = services.token_authenticate(acme_token, browser=False)
+    token = services.token_authenticate(acme_token, origin_required=False)
     upload = Upload.objects.create(
         organization=acme,
         token=token,
@@ -56,9 +63,18 @@ def seeded(acme, acme_token, tmp_path, settings):
         file="uploads/seeded.mp4",
         size_bytes=10,
         status=Upload.Status.DONE,
-        summary={"reps": 1},
+        # The squat clip's (tests/fixtures/clips/fitness-squat-counter.mp4) analysis.
+        summary={
+            "media": "video",
+            "duration_s": 10.3,
+            "frames_analyzed": 103,
+            "frames_with_person": 103,
+            "final_count": 4,
+            "exercise_summary": None,
+        },
     )
     UploadEvent.objects.create(upload=upload, seq=0, type="counter", payload={"type": "counter"})
+    stored_result(acme, "athlete-42", upload=upload, kind="upload")
     return acme_token
 
 

@@ -31,8 +31,9 @@ from tests.processes import (
     tracking_socket,
 )
 from tests.support.clips import landmark_messages
+from tests.support.needs import needs
 from tests.support.servers import free_port, wait_until
-from tracking import consumers, services, views
+from tracking import consumers, live, views
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,7 +70,7 @@ def test_a_database_error_in_a_middleware_is_a_503_too(path, monkeypatch):
 
 
 async def test_live_socket_sends_an_error_event_then_closes_4503(acme_token, monkeypatch):
-    monkeypatch.setattr(services, "live_session_start", _down)
+    monkeypatch.setattr(live, "live_session_start", _down)
     socket = WebsocketCommunicator(
         application,
         f"/ws/pose_tracker/tracking?token={acme_token}&exercise=squat",
@@ -85,7 +86,7 @@ async def test_live_socket_sends_an_error_event_then_closes_4503(acme_token, mon
 
 @pytest.mark.slow
 @pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
+@needs(connection.vendor != "postgresql", "needs PostgreSQL (DATABASE_URL)")
 def test_a_real_database_outage_gives_503s_then_recovers_by_itself(acme_token, tmp_path):
     db = connection.settings_dict
     proxy = TcpProxy(int(db["PORT"] or 5432), db["HOST"] or "127.0.0.1")

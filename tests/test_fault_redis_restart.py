@@ -12,7 +12,7 @@ a Daphne and a Celery worker pointed at it, on the PostgreSQL test database. CI 
 """
 
 import os
-import shutil
+import re
 import threading
 import time
 from pathlib import Path
@@ -31,20 +31,30 @@ from tests.processes import (
     tracking_socket,
 )
 from tests.support.clips import landmark_messages, looped_clip
+from tests.support.needs import needs, needs_tool
 from tests.support.servers import free_port, wait_until
 from tracking.models import Upload
 
 CLIPS = Path(__file__).parent / "fixtures" / "clips"
 REDIS_DOWN_S = 2.0
+# A task that ends while the broker is down cannot be acknowledged: kombu logs this with its
+# traceback and Celery restores the message, which the job's claim then skips (attempts stay 1).
+LOST_ACK = "Couldn't ack"
+LOG_RECORD = re.compile(r"^(?=\[\d{4}-\d\d-\d\d )", re.MULTILINE)
+
+
+def _unexpected_tracebacks(log: str) -> list[str]:
+    """The worker's log records that carry a traceback, but for the broker's lost acks."""
+    records = LOG_RECORD.split(log)
+    return [r for r in records if "Traceback" in r and LOST_ACK not in r.splitlines()[0]]
+
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL): CI"
-    ),
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
+    needs(connection.vendor != "postgresql", "needs PostgreSQL (DATABASE_URL): CI"),
+    needs_tool("redis-server"),
 ]
 
 
@@ -146,7 +156,7 @@ def test_an_analysis_and_its_progress_page_survive_a_redis_restart(acme_token, s
     assert upload.status == "done" and upload.attempts == 1, upload.error_message
     worker_log = processes.log("worker")
     assert "status not pushed" in worker_log, "pushes failed while Redis was down"
-    assert "Traceback" not in worker_log.split("ready.", 1)[1]
+    assert not _unexpected_tracebacks(worker_log.split("ready.", 1)[1])
     assert "Exception inside application" not in processes.log("daphne")
 
     # The worker is back on the restarted broker: the job sent during the outage is not lost.

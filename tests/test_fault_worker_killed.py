@@ -12,7 +12,6 @@ PostgreSQL); skipped otherwise.
 
 import os
 import re
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -23,9 +22,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
 from accounts.models import MonthlyUsage, UsageRecord
-from config import background, celery_app
+from config import background
+from config.celery import app as celery_app
 from tests.processes import PrivateRedis, Processes, server_database_url
 from tests.support.clips import looped_clip
+from tests.support.needs import needs, needs_tool
 from tests.support.servers import wait_until
 from tracking.models import Upload, UploadEvent
 
@@ -38,11 +39,11 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres,
-    pytest.mark.skipif(
+    needs(
         settings.BACKGROUND_RUNNER != "celery" or connection.vendor != "postgresql",
-        reason="needs the Celery runner (REDIS_URL) and PostgreSQL (DATABASE_URL): CI",
+        "needs the Celery runner (REDIS_URL) and PostgreSQL (DATABASE_URL): CI",
     ),
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
+    needs_tool("redis-server"),
 ]
 
 
@@ -121,8 +122,10 @@ def test_a_worker_killed_mid_analysis_is_replaced_and_the_job_finishes_once(
     # Uploads accepted here are queued on the private broker, as the web process would.
     broker = celery_app.connection_for_write(redis.url)
 
-    def enqueue(task, *args):
-        transaction.on_commit(lambda: task.apply_async(args=args, queue=queue, connection=broker))
+    def enqueue(task_name, *args):
+        transaction.on_commit(
+            lambda: celery_app.send_task(task_name, args=args, queue=queue, connection=broker)
+        )
 
     monkeypatch.setattr(background, "enqueue", enqueue)
     first = processes.celery_worker("worker-1", queue, env)

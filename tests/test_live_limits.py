@@ -14,7 +14,6 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 
-from accounts.models import MonthlyUsage
 from config.asgi import application
 from tests.processes import (
     Closed,
@@ -22,13 +21,13 @@ from tests.processes import (
     WebSocket,
     WebSocketRefused,
     http,
-    seeded_sqlite,
     server_database_url,
     tracking_socket,
 )
 from tests.support.clips import SQUAT_CLIP, clip_frames, clip_jpegs, landmark_messages
+from tests.support.needs import needs
 from tests.support.servers import free_port
-from tests.test_live_socket import receive_until
+from tests.test_live_socket import calls_this_month, receive_until
 from tracking import protocol
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,6 +75,12 @@ def with_landmark(frame: dict, index: int, value) -> dict:
     return frame | {"landmarks": landmarks}
 
 
+def with_world(frame: dict, index: int, value) -> dict:
+    world = [list(point) for point in frame["world"]]
+    world[11][index] = value  # the left shoulder
+    return frame | {"world": world}
+
+
 FIRST = landmark_messages()[0]
 OUT_OF_RANGE = {
     "frameId beyond 64 bits": FIRST | {"frameId": 10**400},
@@ -96,6 +101,14 @@ OUT_OF_RANGE = {
     "visibility above 1": with_landmark(FIRST, 3, 1.5),
     "visibility below 0": with_landmark(FIRST, 3, -0.1),
     "a landmark given as text": with_landmark(FIRST, 1, "0.5"),
+    "world x beyond 10 m": with_world(FIRST, 0, 10.5),
+    "world y beyond 64 bits": with_world(FIRST, 1, 10**400),
+    "world z NaN": with_world(FIRST, 2, float("nan")),
+    "world z Infinity": with_world(FIRST, 2, float("inf")),
+    "a world landmark given as text": with_world(FIRST, 0, "0.1"),
+    "a world landmark with a visibility": FIRST | {"world": [[*p, 1.0] for p in FIRST["world"]]},
+    "world of 32 landmarks": FIRST | {"world": FIRST["world"][:32]},
+    "world without landmarks": FIRST | {"landmarks": None},
 }
 
 
@@ -196,7 +209,7 @@ async def test_server_inference_sessions_over_the_process_limit_are_asked_to_com
     settings.LIVE_MAX_SERVER_INFERENCE_SESSIONS = 1
     server_query = f"token={acme_token}&exercise=squat&inference=server"
     first = await open_session(server_query)
-    calls = (await MonthlyUsage.objects.aget(organization=acme)).calls
+    calls = await calls_this_month(acme)
 
     # A second one is refused at its start, and costs no call of the quota.
     second = WebsocketCommunicator(
@@ -206,14 +219,15 @@ async def test_server_inference_sessions_over_the_process_limit_are_asked_to_com
     events, code = await until_closed(second)
     assert [e["code"] for e in events] == ["server_busy"] and code == 4503
     assert events[0]["retryAfter"] == 10 and "inference=browser" in events[0]["message"]
-    assert (await MonthlyUsage.objects.aget(organization=acme)).calls == calls
+    assert await calls_this_month(acme) == calls
 
     # A browser-inference session is let in, but not its switch to JPEG frames.
     browser = await open_session(f"token={acme_token}&exercise=squat")
     await browser.send_to(bytes_data=camera_frame())
     events, code = await until_closed(browser)
-    assert [e["code"] for e in events if e["type"] == "error"] == ["server_busy"]
-    assert events[-1]["type"] == "exercise_summary" and code == 4503
+    # Nothing was analysed: no summary, and no call taken.
+    assert [e["code"] for e in events] == ["server_busy"] and code == 4503
+    assert await calls_this_month(acme) == calls
     await browser.disconnect()
 
     # Once the first session has ended, its place is free again.
@@ -239,21 +253,6 @@ def server(tmp_path):
     try:
         processes.daphne("daphne", port, env)
         yield processes, port
-    finally:
-        processes.close()
-
-
-@pytest.fixture
-def seeded_server(tmp_path):
-    """A Daphne on a SQLite file of its own with the demo organisation (any test database):
-    (port, the demo publishable key); stopped at the end."""
-    database_url, keys = seeded_sqlite(tmp_path)
-    processes = Processes(tmp_path, base_env=dict(os.environ))
-    port = free_port()
-    env = {"DATABASE_URL": database_url, "MEDIA_ROOT": str(tmp_path / "media")}
-    try:
-        processes.daphne("daphne", port, env)
-        yield port, keys["DEMO_PUBLISHABLE_KEY"]
     finally:
         processes.close()
 
@@ -310,9 +309,9 @@ def _jpeg_of(size_between: tuple[int, int]) -> bytes:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-@pytest.mark.skipif(
+@needs(
     connection.vendor != "postgresql",
-    reason="needs PostgreSQL (DATABASE_URL): the server and the test share the database",
+    "needs PostgreSQL (DATABASE_URL): the server and the test share the database",
 )
 def test_frames_up_to_the_documented_size_pass_a_real_server_and_larger_get_an_answer(
     acme_token, server

@@ -18,8 +18,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from references.models import ReferenceMovement
 from tests.test_references import ONE_CURL_MS, wait_until_ready
 from tests.test_uploads import post_file, wait_until_finished
+from tracking.media_links import media_link
 from tracking.models import Upload
-from tracking.services import media_link
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SQUAT_CLIP = FIXTURES / "clips" / "fitness-squat-counter.mp4"
@@ -73,18 +73,23 @@ def test_polyglot_video_uploaded_as_html_is_stored_and_served_as_mp4(
     assert upload.file.name == f"uploads/org_{upload.organization_id}/{upload.pk}/source.mp4"
     assert upload.original_name == "evil.html"
 
-    # The links the dashboard gives the organisation's members: the original and its timeline.
+    # The links the dashboard gives the organisation's members: the video it replays (our H.264
+    # preview) and its timeline; the API's source_url is the original.
     client.force_login(owner)
     html = client.get(f"/dashboard/uploads/{upload.pk}/").content.decode()
-    video_link = re.search(r'data-replay-video="([^"]+)"', html)[1]
+    preview_link = re.search(r'data-replay-video="([^"]+)"', html)[1]
     timeline_link = re.search(r'data-replay-timeline="([^"]+)"', html)[1]
     client.logout()
 
-    video, body = fetch(client, video_link)
+    video, body = fetch(client, media_link(upload.file.name))
     assert body == content
     assert video["Content-Type"] == "video/mp4"
     assert video["Content-Disposition"] == 'inline; filename="source.mp4"'
     assert_never_a_page(video)
+    preview, _ = fetch(client, preview_link)
+    assert preview["Content-Type"] == "video/mp4"
+    assert preview["Content-Disposition"] == 'inline; filename="preview.mp4"'
+    assert_never_a_page(preview)
     # Our own JSON has no media type to sniff: a download, which fetch() still reads.
     timeline, _ = fetch(client, timeline_link)
     assert timeline["Content-Type"] == "application/octet-stream"
@@ -240,3 +245,39 @@ def test_a_link_naming_a_folder_is_not_found(client, folder):
     default_storage.save("uploads/org_1/u/source.jpg", ContentFile(PERSON_PHOTO.read_bytes()))
     response = client.get(media_link(folder).split("127.0.0.1:8000", 1)[-1])
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("asked", "status", "served"),
+    [
+        ("bytes=0-99", 206, (0, 99)),
+        ("bytes=1000-", 206, (1000, None)),
+        ("bytes=-500", 206, (-500, None)),
+        ("bytes=100-99999999", 206, (100, None)),
+    ],
+)
+def test_a_video_is_served_by_byte_ranges_so_players_can_seek(client, acme, asked, status, served):
+    """Browsers seek in a video only where the server answers ranges (the upload page's replay
+    of a videoSrc, the dashboard's)."""
+    content = SQUAT_CLIP.read_bytes()
+    video = default_storage.save("uploads/video.mp4", ContentFile(content))
+    path = media_link(video).split("127.0.0.1:8000", 1)[-1]
+    response = client.get(path, HTTP_RANGE=asked)
+    assert response.status_code == status
+    body = b"".join(response.streaming_content)
+    start, stop = served
+    expected = content[start : None if stop is None else stop + 1]
+    assert body == expected
+    first = start % len(content)
+    assert response["Content-Range"] == f"bytes {first}-{first + len(body) - 1}/{len(content)}"
+    assert int(response["Content-Length"]) == len(body)
+    assert response["Accept-Ranges"] == "bytes"
+    assert_never_a_page(response)
+
+
+def test_a_range_past_the_end_is_refused_with_the_size(client, acme):
+    video = default_storage.save("uploads/video.mp4", ContentFile(SQUAT_CLIP.read_bytes()))
+    path = media_link(video).split("127.0.0.1:8000", 1)[-1]
+    response = client.get(path, HTTP_RANGE="bytes=99999999-")
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{SQUAT_CLIP.stat().st_size}"

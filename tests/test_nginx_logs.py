@@ -4,16 +4,16 @@ has the path without its query, and the Referer's path only."""
 
 import os
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.processes import Processes, http
+from tests.support.needs import needs_tool
 from tests.support.servers import free_port, port_open, wait_until
 from tests.test_scale_out import nginx_config
-from tracking.services import media_link
+from tracking.media_links import media_link
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (ROOT / "deploy" / "nginx.conf").read_text()
@@ -50,7 +50,7 @@ def logged_line(tmp_path, path: str, referer: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.django_db  # closing the processes looks for database sessions left behind
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
+@needs_tool("nginx")
 def test_a_tracking_page_request_is_logged_without_its_token(tmp_path):
     line = logged_line(
         tmp_path,
@@ -63,7 +63,7 @@ def test_a_tracking_page_request_is_logged_without_its_token(tmp_path):
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
+@needs_tool("nginx")
 def test_a_media_link_is_logged_without_its_signature(tmp_path):
     link = urlsplit(media_link("uploads/org_1/3f2a/source.mp4"))
     signed = link.path.rsplit("/", 1)[1]

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from accounts.plans import BUSINESS, DEVELOPER, DEVELOPER_OUTPUTS, FREE
 from tracking.engine.catalog import ALIASES, EXERCISES
+from tracking.engine.i18n import LANGUAGES, translate
+from tracking.engine.workout import SetPosition, parse_workout
 from tracking.param_messages import MESSAGES
 from tracking.param_table import (
     BY_NAME,
@@ -35,10 +37,13 @@ from tracking.params import (
     TrackingParams,
     parse_tracking_params,
 )
+from tracking.pose.skeleton import STYLES
 
 REFERENCE = "0f8fad5b-d9cb-469f-a165-70867728950e"
 # Fields of TrackingParams that are not parameters.
-RECORD_FIELDS = {"endpoint", "passthrough", "warnings", "blocked"}
+RECORD_FIELDS = {"endpoint", "reference_param", "passthrough", "warnings", "blocked"}
+# Fields more than one row fills: the one sent does.
+SHARED_FIELDS = {"reference": ["reference", "userExercise"]}
 
 
 def parse(endpoint: str = "tracking", **query: str) -> TrackingParams:
@@ -66,13 +71,18 @@ def rows(where=lambda parameter: True):
     return [pytest.param(p, id=p.name) for p in PARAMETERS if where(p)]
 
 
+# What a parameter needs beside it to apply.
+NEEDS = {"imageSrc": {"source": "image"}}
+
+
 def endpoint_of(parameter) -> str:
     return parameter.endpoints[0]
 
 
 def sending(parameter, value: object, endpoint: str | None = None) -> TrackingParams:
     """The parameter sent alone, with a repetition exercise (so minGrade applies)."""
-    query = {} if parameter.name in ("exercise", "reference") else {"exercise": "squat"}
+    movements = ("exercise", "reference", "userExercise")
+    query = {} if parameter.name in movements else {"exercise": "squat"}
     return parse(endpoint or endpoint_of(parameter), **query, **{parameter.name: value})
 
 
@@ -86,6 +96,8 @@ UNREADABLE = {
     "url": "javascript:alert(1)",
     "text": "a\x00b",
     "language": "français",
+    "external_id": "jane.doe@example.com",
+    "set_position": "2.0",
 }
 # A value each kind takes, and what it reads as.
 READABLE = {
@@ -95,6 +107,10 @@ READABLE = {
     "skeleton": ("neon", "neon"),
     "url": ("https://cdn.example.com/a.mp4", "https://cdn.example.com/a.mp4"),
     "text": ("Chargement…", "Chargement…"),
+    "uuid": (REFERENCE, uuid.UUID(REFERENCE)),
+    "external_id": ("u:7f3a.b_9-X", "u:7f3a.b_9-X"),
+    "workout": (" Squat:10X3, rest:30 ,plank:1m", parse_workout("squat:10x3,rest:30,plank:60s")),
+    "set_position": ("2.3", SetPosition(2, 3)),
 }
 
 
@@ -125,7 +141,7 @@ def test_every_row_is_well_formed(parameter):
     if parameter.kept:
         assert parameter.kind not in ("colour", "timer"), "the parser cannot read these kinds"
     if parameter.reason is not None:
-        assert set(MESSAGES[f"reason_{parameter.reason}"]) == {"en", "fr"}
+        assert f"reason_{parameter.reason}" in MESSAGES
 
 
 def test_names_and_aliases_are_unique():
@@ -133,10 +149,13 @@ def test_names_and_aliases_are_unique():
     assert len(spellings) == len(set(spellings))
 
 
-def test_every_field_of_the_params_has_exactly_one_row():
+def test_every_field_of_the_params_has_its_rows():
     table_fields = [parameter.field for parameter in PARAMETERS if parameter.field]
     params_fields = {field.name for field in dataclasses.fields(TrackingParams)} - RECORD_FIELDS
-    assert sorted(table_fields) == sorted(params_fields)
+    assert set(table_fields) == params_fields
+    for field in params_fields:
+        rows_of = [parameter.name for parameter in PARAMETERS if parameter.field == field]
+        assert rows_of == SHARED_FIELDS.get(field, rows_of[:1]), field
 
 
 def test_every_developer_output_has_a_parameter():
@@ -145,10 +164,11 @@ def test_every_developer_output_has_a_parameter():
     )
 
 
-def test_every_message_is_in_english_and_every_user_facing_one_in_french():
+def test_every_user_facing_message_reads_in_every_language_and_the_others_in_english():
     english_only = {"too_many", "not_a_query", "language_fallback"}
-    for key, templates in MESSAGES.items():
-        assert set(templates) == ({"en"} if key in english_only else {"en", "fr"}), key
+    for key, text in MESSAGES.items():
+        for language in LANGUAGES[1:]:
+            assert (translate(text, language) == text) == (key in english_only), (key, language)
 
 
 @pytest.mark.parametrize("kind", sorted({e.kind for e in EXERCISES.values()} - {"repetition"}))
@@ -174,14 +194,17 @@ def test_an_absent_parameter_takes_the_tables_default(parameter):
     rows(
         lambda p: (
             p.status in ("same", "extended", "different")
-            and p.kind not in ("token", "exercise", "uuid", "language")
+            # a workout replaces the exercise: tests/engine/test_workouts.py reads it (and
+            # workoutFrom, below)
+            and p.kind not in ("token", "exercise", "uuid", "language", "workout", "set_position")
         )
     ),
 )
 def test_every_parameter_and_alias_reads_its_value_without_warning(parameter):
     spelling, value = readable(parameter)
     for name in (parameter.name, *parameter.aliases):
-        params = parse(endpoint_of(parameter), exercise="squat", **{name: spelling})
+        needs = NEEDS.get(parameter.name, {})
+        params = parse(endpoint_of(parameter), exercise="squat", **needs, **{name: spelling})
         assert params.warnings == ()
         if parameter.field:
             assert getattr(params, parameter.field) == value
@@ -323,9 +346,19 @@ def test_booleans_accept_true_false_1_0_yes_no_in_any_case(parameter, sent, valu
         assert dict(params.passthrough) == {parameter.name: value}
 
 
-@pytest.mark.parametrize("style", ["neon", "#4DD21D", "brand_dark-2", REFERENCE, "x" * 64])
-def test_skeleton_that_is_not_a_boolean_is_a_style_name(style):
+@pytest.mark.parametrize("style", ["neon", "NEON", "default", "#4DD21D", "#fff"])
+def test_skeleton_that_is_not_a_boolean_is_a_style_or_a_colour(style):
     assert parse(skeleton=style).skeleton == style
+
+
+@pytest.mark.parametrize("preset", [REFERENCE, "brand_dark-2", "x" * 64, "#12345"])
+def test_a_skeleton_preset_id_or_unknown_name_draws_the_default_look_with_a_warning(preset):
+    params = parse(skeleton=preset)
+    assert params.skeleton is True
+    (warning,) = params.warnings
+    assert (warning.code, warning.param) == ("invalid_value", "skeleton")
+    assert warning.message.endswith("Its default (true) is used instead.")
+    assert "green, blue, red, orange, white, dark, neon" in warning.message
 
 
 @pytest.mark.parametrize(
@@ -367,6 +400,8 @@ def test_run_in_worker_defaults_to_false_and_is_the_path_asked_for():
         ("language", "fr-FR", "fr"),
         ("locale", "fr_CA", "fr"),
         ("language", "en-GB", "en"),
+        ("language", "es-MX", "es"),
+        ("locale", "de_AT", "de"),
     ],
 )
 def test_language_and_its_locale_alias_accept_region_tags(name, sent, language):
@@ -374,11 +409,11 @@ def test_language_and_its_locale_alias_accept_region_tags(name, sent, language):
 
 
 def test_an_unavailable_language_falls_back_to_english_with_a_warning():
-    warning = only_warning(language="de-DE")
-    assert parse(language="de-DE").language == "en"
+    warning = only_warning(language="it-IT")
+    assert parse(language="it-IT").language == "en"
     assert (warning.code, warning.message) == (
         "language_unavailable",
-        "language 'de-DE' is not available, using en",
+        "language 'it-IT' is not available, using en",
     )
 
 
@@ -437,6 +472,36 @@ def test_exercise_with_reference_is_an_error_naming_both(reference_name):
     assert problem.message.startswith(f"You cannot combine {reference_name} & exercise")
 
 
+def test_user_exercise_names_a_reference_movement_on_the_live_page():
+    """PoseTracker Studio's custom movements are reference movements here: same field, same
+    checks (tracking_open), and the request keeps the name it used."""
+    params = parse(userExercise=REFERENCE.upper())
+    assert (params.reference, params.reference_param) == (uuid.UUID(REFERENCE), "userExercise")
+    assert not params.pose_only and params.warnings == ()
+    assert f"userExercise={REFERENCE}" in params.to_query()
+    assert "reference=" not in params.to_query()
+    assert parse(reference=REFERENCE).reference_param == "reference"
+
+
+@pytest.mark.parametrize("other", ["exercise", "reference", "reference_movement"])
+def test_user_exercise_with_another_movement_is_an_error_naming_both(other):
+    value = "squat" if other == "exercise" else REFERENCE
+    problem = only_problem(userExercise=REFERENCE, **{other: value})
+    assert problem.code == "conflicting_parameters"
+    assert set(problem.param.split(",")) == {other, "userExercise"}
+
+
+def test_user_exercise_that_is_not_a_uuid_is_refused_like_a_reference():
+    problem = only_problem(userExercise="my-curl")
+    assert (problem.code, problem.param) == ("invalid_reference", "userExercise")
+
+
+def test_user_exercise_is_not_read_by_the_upload_page():
+    warning = only_warning("upload", userExercise=REFERENCE)
+    assert (warning.code, warning.param) == ("other_endpoint", "userExercise")
+    assert parse("upload", userExercise=REFERENCE).pose_only
+
+
 @pytest.mark.parametrize("blank", ["", "undefined", "null"])
 def test_a_blank_exercise_or_reference_is_none_and_conflicts_with_nothing(blank):
     params = parse(exercise="squat", reference=blank)
@@ -466,6 +531,13 @@ def test_a_misspelt_exercise_is_refused_with_a_suggestion(sent, suggestion):
 def test_french_suggests_in_french():
     (problem,) = problems_of({"token": "tok", "exercise": "squats", "language": "fr"})
     assert "(vouliez-vous dire squat ?)" in problem.message
+
+
+def test_spanish_and_german_queries_are_answered_in_their_language():
+    (spanish,) = problems_of({"token": "tok", "exercise": "squats", "language": "es"})
+    assert spanish.message.startswith("Ejercicio desconocido 'squats' (¿querías decir squat?)")
+    warning = only_warning(language="de", difficulty="brutal")
+    assert warning.message.startswith("difficulty muss einer dieser Werte sein")
 
 
 @pytest.mark.parametrize("value", ["squ\x00at", "a\nb", "\x1b[31m", "\ud800"])
@@ -520,7 +592,7 @@ def test_jump_analysis_without_user_height_is_an_error():
 
 def test_jump_analysis_with_an_unusable_height_reports_the_height():
     problem = only_problem(exercise="jump_analysis", userHeightCm="tall")
-    assert (problem.code, problem.param) == ("invalid_parameter", "userHeightCm")
+    assert (problem.code, problem.param) == ("jump_analysis_missing_height", "userHeightCm")
     assert problem.message == "userHeightCm must be a number from 50 to 250, got 'tall'."
 
 
@@ -617,7 +689,7 @@ def test_min_grade_applies_to_repetition_exercises_in_any_case(sent, grade):
         assert (params.min_grade, params.warnings) == (grade, ())
 
 
-# Parameters that are unknown, ignored, pending or for the other page
+# Parameters that are unknown, ignored, for the page or for the other page
 
 
 def test_unknown_parameters_are_warnings_not_errors():
@@ -638,7 +710,7 @@ def test_ignored_parameters_are_dropped_with_their_reason(parameter):
     params = parse(endpoint, **{parameter.name: "true"})
     warning = only_warning(endpoint, **{parameter.name: "true"})
     assert (warning.code, warning.param) == ("ignored_parameter", parameter.name)
-    assert warning.message.endswith(MESSAGES[f"reason_{parameter.reason}"]["en"])
+    assert warning.message.endswith(MESSAGES[f"reason_{parameter.reason}"])
     assert params.passthrough == () and parameter.name not in params.to_query()
 
 
@@ -652,15 +724,28 @@ def test_a_parameter_of_the_other_page_is_dropped_with_a_warning(parameter):
     assert dataclasses.replace(params, warnings=()) == parse(other)
 
 
-@pytest.mark.parametrize("parameter", rows(lambda p: p.status == "pending"))
-def test_pending_page_parameters_reach_the_page_typed_with_a_warning(parameter):
+@pytest.mark.parametrize("parameter", rows(lambda p: p.kept and p.field is None))
+def test_page_parameters_reach_the_page_typed(parameter):
     spelling, value = readable(parameter)
-    params = parse("upload", **{parameter.name: spelling})
+    needs = NEEDS.get(parameter.name, {})
+    params = parse(endpoint_of(parameter), **needs, **{parameter.name: spelling})
     assert dict(params.passthrough) == {parameter.name: value}
     assert params.page_settings()[parameter.name] == value
     assert params.to_config()["passthrough"][parameter.name] == value
+    assert params.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("source", "sent", "fetched"),
+    [("video", "imageSrc", "videoSrc"), ("image", "videoSrc", "imageSrc")],
+)
+def test_the_media_address_of_the_other_source_is_dropped_with_a_warning(source, sent, fetched):
+    url = "https://cdn.example.com/a"
+    params = parse("upload", source=source, **{sent: url})
     (warning,) = params.warnings
-    assert (warning.code, warning.param) == ("pending_parameter", parameter.name)
+    assert (warning.code, warning.param) == ("media_for_other_source", sent)
+    assert params.remote_media is None and sent not in params.to_query()
+    assert parse("upload", source=source, **{fetched: url}).remote_media == (fetched, url)
 
 
 def test_the_page_gets_every_page_parameter_with_its_default():
@@ -765,7 +850,14 @@ def test_to_config_is_json_ready_and_has_every_field():
     config = params.to_config()
     assert set(config) == {field.name for field in dataclasses.fields(TrackingParams)}
     assert config["reference"] == REFERENCE
-    assert config["passthrough"] == {"loading_message": "Un instant"}
+    # Every page parameter of the live page: the one given, the others at their defaults.
+    assert config["passthrough"] == {
+        "loading_message": "Un instant",
+        "reps": None,
+        "duration": None,
+        "voice": False,
+        "sound": False,
+    }
     assert config["warnings"] == [params.warnings[0].to_dict()]
     assert json.loads(json.dumps(config)) == config
 
@@ -825,6 +917,7 @@ def test_any_query_gives_params_or_a_params_error_and_nothing_else(query, endpoi
             "invalid_parameter",
             "invalid_exercise",
             "invalid_reference",
+            "invalid_workout",
             "conflicting_parameters",
             "jump_analysis_missing_height",
         }
@@ -853,7 +946,8 @@ def valid_values(parameter) -> st.SearchStrategy[str]:
     if parameter.kind == "boolean":
         return booleans()
     if parameter.kind == "skeleton":
-        return booleans() | st.from_regex(r"[A-Za-z0-9_#-]{1,64}", fullmatch=True)
+        looks = st.sampled_from(sorted(STYLES)) | st.from_regex(r"#[0-9a-fA-F]{6}", fullmatch=True)
+        return booleans() | looks
     if parameter.kind in ("integer", "number"):
         return numbers(parameter.low, parameter.high)
     if parameter.kind == "choice":
@@ -874,12 +968,17 @@ def valid_values(parameter) -> st.SearchStrategy[str]:
 SETTABLE = [
     parameter
     for parameter in PARAMETERS
-    if parameter.name not in ("token", "exercise", "reference")
+    if parameter.name not in ("token", "exercise", "reference", "userExercise", "workout")
 ]
 WHAT_TO_TRACK = st.one_of(
     st.just({}),
     st.sampled_from([*EXERCISES, *ALIASES]).map(lambda name: {"exercise": name}),
     st.uuids().map(lambda ref: {"reference": str(ref)}),
+    st.uuids().map(lambda ref: {"userExercise": str(ref)}),
+    st.uuids().map(lambda workout: {"workout": str(workout)}),
+    st.sampled_from(["squat:10x3,rest:30,plank:45s", "Face_Squat:8", "lunge:30sX2,rest:1m"]).map(
+        lambda workout: {"workout": workout}
+    ),
 )
 
 
@@ -900,11 +999,11 @@ def valid_params(draw) -> TrackingParams:
 def test_to_query_round_trips_everything_but_warnings_and_gating(params, plan):
     """Round trip: parsing p.to_query() gives p back, except `warnings` (ignored parameters and
     values are not in the canonical query) and `blocked` (the record of gating, not part of the
-    request). Re-reading it warns only about parameters the page has yet to apply."""
+    request). Re-reading it warns about nothing."""
     if plan is not None:
         params = params.gated_for(plan)
     reparsed = parse_tracking_params(params.to_query(), endpoint=params.endpoint)
     assert dataclasses.replace(reparsed, warnings=()) == dataclasses.replace(
         params, warnings=(), blocked=()
     )
-    assert {warning.code for warning in reparsed.warnings} <= {"pending_parameter"}
+    assert reparsed.warnings == ()

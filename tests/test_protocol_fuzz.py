@@ -39,6 +39,7 @@ landmark_messages = st.fixed_dictionaries(
             st.sampled_from(["w", "h", "x"]), st.integers(-5, 10_000) | st.floats()
         ),
         "landmarks": st.none() | st.lists(point, min_size=0, max_size=40),
+        "world": st.none() | st.lists(point, min_size=0, max_size=40),
     },
 )
 
@@ -60,6 +61,7 @@ def test_any_json_message_becomes_a_pose_or_a_protocol_error(message):
         assert outcome.to_event()["type"] == "error" and outcome.code
     elif isinstance(outcome, Pose):
         assert outcome.landmarks is None or outcome.landmarks.shape == (33, 4)
+        assert outcome.world is None or outcome.world.shape == (33, 3)
     else:
         assert isinstance(outcome, dict)
 

@@ -10,13 +10,12 @@ from django.utils import timezone
 from accounts import services
 from accounts.errors import AccessError
 from accounts.models import MonthlyUsage
+from tests.support.needs import needs
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs DATABASE_URL pointing at PostgreSQL"
-    ),
+    needs(connection.vendor != "postgresql", "needs DATABASE_URL pointing at PostgreSQL"),
 ]
 
 

@@ -15,6 +15,7 @@ from accounts.models import MonthlyUsage
 from config import ratelimit
 from config.asgi import application
 from tests.factories import make_token
+from tests.support.clips import landmark_messages
 from tracking.models import TrackingLink
 
 pytestmark = pytest.mark.django_db
@@ -177,12 +178,16 @@ async def refused_socket(query, headers=ORIGIN) -> tuple[dict, int]:
 
 
 async def started(query, headers=ORIGIN) -> None:
+    """A session that starts tracking: it takes its call with its first frame."""
     socket = WebsocketCommunicator(
         application, f"/ws/pose_tracker/tracking?{query}", headers=headers
     )
     connected, _ = await socket.connect()
     assert connected
     assert (await socket.receive_json_from(timeout=5))["type"] == "session_started"
+    await socket.send_json_to(landmark_messages()[0])
+    while (await socket.receive_json_from(timeout=5))["type"] != "ack":
+        pass
     await socket.disconnect()
 
 

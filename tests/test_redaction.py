@@ -6,6 +6,7 @@ import pytest
 
 from config.daphne import RedactingAccessLog
 from config.redaction import RedactTokensFilter, redact
+from tests.factories import make_token
 
 SECRET = "ft_live_Zq8kVh3nXe4Rt5Yu6Io7Pa8Sd9Fg0HjKlMnBvCxZaQw"
 PUBLISHABLE = "ft_pub_Qw8kVh3nXe4Rt5Yu6Io7Pa8Sd9Fg0HjKlMnBvCxZaZq"
@@ -52,8 +53,6 @@ def test_log_records_are_redacted_by_the_filter():
 
 @pytest.mark.django_db
 def test_tracking_pages_send_no_referrer_and_limit_framing(client, acme):
-    from tests.factories import make_token
-
     open_token = make_token(acme)
     page = client.get("/pose_tracker/tracking", {"token": open_token, "exercise": "squat"})
     assert page["Referrer-Policy"] == "no-referrer"

@@ -13,6 +13,7 @@ from django.db import connection, connections
 
 from references import services
 from references.models import ReferenceMovement
+from tests.support.needs import needs
 from tests.test_references import ONE_CURL_MS
 
 CURL_CLIP = Path(__file__).parent / "fixtures" / "clips" / "fitness-biceps-curls.mp4"
@@ -20,9 +21,7 @@ CURL_CLIP = Path(__file__).parent / "fixtures" / "clips" / "fitness-biceps-curls
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs DATABASE_URL pointing at PostgreSQL"
-    ),
+    needs(connection.vendor != "postgresql", "needs DATABASE_URL pointing at PostgreSQL"),
 ]
 
 

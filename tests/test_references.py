@@ -1,16 +1,20 @@
 """Reference movements: create from a real clip, track anyone against them, live and uploaded."""
 
+import datetime
+import uuid
 from pathlib import Path
 
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from config.asgi import application
 from references import services
 from references.models import ReferenceMovement
 from tests.support.clips import CURL_CLIP, SQUAT_CLIP, landmark_messages
 from tests.support.servers import wait_until
+from tests.test_tracking_pages import page_config
 from tests.test_uploads import events_of, post_file, wait_until_finished
 
 # One clean curl in the real clip, as a person would trim it with the dashboard's slider.
@@ -93,11 +97,13 @@ def test_squats_scored_against_a_curl_reference_count_nothing(client, curl_refer
 
 
 @pytest.mark.slow
-async def test_live_session_counts_curls_against_the_reference(curl_reference, acme_token):
+@pytest.mark.parametrize("name", ["reference", "userExercise"])
+async def test_live_session_counts_curls_against_the_reference(curl_reference, acme_token, name):
+    """userExercise (a Studio custom movement upstream) names a reference movement here."""
     headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
     socket = WebsocketCommunicator(
         application,
-        f"/ws/pose_tracker/tracking?token={acme_token}&reference={curl_reference.pk}",
+        f"/ws/pose_tracker/tracking?token={acme_token}&{name}={curl_reference.pk}",
         headers=headers,
     )
     assert (await socket.connect())[0]
@@ -131,7 +137,6 @@ def test_another_organisations_reference_is_reported_like_a_missing_one(
     theirs = client.get(
         "/pose_tracker/tracking", {"token": globex_token, "reference": str(curl_reference.pk)}
     )
-    import uuid
 
     missing = client.get(
         "/pose_tracker/tracking", {"token": acme_token, "reference": str(uuid.uuid4())}
@@ -165,6 +170,30 @@ def test_a_reference_still_processing_or_failed_gets_its_own_error(client, acme,
             "/pose_tracker/tracking", {"token": acme_token, "reference": str(reference.pk)}
         )
         assert response.status_code == 409 and code in response.content
+
+
+@pytest.mark.parametrize("name", ["reference", "userExercise"])
+def test_a_custom_movement_is_checked_like_a_reference(
+    client, acme, acme_token, globex_token, name
+):
+    """userExercise goes through the same tenant check: another organisation's movement is a
+    missing one, and one still processing says so; the problem names the parameter sent."""
+    ready = ReferenceMovement.objects.create(
+        organization=acme, name="r", video="r.mp4", status="ready", signature={"frames": []}
+    )
+    processing = ReferenceMovement.objects.create(
+        organization=acme, name="p", video="p.mp4", status="processing"
+    )
+    cases = (
+        (globex_token, ready, 404, "reference_not_found"),
+        (acme_token, processing, 409, "reference_not_ready"),
+    )
+    for token, reference, status, code in cases:
+        response = client.get("/pose_tracker/tracking", {"token": token, name: str(reference.pk)})
+        assert response.status_code == status
+        event = page_config(response)["initialEvents"][0]
+        assert event["code"] == code
+        assert f"<code>{name}</code>" in response.content.decode()
 
 
 def test_the_plan_limits_the_number_of_references(client, globex, globex_token, settings, tmp_path):
@@ -207,3 +236,40 @@ def test_bad_reference_videos_are_refused_and_nothing_is_stored(
 def test_reference_create_service_needs_a_name(acme):
     with pytest.raises(services.ReferenceRejected):
         services.reference_create(organization=acme, name=" ", file=None)
+
+
+@pytest.mark.slow
+def test_an_extraction_taken_over_by_another_worker_keeps_the_newer_attempts_result(
+    acme, settings, tmp_path, monkeypatch
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr(services.background, "enqueue", lambda *args: None)  # the test works it
+    reference = services.reference_create(
+        organization=acme,
+        name="Curl",
+        file=SimpleUploadedFile(CURL_CLIP.name, CURL_CLIP.read_bytes()),
+        trim_start_ms=ONE_CURL_MS[0],
+        trim_end_ms=ONE_CURL_MS[1],
+    )
+    stale = services.reference_claim(reference_id=reference.pk)
+    # The first worker stalls past its lease; a second one takes the job over and finishes it.
+    ReferenceMovement.objects.filter(pk=reference.pk).update(
+        lease_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    current = services.reference_claim(reference_id=reference.pk)
+    assert current == stale + 1
+    services.reference_extract(reference_id=reference.pk, attempt=current)
+    ready = ReferenceMovement.objects.get(pk=reference.pk)
+    assert ready.status == "ready" and ready.signature, ready.error_message
+
+    # The first worker wakes up: its time limit strikes, then it completes its own extraction.
+    services.reference_fail(
+        reference_id=reference.pk,
+        attempt=stale,
+        code="extraction_timeout",
+        message="Extracting the movement took too long. The video is kept.",
+    )
+    services.reference_extract(reference_id=reference.pk, attempt=stale)
+    after = ReferenceMovement.objects.get(pk=reference.pk)
+    assert (after.status, after.error_code, after.attempts) == ("ready", "", 2)
+    assert after.updated_at == ready.updated_at and after.finished_at == ready.finished_at

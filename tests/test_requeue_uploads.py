@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from config import background
-from tracking import services
+from tracking import uploads
+from tracking.access import tracking_open
 from tracking.models import Upload
 
 SQUAT_CLIP = Path(__file__).parent / "fixtures" / "clips" / "fitness-squat-counter.mp4"
@@ -25,13 +26,16 @@ def queued(acme_token, settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     enqueued = []
     monkeypatch.setattr(background, "enqueue", lambda task, *args: enqueued.append(args[0]))
-    access = services.tracking_open(
-        {"token": acme_token, "exercise": "squat"}, endpoint="upload", origin=None, browser=False
+    access = tracking_open(
+        {"token": acme_token, "exercise": "squat"},
+        endpoint="upload",
+        origin=None,
+        origin_required=False,
     )
 
     def make(**state) -> Upload:
         file = SimpleUploadedFile("squat.mp4", SQUAT_CLIP.read_bytes())
-        upload = services.upload_create(access=access, file=file)
+        upload = uploads.upload_create(access=access, file=file)
         Upload.objects.filter(pk=upload.pk).update(**state)
         return upload
 
@@ -52,15 +56,13 @@ def test_requeue_takes_old_queued_jobs_and_jobs_of_dead_workers_only(queued):
     assert sorted(queued.enqueued) == sorted([str(lost.pk), str(abandoned.pk)])
 
 
-def test_a_broker_that_stays_down_is_logged_not_raised(settings, caplog):
+def test_a_broker_that_stays_down_is_logged_not_raised(settings, caplog, monkeypatch):
     settings.BACKGROUND_RUNNER = "celery"
 
-    class Task:
-        name = "tracking.tasks.analyze_upload"
+    def broker_down(name, args):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-        def apply_async(self, args):
-            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
+    monkeypatch.setattr(background.app, "send_task", broker_down)
     with caplog.at_level(logging.ERROR, logger="config.background"), transaction.atomic():
-        background.enqueue(Task(), "some-id")
+        background.enqueue(uploads.ANALYSIS_TASK, "some-id")
     assert "not queued, broker unavailable" in caplog.text

@@ -12,7 +12,6 @@ CI only (Redis and PostgreSQL); skipped otherwise. Every process is stopped at t
 """
 
 import os
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,6 +29,7 @@ from tests.processes import (
     tracking_socket,
 )
 from tests.support.clips import landmark_messages
+from tests.support.needs import needs, needs_tool
 from tests.support.servers import free_port, port_open, stop, wait_until
 from tracking.models import Upload
 
@@ -41,9 +41,9 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres,
-    pytest.mark.skipif(
+    needs(
         not settings.REDIS_URL or connection.vendor != "postgresql",
-        reason="needs Redis (REDIS_URL) and PostgreSQL (DATABASE_URL): CI",
+        "needs Redis (REDIS_URL) and PostgreSQL (DATABASE_URL): CI",
     ),
 ]
 
@@ -152,7 +152,7 @@ def nginx_config(tmp_path: Path, listen_port: int, upstream_ports: list[int]) ->
     return config
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
+@needs_tool("nginx")
 def test_the_shipped_nginx_config_fronts_both_servers(acme_token, cluster, tmp_path):
     processes, servers = cluster
     port = free_port()

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -19,7 +20,8 @@ from accounts import services as account_services
 from config.asgi import application
 from config.redaction import redact
 from tests.factories import make_token
-from tracking import links, services
+from tracking import links, uploads
+from tracking.access import tracking_open
 from tracking.models import TrackingLink, Upload
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +71,7 @@ def test_issuing_answers_a_single_use_url_and_stores_only_a_hash(acme_token, set
     assert before + datetime.timedelta(minutes=5) <= expires_at
     assert expires_at <= timezone.now() + datetime.timedelta(minutes=5)
     row = TrackingLink.objects.get()
-    assert row.secret_hash == hashlib.sha256(link["id"].encode()).hexdigest()
+    assert row.digest == hashlib.sha256(link["id"].encode()).hexdigest()
     assert link["id"] not in row.query and acme_token not in row.query
     assert "token" not in parse_qs(row.query)
     assert parse_qs(row.query)["exercise"] == ["squat"]
@@ -79,7 +81,7 @@ def test_issuing_answers_a_single_use_url_and_stores_only_a_hash(acme_token, set
 def test_under_a_pepper_the_link_is_stored_keyed_and_still_opens(client, acme, settings):
     settings.API_TOKEN_PEPPER = "pepper"
     link = issued(make_token(acme, name="Peppered"), exercise="squat")
-    assert TrackingLink.objects.get().secret_hash != hashlib.sha256(link["id"].encode()).hexdigest()
+    assert TrackingLink.objects.get().digest != hashlib.sha256(link["id"].encode()).hexdigest()
     assert client.get(page_path(link)).status_code == 200
 
 
@@ -127,8 +129,9 @@ def test_the_page_of_a_link_posts_what_was_ignored_once_it_opens(client, acme_to
     # Left out of the link when it was issued, and said then: nothing to repeat.
     assert page_config(client.get(page_path(link)))["initialEvents"] == []
     upload_link = issued(acme_token, endpoint="upload", exercise="squat", uploadLabel="Go")
-    (event,) = page_config(client.get(page_path(upload_link)))["initialEvents"]
-    assert (event["type"], event["parameters"]) == ("warning", ["uploadLabel"])
+    config = page_config(client.get(page_path(upload_link)))
+    assert config["initialEvents"] == []
+    assert config["params"]["passthrough"]["uploadLabel"] == "Go"  # the page's own parameters
 
 
 def test_issuing_takes_the_token_from_the_authorization_header_only(api_client, acme_token):
@@ -152,7 +155,9 @@ def test_issuing_with_a_revoked_token_or_from_a_foreign_origin_is_refused(acme):
         HTTP_ORIGIN="https://evil.example.com",
     )
     assert foreign.status_code == 403 and foreign.json()["code"] == "origin_not_allowed"
-    account_services.token_revoke(token=account_services.token_authenticate(raw, browser=False))
+    account_services.token_revoke(
+        token=account_services.token_authenticate(raw, origin_required=False)
+    )
     assert issue(raw, exercise="squat").status_code == 401
 
 
@@ -174,7 +179,9 @@ def test_the_page_opens_once_with_the_issued_parameters_and_no_token(client, acm
     assert config["params"]["exercise"] == "squat"
     assert config["params"]["keypoints"] is True and config["params"]["language"] == "fr"
     assert config["params"]["token"] == ""
-    assert config["ticket"] and parse_qs(config["accessQuery"]) == {"ticket": [config["ticket"]]}
+    access = parse_qs(config["accessQuery"])
+    assert config["ticket"] and access.pop("ticket") == [config["ticket"]]
+    assert list(access) == ["pageSession"]  # what makes its reconnects one call
     assert response["Cache-Control"] == "no-store"
     assert TrackingLink.objects.get().used_at is not None
 
@@ -305,8 +312,6 @@ def open_page_sync(client, token, **params) -> str:
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_pages_socket_works_with_its_ticket_and_the_links_parameters(client, acme_token):
-    from asgiref.sync import sync_to_async
-
     ticket = await sync_to_async(open_page_sync)(client, acme_token, exercise="lunge")
     for inference in ("browser", "server"):  # the page may fall back to server inference
         socket = await connect(f"ticket={ticket}&inference={inference}")
@@ -326,8 +331,6 @@ async def test_the_pages_socket_works_with_its_ticket_and_the_links_parameters(c
     ],
 )
 async def test_the_ticket_fixes_the_parameters(client, acme_token, query, code, close):
-    from asgiref.sync import sync_to_async
-
     ticket = await sync_to_async(open_page_sync)(client, acme_token, exercise="squat")
     event, closed = await refusal(await connect(query.format(ticket=ticket)))
     assert (event["code"], closed) == (code, close)
@@ -337,8 +340,6 @@ async def test_the_ticket_fixes_the_parameters(client, acme_token, query, code, 
 async def test_a_loose_inference_on_the_ticket_starts_in_the_browser_with_a_warning(
     client, acme_token
 ):
-    from asgiref.sync import sync_to_async
-
     ticket = await sync_to_async(open_page_sync)(client, acme_token, exercise="squat")
     socket = await connect(f"ticket={ticket}&inference=gpu")
     started = await socket.receive_json_from(timeout=5)
@@ -350,8 +351,6 @@ async def test_a_loose_inference_on_the_ticket_starts_in_the_browser_with_a_warn
 
 @pytest.mark.django_db(transaction=True)
 async def test_an_expired_ticket_or_revoked_token_closes_4401(client, acme_token, settings):
-    from asgiref.sync import sync_to_async
-
     ticket = await sync_to_async(open_page_sync)(client, acme_token, exercise="squat")
     settings.TRACKING_TICKET_MAX_AGE_S = -1
     event, closed = await refusal(await connect(f"ticket={ticket}"))
@@ -366,8 +365,6 @@ async def test_an_expired_ticket_or_revoked_token_closes_4401(client, acme_token
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_native_app_connects_once_with_the_ws_url(acme_token):
-    from asgiref.sync import sync_to_async
-
     link = await sync_to_async(issued)(acme_token, exercise="squat")
     query = urlsplit(link["ws_url"]).query
     socket = await connect(query, headers=[])
@@ -397,7 +394,7 @@ def post_with_ticket(client, ticket, **fields):
 
 @pytest.fixture
 def no_analysis(monkeypatch):
-    monkeypatch.setattr(services.background, "enqueue", lambda *args: None)
+    monkeypatch.setattr(uploads.background, "enqueue", lambda *args: None)
 
 
 def test_the_upload_page_uploads_and_reads_back_only_its_own(client, acme_token, no_analysis):
@@ -412,8 +409,8 @@ def test_the_upload_page_uploads_and_reads_back_only_its_own(client, acme_token,
     events = client.get(f"/api/v1/uploads/{upload.pk}/events?ticket={ticket}")
     assert events.status_code == 200
 
-    other = services.upload_create(
-        access=services.tracking_open(
+    other = uploads.upload_create(
+        access=tracking_open(
             {"token": acme_token, "exercise": "squat"}, endpoint="upload", origin=None
         ),
         file=SimpleUploadedFile("b.mp4", SQUAT_CLIP.read_bytes()),

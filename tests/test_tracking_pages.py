@@ -1,9 +1,11 @@
 import json
 import re
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import MonthlyUsage
@@ -131,14 +133,51 @@ def test_exhausted_quota_answers_429(client, globex, globex_token):
     assert page_config(response)["initialEvents"][0]["code"] == "quota_exceeded"
 
 
-def test_free_plan_page_says_which_outputs_were_blocked(client, globex_token):
+def _person_reads(response) -> str:
+    """The refused page's sentence for the person (the problems for the developer are folded
+    away below it)."""
+    html = response.content.decode()
+    return re.search(r'<p class="refused-reason">(.*?)</p>', html)[1]
+
+
+def test_a_refused_page_tells_the_person_what_they_can_do(client, acme, acme_token):
+    missing = client.get("/pose_tracker/tracking", {"exercise": "squat"})
+    assert _person_reads(missing) == (
+        "This app isn't set up for tracking yet. Please let the app's team know."
+    )
+    assert "<summary>Details for the app's developer</summary>" in missing.content.decode()
+
+    link = APIClient().post(
+        "/api/v1/sessions", {"exercise": "squat"}, HTTP_AUTHORIZATION=f"Bearer {acme_token}"
+    )
+    path = urlsplit(link.json()["url"])
+    client.get(f"{path.path}?{path.query}")
+    used = client.get(f"{path.path}?{path.query}")
+    assert used.status_code == 401
+    assert _person_reads(used) == (
+        "This link has already been used or has expired. Go back to the app and start again."
+    )
+
+    MonthlyUsage.objects.create(
+        organization=acme, month=timezone.localdate().replace(day=1), calls=5_000
+    )
+    later = client.get("/pose_tracker/tracking", {"token": acme_token, "exercise": "squat"})
+    assert later.status_code == 429
+    assert _person_reads(later) == (
+        "Tracking isn't available right now. Please try again in a few minutes."
+    )
+    assert '<a class="button" href="">Try again</a>' in later.content.decode()
+
+
+def test_free_plan_page_tells_the_host_not_the_person_which_outputs_were_blocked(
+    client, globex_token
+):
     response = client.get(
         "/pose_tracker/tracking",
         {"token": globex_token, "exercise": "squat", "keypoints": "true", "angles": "1"},
     )
     assert response.status_code == 200
-    html = response.content.decode()
-    assert 'id="blocked-outputs"' in html and "keypoints" in html and "angles" in html
+    assert "Developer outputs" not in response.content.decode()
     config = page_config(response)
     assert config["params"]["keypoints"] is False
     event = config["initialEvents"][0]
@@ -155,3 +194,57 @@ def test_free_plan_keeps_keypoints_in_pose_only_mode(client, globex_token):
 def test_page_does_not_take_a_call(client, acme, acme_token):
     client.get("/pose_tracker/tracking", {"token": acme_token, "exercise": "squat"})
     assert not MonthlyUsage.objects.filter(organization=acme, calls__gt=0).exists()
+
+
+def test_the_upload_page_reads_its_own_parameters(client, acme_token):
+    """PoseTracker's upload page parameters (§2.6): the picker's presence, label and place are in
+    the HTML; the player's sizes and fit reach upload.js, which sets them as CSS properties; the
+    page fetches videoSrc at once (upload.js)."""
+    query = {
+        "token": acme_token,
+        "exercise": "squat",
+        "showUpload": "false",
+        "uploadLabel": "Film your squats",
+        "uploadButtonPosition": "bottom",
+        "uploadAreaPadding": "24",
+        "videoSrc": "https://cdn.example.com/squats.mp4",
+        "containerMinHeight": "320",
+        "containerMaxWidth": "480",
+        "containerMaxHeight": "640",
+        "objectFit": "cover",
+        "eventTiming": "immediate",
+    }
+    response = client.get("/pose_tracker/upload_tracking", query)
+    assert response.status_code == 200
+    config = page_config(response)
+    assert config["initialEvents"] == []  # every parameter was read
+    assert config["params"]["passthrough"] == {
+        "loading_message": None,
+        "videoSrc": "https://cdn.example.com/squats.mp4",
+        "imageSrc": None,
+        "showUpload": False,
+        "uploadLabel": "Film your squats",
+        "containerMinHeight": 320.0,
+        "containerMaxWidth": 480.0,
+        "containerMaxHeight": 640.0,
+        "objectFit": "cover",
+        "uploadButtonPosition": "bottom",
+        "uploadAreaPadding": 24.0,
+        "eventTiming": "immediate",
+    }
+    assert "videoSrc=https%3A%2F%2Fcdn.example.com%2Fsquats.mp4" in config["accessQuery"]
+    html = response.content.decode()
+    picker = re.search(r'<div class="upload-picker" id="picker"[^>]*>', html)[0]
+    assert 'data-position="bottom"' in picker and picker.endswith(" hidden>")
+    assert '<label for="file-input" id="upload-label">Film your squats</label>' in html
+
+
+def test_the_upload_pages_defaults_show_the_picker(client, acme_token):
+    response = client.get(
+        "/pose_tracker/upload_tracking",
+        {"token": acme_token, "source": "image", "uploadLabel": "<b>Photo</b>"},
+    )
+    html = response.content.decode()
+    picker = re.search(r'<div class="upload-picker" id="picker"[^>]*>', html)[0]
+    assert 'data-position="center"' in picker and "hidden" not in picker
+    assert "&lt;b&gt;Photo&lt;/b&gt;</label>" in html  # the host's text, never its markup

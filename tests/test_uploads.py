@@ -20,10 +20,10 @@ from PIL import Image
 from accounts import services as accounts_services
 from accounts.models import MonthlyUsage
 from config.asgi import application
-from tests.factories import make_token
+from tests.factories import held_upload, make_token
 from tests.support.clips import CURL_CLIP, SQUAT_CLIP
 from tests.support.servers import wait_until
-from tracking import services
+from tracking import tasks, uploads
 from tracking.models import Upload, UploadEvent
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -232,21 +232,11 @@ def test_upload_over_quota_is_429_and_nothing_is_stored(
     assert nothing_stored(settings.MEDIA_ROOT)
 
 
-def _stored_upload(acme_token, monkeypatch) -> Upload:
-    """An accepted upload whose analysis job is held back, so the test can run it by hand."""
-    monkeypatch.setattr(services.background, "enqueue", lambda *args: None)
-    access = services.tracking_open(
-        {"token": acme_token, "exercise": "squat"}, endpoint="upload", origin=None, browser=False
-    )
-    file = SimpleUploadedFile("squat.mp4", SQUAT_CLIP.read_bytes())
-    return services.upload_create(access=access, file=file)
-
-
 def test_other_organisations_cannot_read_list_or_delete_an_upload(
     client, acme_token, globex_token, settings, tmp_path, monkeypatch
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    upload = _stored_upload(acme_token, monkeypatch)
+    upload = held_upload(acme_token, monkeypatch)
     outsider = {"HTTP_AUTHORIZATION": f"Bearer {globex_token}"}
     assert client.get(f"/api/v1/uploads/{upload.pk}", **outsider).status_code == 404
     assert client.get(f"/api/v1/uploads/{upload.pk}/events", **outsider).status_code == 404
@@ -264,9 +254,7 @@ def test_other_organisations_cannot_read_list_or_delete_an_upload(
 @pytest.mark.slow
 def test_a_task_delivered_twice_analyses_once(acme_token, settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
-    upload = _stored_upload(acme_token, monkeypatch)
-    from tracking import tasks
-
+    upload = held_upload(acme_token, monkeypatch)
     tasks.analyze_upload.apply(args=[str(upload.pk)])
     first = list(UploadEvent.objects.filter(upload=upload).values_list("type", flat=True))
     tasks.analyze_upload.apply(args=[str(upload.pk)])
@@ -280,11 +268,11 @@ def test_a_job_abandoned_by_a_dead_worker_is_taken_over_after_its_lease(
     acme_token, settings, tmp_path, monkeypatch
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    upload = _stored_upload(acme_token, monkeypatch)
+    upload = held_upload(acme_token, monkeypatch)
     Upload.objects.filter(pk=upload.pk).update(
-        status="processing", lease_until=timezone.now() - services.ANALYSIS_LEASE
+        status="processing", lease_until=timezone.now() - Upload.LEASE
     )
-    services.upload_analyze(upload_id=upload.pk)
+    tasks.analyze_upload.apply(args=[str(upload.pk)])
     upload.refresh_from_db()
     assert upload.status == "done" and upload.attempts == 1
 
@@ -335,9 +323,9 @@ def test_free_plan_export_is_blocked_and_reported(client, globex_token, settings
 
 async def test_progress_socket_needs_the_upload_ticket(acme_token, settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
-    upload = await sync_to_async(_stored_upload)(acme_token, monkeypatch)
+    upload = await sync_to_async(held_upload)(acme_token, monkeypatch)
     headers = [(b"origin", b"http://127.0.0.1")]
-    ticket = services.upload_progress_ticket(upload)
+    ticket = uploads.upload_progress_ticket(upload)
     good = WebsocketCommunicator(
         application, f"/ws/uploads/{upload.pk}?ticket={ticket}", headers=headers
     )
@@ -353,14 +341,51 @@ async def test_progress_socket_needs_the_upload_ticket(acme_token, settings, tmp
     assert not connected and code == 4401
 
 
+async def _socket_says(upload) -> dict:
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/uploads/{upload.pk}?ticket={uploads.upload_progress_ticket(upload)}",
+        headers=[(b"origin", b"http://127.0.0.1")],
+    )
+    assert (await socket.connect())[0]
+    event = await socket.receive_json_from(timeout=5)
+    await socket.disconnect()
+    return event
+
+
+async def test_the_api_gives_the_event_the_progress_socket_sends_in_every_state(
+    async_client, acme_token, settings, tmp_path, monkeypatch
+):
+    """The upload page polls the API while its socket is down: the host gets the same events."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    upload = await sync_to_async(held_upload)(acme_token, monkeypatch)
+    auth = {"Authorization": f"Bearer {acme_token}"}
+
+    async def both() -> tuple[dict, dict]:
+        read = await async_client.get(f"/api/v1/uploads/{upload.pk}", headers=auth)
+        return read.json()["status_event"], await _socket_says(upload)
+
+    polled, pushed = await both()
+    assert polled == pushed and pushed["status"] == "queued"
+    attempt = await sync_to_async(uploads.upload_claim)(upload_id=upload.pk)
+    await sync_to_async(upload.report_progress)(attempt, 40)
+    polled, pushed = await both()
+    assert polled == pushed and pushed["progress"] == 40 and pushed["uploadId"] == str(upload.pk)
+    await sync_to_async(uploads.upload_fail)(
+        upload_id=upload.pk, attempt=attempt, code="analysis_failed", message="It failed."
+    )
+    polled, pushed = await both()
+    assert polled == pushed and pushed["type"] == "error" and pushed["code"] == "analysis_failed"
+
+
 @pytest.mark.parametrize("key_fate", ["revoked", "deleted"])
 async def test_progress_socket_refuses_the_ticket_once_its_key_is_gone(
     acme_token, settings, tmp_path, monkeypatch, key_fate
 ):
     """The same rule as the API's `?upload_ticket=`: a ticket lives no longer than its key."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    upload = await sync_to_async(_stored_upload)(acme_token, monkeypatch)
-    ticket = services.upload_progress_ticket(upload)
+    upload = await sync_to_async(held_upload)(acme_token, monkeypatch)
+    ticket = uploads.upload_progress_ticket(upload)
     if key_fate == "revoked":
         await sync_to_async(accounts_services.token_revoke)(token=upload.token)
     else:
@@ -379,8 +404,8 @@ async def test_progress_socket_keeps_to_the_keys_allowed_origins(
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     key = await sync_to_async(make_token)(acme, allowed_origins=["https://shop.example"])
-    upload = await sync_to_async(_stored_upload)(key, monkeypatch)
-    url = f"/ws/uploads/{upload.pk}?ticket={services.upload_progress_ticket(upload)}"
+    upload = await sync_to_async(held_upload)(key, monkeypatch)
+    url = f"/ws/uploads/{upload.pk}?ticket={uploads.upload_progress_ticket(upload)}"
     allowed = WebsocketCommunicator(
         application, url, headers=[(b"origin", b"https://shop.example")]
     )

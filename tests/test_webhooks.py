@@ -29,8 +29,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from tests.support.servers import wait_until
-from tracking import services, tasks, webhooks
+from tests.support.servers import LoopbackHTTPServer, wait_until
+from tracking import outbound, tasks, uploads, webhooks
 from tracking.models import Upload
 
 PERSON_PHOTO = Path(__file__).parent / "fixtures" / "images" / "messi5.jpg"
@@ -47,14 +47,12 @@ def _deliveries_in_this_process(settings):
     settings.CALLBACK_ALLOW_PRIVATE_HOSTS = True
 
 
-class Receiver:
+class Receiver(LoopbackHTTPServer):
     """An HTTP server on 127.0.0.1 answering each POST with the next of `answers`: a status, or
     (status, headers). With `hang` set, it holds every request until that event is set."""
 
     def __init__(self, *answers, hang: threading.Event | None = None, tls=None):
         self.answers = list(answers) or [204]
-        self.requests: list[dict] = []
-        self.hang = hang
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -81,24 +79,9 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        super().__init__(Handler, hang=hang)
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_port
-        # shutdown() returns once the serving loop has seen it: every 10 ms, not the default 0.5 s.
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.hang is not None:
-            self.hang.set()
-        self.server.shutdown()
-        self.server.server_close()
 
     def url(self, host="127.0.0.1", path="/hook") -> str:
         return f"http://{host}:{self.port}{path}"
@@ -152,18 +135,20 @@ def settled(runs, upload_id, timeout=30.0) -> Upload:
 
 
 def failed_upload(organization, callback_url) -> Upload:
-    """An upload whose analysis fails for good: services.upload_fail queues its callback."""
+    """An upload whose analysis fails for good: uploads.upload_fail queues its callback."""
     upload = Upload.objects.create(
         organization=organization,
         kind="image",
         query="",
         file="uploads/test/photo.jpg",
         size_bytes=PERSON_PHOTO.stat().st_size,
-        status=Upload.Status.PROCESSING,
         callback_url=callback_url,
     )
-    services.upload_fail(
-        upload_id=upload.pk, code="analysis_failed", message="The analysis failed unexpectedly."
+    uploads.upload_fail(
+        upload_id=upload.pk,
+        attempt=uploads.upload_claim(upload_id=upload.pk),
+        code="analysis_failed",
+        message="The analysis failed unexpectedly.",
     )
     return upload
 
@@ -241,20 +226,20 @@ def due_upload(organization, callback_url) -> Upload:
     )
 
 
-def run_as_a_worker(upload_id):
-    """Run the delivery task as a Celery worker does (not eagerly): a retry raises Retry."""
-    tasks.deliver_upload_callback.push_request(
-        id=f"delivery-{upload_id}",
-        args=[str(upload_id)],
+def run_as_a_worker(row_id, task=tasks.deliver_upload_callback):
+    """Run a delivery task as a Celery worker does (not eagerly): a retry raises Retry."""
+    task.push_request(
+        id=f"delivery-{row_id}",
+        args=[str(row_id)],
         kwargs={},
         is_eager=False,
         called_directly=False,
         retries=0,
     )
     try:
-        return tasks.deliver_upload_callback.run(str(upload_id))
+        return task.run(str(row_id))
     finally:
-        tasks.deliver_upload_callback.pop_request()
+        task.pop_request()
 
 
 def test_a_server_error_is_retried_by_the_task_on_the_standard_webhooks_schedule(acme, settings):
@@ -411,6 +396,17 @@ def test_the_callback_host_is_checked_when_the_upload_is_made_and_again_at_send_
     assert upload.callback_attempts == 1  # refused for good: never retried
 
 
+@pytest.mark.parametrize("private_hosts", [False, True])
+def test_a_callback_host_no_resolver_can_encode_is_refused_with_a_400(
+    client, acme_token, settings, private_hosts
+):
+    settings.CALLBACK_ALLOW_PRIVATE_HOSTS = private_hosts
+    response = post_photo(client, acme_token, "https://\u200b.example.com/hook")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_callback_url"
+    assert not Upload.objects.exists()
+
+
 def test_each_attempt_resolves_once_and_connects_to_the_address_it_checked(acme, runs, fake_dns):
     # Any second lookup would get 127.0.0.2, where nothing listens.
     fake_dns["answers"] = [["127.0.0.1"], ["127.0.0.2"]]
@@ -466,7 +462,7 @@ PUBLIC = [
 def test_a_callback_host_resolving_inside_a_network_is_refused(settings, fake_dns, address):
     settings.CALLBACK_ALLOW_PRIVATE_HOSTS = False
     fake_dns["answers"] = [["93.184.216.34", address]]  # one bad address is enough
-    with pytest.raises(webhooks.CallbackRefused) as refused:
+    with pytest.raises(outbound.AddressRefused) as refused:
         webhooks.callback_url_check(f"http://{HOOK_HOST}/hook")
     assert refused.value.address == address
 

@@ -2,7 +2,9 @@
 
 from collections.abc import Mapping
 
+from django.http import HttpResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -16,10 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import errors, tenancy
+from accounts.api_errors import ErrorSerializer, FailureSerializer
 from accounts.authentication import ApiTokenAuthentication, bearer_secret
 from accounts.models import ApiToken
 from accounts.origins import foreign_origin
-from tracking import links, selectors, services
+from config.errors import FormTrackError
+from tracking import links, selectors, uploads
+from tracking.access import tracking_open
 from tracking.authentication import (
     HasApiTokenOrPageTicket,
     PageTicket,
@@ -27,24 +32,39 @@ from tracking.authentication import (
     UploadTicketAuthentication,
 )
 from tracking.engine.catalog import ALIASES, EXERCISES
+from tracking.media_links import media_link
 from tracking.models import TrackingLink, Upload
-from tracking.param_table import ENDPOINTS, MAX_VALUE_CHARS, PARAMETERS, Parameter
-from tracking.params import LANGUAGE_TAG
+from tracking.param_table import (
+    ENDPOINTS,
+    MAX_EXTERNAL_ID_CHARS,
+    MAX_VALUE_CHARS,
+    PARAMETERS,
+    Parameter,
+)
+from tracking.params import EXTERNAL_ID, LANGUAGE_TAG
 
 
 class ExerciseSerializer(serializers.Serializer):
     id = serializers.CharField()
     label = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["repetition", "duration", "jump"])
+    kind = serializers.ChoiceField(choices=["repetition", "duration", "jump", "assessment"])
     category = serializers.ChoiceField(
-        choices=["strength", "hold", "flexibility", "wellness", "physical_test", "jump"]
+        choices=[
+            "strength",
+            "hold",
+            "flexibility",
+            "wellness",
+            "physical_test",
+            "jump",
+            "range_of_motion",
+        ]
     )
     view = serializers.ChoiceField(choices=["front", "side", "either"])
     aliases = serializers.ListField(child=serializers.CharField())
     outputs = serializers.ListField(
         child=serializers.CharField(),
-        help_text="The events its sessions send (keypoints and angles when asked for); "
-        "counter.analysis: a physical test's counter carries an analysis object.",
+        help_text="The events its live sessions and uploads send (keypoints and angles when asked "
+        "for); counter.analysis: a physical test's counter carries an analysis object.",
     )
 
 
@@ -69,18 +89,126 @@ class ExerciseListView(APIView):
         return Response(ExerciseSerializer(rows, many=True).data)
 
 
-class UploadErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
+class UploadRepSerializer(serializers.Serializer):
+    """One counted rep, or one spell of a hold, in an upload's results."""
+
+    index = serializers.IntegerField()
+    formScore = serializers.FloatField(help_text="0-100.")
+    score = serializers.FloatField(help_text="The same as formScore.")
+    grade = serializers.CharField(help_text="A to F.")
+    durationMs = serializers.IntegerField()
+    faults = serializers.ListField(child=serializers.CharField(), help_text="Form check ids.")
+    startMs = serializers.FloatField()
+    endMs = serializers.FloatField()
+    side = serializers.CharField(required=False, allow_null=True, help_text="Reps only.")
+    depth = serializers.FloatField(required=False, help_text="Reps only, 0-1.")
+
+
+@extend_schema_field(UploadRepSerializer)
+class UploadRepField(serializers.JSONField):
+    """A rep as the analysis stored it (every field), described by UploadRepSerializer."""
+
+
+class RomReadingSerializer(serializers.Serializer):
+    """A range-of-motion assessment's best reading of one side and movement (docs/events.md,
+    "Range of motion")."""
+
+    joint = serializers.CharField(help_text="knee, hip, shoulder, elbow, neck or back.")
+    movement = serializers.CharField(help_text="flexion, abduction or lateral_flexion.")
+    side = serializers.CharField(help_text="left or right.")
+    view = serializers.CharField(help_text="The camera view it was read in: side or front.")
+    degrees = serializers.FloatField(help_text="The peak held, 0 in the anatomical position.")
+    uncertainty = serializers.FloatField(help_text="± degrees.")
+    normalRange = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)
+    normalSource = serializers.CharField()
+    shareOfNormal = serializers.FloatField()
+    heldMs = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+
+
+class UploadResultsSerializer(serializers.Serializer):
+    counter = serializers.IntegerField(
+        allow_null=True, help_text="Reps counted, or seconds held (unit: seconds)."
+    )
+    unit = serializers.ChoiceField(choices=["reps", "seconds", ""])
+    average_score = serializers.FloatField(allow_null=True, help_text="0-100.")
+    grade = serializers.CharField(allow_null=True)
+    rejected_reps = serializers.IntegerField(allow_null=True)
+    history = serializers.ListField(
+        child=UploadRepField(),
+        help_text="Each counted rep or hold: index, formScore, grade, durationMs, faults, ...",
+    )
+    measurements = serializers.ListField(
+        child=RomReadingSerializer(),
+        help_text="A range-of-motion assessment's best reading per side and movement (its "
+        "rom_summary's results: joint, movement, side, degrees, uncertainty, normalRange, ...); "
+        "empty for exercises.",
+    )
+
+
+class EventSerializer(serializers.Serializer):
+    """One event, as the tracking page posts it to the host app: `type` says which, and each type
+    has its own fields. Every type, when it is sent and examples: the tracking page's events
+    (/api/docs/events/)."""
+
+    type = serializers.CharField(
+        help_text="posture, counter, form_score, progression, recommendations, keypoints, "
+        "angles, reference_score, exercise_summary, jump_*, warning, error…"
+    )
+    timestampMs = serializers.FloatField(
+        required=False, help_text="Time in the video or session, in milliseconds."
+    )
+
+
+@extend_schema_field(EventSerializer)
+class EventField(serializers.JSONField):
+    """An event kept as it was sent: every field of its type, not only the common ones."""
+
+
+class UploadSummarySerializer(serializers.Serializer):
+    """What the analysis found: a video's counts and its final exercise_summary, or whether a
+    photo shows a person."""
+
+    media = serializers.CharField(help_text="video or image.")
+    duration_s = serializers.FloatField(required=False, help_text="Video only.")
+    frames_analyzed = serializers.IntegerField(required=False)
+    frames_with_person = serializers.IntegerField(required=False, help_text="Video only.")
+    final_count = serializers.IntegerField(required=False, help_text="Video only.")
+    exercise_summary = EventField(
+        required=False, allow_null=True, help_text="Video only: the session's last event."
+    )
+    rom_summary = EventField(
+        required=False,
+        help_text="Video of a range-of-motion assessment only: its rom_summary event.",
+    )
+    width = serializers.IntegerField(required=False, help_text="Photo only, in pixels.")
+    height = serializers.IntegerField(required=False, help_text="Photo only, in pixels.")
+    person_detected = serializers.BooleanField(required=False, help_text="Photo only.")
+
+
+@extend_schema_field(UploadSummarySerializer)
+class UploadSummaryField(serializers.JSONField):
+    """An upload's summary as the analysis stored it, described by UploadSummarySerializer."""
 
 
 class UploadSerializer(serializers.ModelSerializer):
     error = serializers.SerializerMethodField()
+    source_url = serializers.SerializerMethodField()
+    results = UploadResultsSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="A finished video's count and scores, from its summary's exercise_summary "
+        "(null for photos and until the analysis is done).",
+    )
     annotated_url = serializers.SerializerMethodField()
     timeline_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
     events_url = serializers.SerializerMethodField()
     progress_ws = serializers.SerializerMethodField()
+    status_event = serializers.SerializerMethodField()
     ticket = serializers.SerializerMethodField()
+
+    summary = UploadSummaryField(read_only=True, allow_null=True, help_text="Once done.")
 
     class Meta:
         model = Upload
@@ -95,40 +223,64 @@ class UploadSerializer(serializers.ModelSerializer):
             "duration_s",
             "error",
             "summary",
+            "source_url",
+            "results",
             "annotated_url",
             "timeline_url",
+            "preview_url",
             "events_url",
             "progress_ws",
+            "status_event",
             "ticket",
             "created_at",
             "started_at",
             "finished_at",
         ]
 
-    @extend_schema_field(UploadErrorSerializer(allow_null=True))
+    @extend_schema_field(FailureSerializer(allow_null=True))
     def get_error(self, upload):
-        if not upload.error_code:
-            return None
-        return {"code": upload.error_code, "message": upload.error_message}
+        return upload.failure
+
+    def get_source_url(self, upload) -> str:
+        """The video or photo analysed (as sent, or as fetched from videoSrc/imageSrc)."""
+        return media_link(upload.file.name)
 
     def get_annotated_url(self, upload) -> str | None:
         """The annotated MP4 (videos analysed with export=true) or the PNG overlay (photos)."""
-        return services.media_link(upload.annotated_file.name) if upload.annotated_file else None
+        return media_link(upload.annotated_file.name) if upload.annotated_file else None
 
     def get_timeline_url(self, upload) -> str | None:
         """A video's poses and counter per analysed frame, to draw over the original (JSON)."""
-        return services.media_link(upload.timeline_file.name) if upload.timeline_file else None
+        return media_link(upload.timeline_file.name) if upload.timeline_file else None
+
+    def get_preview_url(self, upload) -> str | None:
+        """A small H.264 MP4 of the video (no audio) that every browser plays, whatever the
+        original's format: the picture to draw the timeline over."""
+        return media_link(upload.preview_file.name) if upload.preview_file else None
 
     def get_events_url(self, upload) -> str:
         return reverse("api-upload-events", args=[upload.pk])
 
     def get_progress_ws(self, upload) -> str:
-        return f"/ws/uploads/{upload.pk}?ticket={services.upload_progress_ticket(upload)}"
+        return f"/ws/uploads/{upload.pk}?ticket={uploads.upload_progress_ticket(upload)}"
+
+    @extend_schema_field(EventSerializer)
+    def get_status_event(self, upload) -> dict:
+        """What progress_ws sends for this state: `initialization` with the progress, or `error`
+        once failed. The upload page reads it here while its socket is down."""
+        return uploads.upload_status_event(upload)
 
     def get_ticket(self, upload) -> str:
         """Reads this one upload and its events without a secret key (`?upload_ticket=`), for a
         page that uploaded with a publishable key; valid 24 hours."""
-        return services.upload_progress_ticket(upload)
+        return uploads.upload_progress_ticket(upload)
+
+
+def external_id_field(**options) -> serializers.Field:
+    """The schema of an externalUserId (the parser reads it: tracking/params.py)."""
+    return serializers.RegexField(
+        rf"^{EXTERNAL_ID.pattern}$", max_length=MAX_EXTERNAL_ID_CHARS, **options
+    )
 
 
 def _parameter_field(parameter: Parameter) -> serializers.Field:
@@ -148,6 +300,8 @@ def _parameter_field(parameter: Parameter) -> serializers.Field:
         return serializers.URLField(**options)
     if parameter.kind == "language":
         return serializers.RegexField(rf"^{LANGUAGE_TAG.pattern}$", **options)
+    if parameter.kind == "external_id":
+        return external_id_field(**options)
     return serializers.CharField(max_length=MAX_VALUE_CHARS, **options)
 
 
@@ -167,22 +321,13 @@ def _parameters_serializer(name: str, endpoints: tuple[str, ...], **fields) -> t
 UploadCreateSerializer = _parameters_serializer(
     "UploadCreateSerializer",
     ("upload",),
-    file=serializers.FileField(help_text="The video or photo; its type is read from its content."),
+    file=serializers.FileField(
+        required=False,
+        help_text="The video or photo; its type is read from its content. Without it, "
+        "videoSrc (imageSrc with source=image) is fetched by the server.",
+    ),
     callback_url=serializers.URLField(required=False, help_text="Receives the outcome (POST)."),
 )
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    type = serializers.CharField(default="error")
-    code = serializers.CharField()
-    error = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField(required=False, help_text="e.g. every parameter problem.")
-    retryAfter = serializers.IntegerField(required=False, help_text="Seconds (rate_limited).")
-
-
-def _error(code: str, message: str, status: int) -> Response:
-    return Response({"type": "error", "code": code, "error": code, "message": message}, status)
 
 
 class _UploadApi(APIView):
@@ -208,27 +353,29 @@ class UploadListCreateView(_UploadApi):
         summary="Your organisation's uploads, newest first",
     )
     def get(self, request):
-        paginator = PageNumberPagination()
-        uploads = tenancy.list_for_org(Upload, request.auth.organization)
-        page = paginator.paginate_queryset(uploads, request, view=self)
-        return paginator.get_paginated_response(UploadSerializer(page, many=True).data)
+        return tenancy.page_for_org(request, self, Upload, UploadSerializer)
 
     @extend_schema(
         request={"multipart/form-data": UploadCreateSerializer},
         responses={
             202: UploadSerializer,
-            400: OpenApiResponse(ApiErrorSerializer, description="Invalid parameters or file."),
-            401: OpenApiResponse(ApiErrorSerializer, description="Missing or invalid token."),
+            400: OpenApiResponse(ErrorSerializer, description="Invalid parameters or file."),
+            401: OpenApiResponse(ErrorSerializer, description="Missing or invalid token."),
             403: OpenApiResponse(
-                ApiErrorSerializer,
+                ErrorSerializer,
                 description="`origin_not_allowed`, or `secret_key_required` (a publishable key "
                 "with `callback_url`).",
             ),
-            404: OpenApiResponse(ApiErrorSerializer, description="`reference_not_found`."),
-            409: OpenApiResponse(ApiErrorSerializer, description="`reference_not_ready`."),
-            413: OpenApiResponse(ApiErrorSerializer, description="`file_too_large`."),
+            404: OpenApiResponse(ErrorSerializer, description="`reference_not_found`."),
+            409: OpenApiResponse(ErrorSerializer, description="`reference_not_ready`."),
+            413: OpenApiResponse(ErrorSerializer, description="`file_too_large`."),
+            502: OpenApiResponse(
+                ErrorSerializer,
+                description="`video_load_error` or `image_load_error`: videoSrc or imageSrc "
+                "could not be fetched.",
+            ),
             429: OpenApiResponse(
-                ApiErrorSerializer, description="`quota_exceeded` or `rate_limited`."
+                ErrorSerializer, description="`quota_exceeded` or `rate_limited`."
             ),
         },
         summary="Upload a video or photo for analysis",
@@ -237,8 +384,6 @@ class UploadListCreateView(_UploadApi):
     )
     def post(self, request):
         file = request.FILES.get("file")
-        if file is None:
-            return _error("missing_file", "Send the video or photo as the 'file' field.", 400)
         query = {key: request.query_params.getlist(key) for key in request.query_params}
         for key in request.data:
             if key not in ("file", "callback_url"):
@@ -249,24 +394,23 @@ class UploadListCreateView(_UploadApi):
         callback_url = request.data.get("callback_url", "")
         if isinstance(request.auth, PageTicket) and callback_url:
             # The `?ticket=` is in `query`: the link's parameters apply, and nothing else.
-            refused = links.parameters_fixed({"callback_url"})
-            return Response(refused.to_event(), refused.status)
+            raise links.parameters_fixed({"callback_url"})
         if isinstance(request.auth, ApiToken) and not request.auth.is_secret and callback_url:
             # A publishable key is public: whoever holds it would get the outcome signed with the
             # organisation's webhook secret, a request its own receiver would accept.
-            refused = errors.secret_key_required(
+            raise errors.secret_key_required(
                 "Set callback_url from your server, with a secret key (ft_live_…)."
             )
-            return Response(refused.to_event(), refused.status)
-        try:
-            access = services.tracking_open(
-                query, endpoint="upload", origin=foreign_origin(request), browser=False
+        access = tracking_open(
+            query, endpoint="upload", origin=foreign_origin(request), origin_required=False
+        )
+        if file is None and access.params.remote_media is None:
+            raise FormTrackError(
+                "missing_file",
+                "Send the video or photo as the 'file' field, or its address as videoSrc "
+                "(imageSrc with source=image).",
             )
-            upload = services.upload_create(access=access, file=file, callback_url=callback_url)
-        except services.TrackingRefused as refused:
-            return Response(refused.event, refused.status)
-        except services.UploadRejected as rejected:
-            return _error(rejected.code, rejected.message, rejected.status)
+        upload = uploads.upload_create(access=access, file=file, callback_url=callback_url)
         return Response(UploadSerializer(upload).data, status=202)
 
 
@@ -282,8 +426,42 @@ class UploadDetailView(_UploadApi):
     @extend_schema(responses={204: None}, summary="Delete an upload, its files and its events")
     def delete(self, request, upload_id):
         upload = tenancy.get_for_org(Upload, request.auth.organization, pk=upload_id)
-        services.upload_delete(upload=upload)
+        uploads.upload_delete(upload=upload)
         return Response(status=204)
+
+
+class UploadScoreChartView(_UploadApi):
+    page_ticket_methods = ("GET",)
+
+    @extend_schema(
+        responses={
+            (200, "image/svg+xml"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description='An `<svg role="img">` with a title and a '
+                "description in words, one bar per rep (0-100, coloured by grade) and the "
+                "average; as wide as its container and 240 px high, its text the same size at "
+                "every width.",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`no_results`: a photo, or a video not analysed (yet).",
+            ),
+        },
+        summary="A finished video's form score per rep, as the dashboard's SVG chart",
+        description="In the upload's language (its `language` parameter). Its classes (`grid`, "
+        "`axis`, `score-bar`, `bar-value`, `average`, `baseline`) are styled by the page that "
+        "shows it inline; the bars carry their grade's colour.",
+    )
+    def get(self, request, upload_id):
+        uploads = selectors.uploads_visible_to(request.auth)
+        upload = tenancy.get_for_org(uploads, request.auth.organization, pk=upload_id)
+        response = HttpResponse(
+            selectors.upload_score_chart(upload), content_type="image/svg+xml; charset=utf-8"
+        )
+        # Opened on its own, it is a picture: nothing in it runs or loads.
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class EventPagination(PageNumberPagination):
@@ -296,9 +474,7 @@ class EventPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
-    results = serializers.ListField(
-        child=serializers.DictField(), help_text="Events in order; each has a `type`."
-    )
+    results = serializers.ListField(child=EventField(), help_text="Events in order.")
 
 
 class UploadEventsView(_UploadApi):
@@ -365,13 +541,13 @@ class TrackingLinkCreateView(APIView):
         request=TrackingLinkCreateSerializer,
         responses={
             201: TrackingLinkSerializer,
-            400: OpenApiResponse(ApiErrorSerializer, description="Invalid parameters."),
-            401: OpenApiResponse(ApiErrorSerializer, description="Missing or invalid token."),
-            403: OpenApiResponse(ApiErrorSerializer, description="`origin_not_allowed`."),
-            404: OpenApiResponse(ApiErrorSerializer, description="`reference_not_found`."),
-            409: OpenApiResponse(ApiErrorSerializer, description="`reference_not_ready`."),
+            400: OpenApiResponse(ErrorSerializer, description="Invalid parameters."),
+            401: OpenApiResponse(ErrorSerializer, description="Missing or invalid token."),
+            403: OpenApiResponse(ErrorSerializer, description="`origin_not_allowed`."),
+            404: OpenApiResponse(ErrorSerializer, description="`reference_not_found`."),
+            409: OpenApiResponse(ErrorSerializer, description="`reference_not_ready`."),
             429: OpenApiResponse(
-                ApiErrorSerializer, description="`quota_exceeded` or `rate_limited`."
+                ErrorSerializer, description="`quota_exceeded` or `rate_limited`."
             ),
         },
         summary="A single-use, short-lived link to a tracking page",
@@ -383,37 +559,35 @@ class TrackingLinkCreateView(APIView):
     def post(self, request):
         secret = bearer_secret(request)
         if secret is None:
-            return _error(
+            raise FormTrackError(
                 "missing_token",
                 "Send the API token as 'Authorization: Bearer <token>': links are issued server "
                 "to server.",
                 401,
             )
         if not isinstance(request.data, Mapping):
-            return _error("invalid_parameter", "Send the parameters as a JSON object.", 400)
+            raise FormTrackError("invalid_parameter", "Send the parameters as a JSON object.")
         query = _as_query(request.data)
         endpoint = (query.pop("endpoint", None) or ["tracking"])[-1]
         if endpoint not in TrackingLink.Endpoint.values:
-            return _error("invalid_parameter", "endpoint must be tracking or upload.", 400)
+            raise FormTrackError("invalid_parameter", "endpoint must be tracking or upload.")
         if {"token", *links.CREDENTIALS} & set(query):
-            return _error(
+            raise FormTrackError(
                 "invalid_parameter",
                 "The token goes in the Authorization header only, and a link cannot be made "
                 "from another link.",
-                400,
             )
         query["token"] = [secret]
-        try:
-            access = services.tracking_open(
-                query, endpoint=endpoint, origin=foreign_origin(request), browser=False
-            )
-        except services.TrackingRefused as refused:
-            return Response(refused.event, refused.status)
-        link, session_id = links.tracking_link_create(access=access, query=query, endpoint=endpoint)
+        access = tracking_open(
+            query, endpoint=endpoint, origin=foreign_origin(request), origin_required=False
+        )
+        link, link_secret = links.tracking_link_create(
+            token=access.token, query=query, endpoint=endpoint
+        )
         data = {
-            "id": session_id,
+            "id": link_secret,
             "endpoint": link.endpoint,
-            **links.link_urls(link, session_id),
+            **links.link_urls(link, link_secret),
             "expires_at": link.expires_at,
             "warnings": [warning.message for warning in access.params.warnings],
         }

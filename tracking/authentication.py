@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from rest_framework.authentication import BaseAuthentication
 
 from accounts import services
-from accounts.authentication import ApiAccessFailed, HasApiToken
-from accounts.errors import AccessError
+from accounts.authentication import HasApiToken
 from accounts.models import ApiToken
 from accounts.origins import foreign_origin
-from tracking import links
-from tracking import services as tracking_services
+from tracking import links, uploads
 from tracking.models import TrackingLink, Upload
 
 
@@ -58,11 +56,8 @@ class PageTicketAuthentication(BaseAuthentication):
         ticket = request.query_params.get("ticket")
         if not ticket:
             return None
-        try:
-            link = links.ticket_link(ticket, endpoint=TrackingLink.Endpoint.UPLOAD)
-            services.token_authorize(link.token, origin=foreign_origin(request), browser=False)
-        except AccessError as error:
-            raise ApiAccessFailed(error) from error
+        link = links.ticket_link(ticket, endpoint=TrackingLink.Endpoint.UPLOAD)
+        services.token_authorize(link.token, origin=foreign_origin(request), origin_required=False)
         return (None, PageTicket(ticket=ticket, link=link))
 
     def authenticate_header(self, request):
@@ -75,12 +70,7 @@ class UploadTicketAuthentication(BaseAuthentication):
         if not ticket:
             return None
         upload_id = request.parser_context["kwargs"].get("upload_id")
-        try:
-            upload = tracking_services.upload_for_ticket(
-                ticket, upload_id, origin=foreign_origin(request)
-            )
-        except AccessError as error:
-            raise ApiAccessFailed(error) from error
+        upload = uploads.upload_for_ticket(ticket, upload_id, origin=foreign_origin(request))
         return (None, UploadTicket(upload=upload))
 
     def authenticate_header(self, request):

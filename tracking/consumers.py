@@ -15,13 +15,14 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from accounts.errors import AccessError
-from accounts.origins import is_own_host
-from config.db_unavailable import DATABASE_ERRORS, service_unavailable_event
+from accounts.origins import socket_origin
+from config.db_unavailable import DATABASE_ERRORS, service_unavailable
+from config.errors import FormTrackError
 from config.message_rate import MessageRate
 from config.ratelimit import scope_client_ip
-from tracking import protocol, services
+from tracking import live, protocol, uploads
+from tracking.access import TrackingRefused
 from tracking.engine.pose import Pose
-from tracking.live import server_busy
 
 logger = logging.getLogger(__name__)
 
@@ -49,21 +50,21 @@ class UploadProgressConsumer(AsyncJsonWebsocketConsumer):
         # The ticket is not a tracking parameter: it is this socket's credential, signed by us.
         ticket = parse_qs(self.scope["query_string"].decode()).get("ticket", [""])[0]
         try:
-            upload = await database_sync_to_async(services.upload_for_ticket)(
-                ticket, upload_id, origin=_socket_origin(self.scope)[0]
+            upload = await database_sync_to_async(uploads.upload_for_ticket)(
+                ticket, upload_id, origin=socket_origin(self.scope)[0]
             )
         except AccessError as error:  # forged or expired, or its key revoked or deleted
-            await self.close(code=_CLOSE_FOR_STATUS.get(error.status, CLOSE_UNAUTHORIZED))
+            await self.close(code=close_code(error))
             return
         except DATABASE_ERRORS as error:
             await self.accept()
             await _refuse_unavailable(self, error)
             return
-        self.group = services.upload_group(upload.pk)
+        self.group = uploads.upload_group(upload.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         # Send the current state at once, so a page that connects late misses nothing.
-        await self.send_json(services.upload_status_event(upload))
+        await self.send_json(uploads.upload_status_event(upload))
 
     async def disconnect(self, code):
         if hasattr(self, "group"):
@@ -89,6 +90,12 @@ _CLOSE_FOR_STATUS = {
     503: CLOSE_SERVICE_UNAVAILABLE,
 }
 
+
+def close_code(error: FormTrackError) -> int:
+    """The close code that follows an error ending a socket, from its HTTP status."""
+    return _CLOSE_FOR_STATUS.get(error.status, CLOSE_INVALID_PARAMETERS)
+
+
 IDLE_TIMEOUT_S = 60.0
 MAX_INVALID_MESSAGES = 20
 # Over the message rate (settings.LIVE_MAX_MESSAGES_PER_S): one `rate_limited` event a second at
@@ -97,20 +104,10 @@ RATE_LIMITED_EVENT_INTERVAL_S = 1.0
 RATE_LIMITED_CLOSE_S = 2.0
 
 
-def _socket_origin(scope) -> tuple[str | None, bool]:
-    """(the socket's Origin unless it is our own site, whether it is our own site). Our own
-    pages connect from our origin, and were checked against the token's origins when they loaded."""
-    headers = dict(scope.get("headers", []))
-    origin = headers.get(b"origin", b"").decode("latin1") or None
-    host = headers.get(b"host", b"").decode("latin1")
-    same_site = is_own_host(origin, host)
-    return (None if same_site else origin), same_site
-
-
 async def _refuse_unavailable(consumer, error) -> None:
     """On an accepted socket: the `error` event, then close (4503)."""
     logger.warning("WebSocket refused, database unavailable: %s", error)
-    await consumer.send_json(service_unavailable_event())
+    await consumer.send_json(service_unavailable().to_event())
     await consumer.close(code=CLOSE_SERVICE_UNAVAILABLE)
 
 
@@ -176,17 +173,17 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         await self.accept()
-        origin, same_site = _socket_origin(self.scope)
+        origin, same_site = socket_origin(self.scope)
         try:
-            live = await database_sync_to_async(services.live_session_start)(
+            session = await database_sync_to_async(live.live_session_start)(
                 self.scope["query_string"].decode("latin1"),
                 origin=origin,  # any browser origin but our own tracking page's is checked
-                browser=not same_site,
+                origin_required=not same_site,
                 client_ip=scope_client_ip(self.scope),
             )
-        except services.TrackingRefused as refused:
-            await self.send_json(refused.event)
-            await self.close(code=_CLOSE_FOR_STATUS.get(refused.status, CLOSE_INVALID_PARAMETERS))
+        except FormTrackError as error:  # refused, or the engine cannot open the session
+            await self.send_json(error.to_event())
+            await self.close(code=close_code(error))
             return
         except DATABASE_ERRORS as error:
             await _refuse_unavailable(self, error)
@@ -200,7 +197,7 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         self.message_rate = MessageRate(settings.LIVE_MAX_MESSAGES_PER_S, now)
         self.over_rate_since = self.over_rate_last = self.rate_limited_sent_at = -math.inf
         self.closed = False
-        self.live = live
+        self.live = session
         self.watchdog = asyncio.create_task(self._close_when_idle())
         for event in self.live.opening_events():
             await self.send_json(event)
@@ -222,17 +219,17 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
             raise cancelled
 
     async def _end_session(self):
-        live, self.live = self.live, None
-        if live is None:
+        session, self.live = self.live, None
+        if session is None:
             return
         self.closed = True
         tasks = [task for task in (self.watchdog, self.drain_task) if task is not None]
         for task in tasks:
             task.cancel()
-        # A frame still being estimated in a thread finishes there; live.close() waits for it.
+        # A frame still being estimated in a thread finishes there; session.close() waits for it.
         await asyncio.gather(*tasks, return_exceptions=True)
         try:
-            await database_sync_to_async(services.live_session_end)(live)
+            await database_sync_to_async(live.live_session_end)(session)
         except DATABASE_ERRORS as error:  # the session's seconds cannot be recorded now
             logger.warning("Live session usage not recorded, database unavailable: %s", error)
 
@@ -258,7 +255,7 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
                 if not self.live.reserve_estimator():
                     # A session that switches to server inference while the process has no
                     # estimator free: closed like one refused at its start, to come back later.
-                    await self.send_json(server_busy().to_event())
+                    await self.send_json(live.server_busy().to_event())
                     await self._close_with_summary(CLOSE_SERVICE_UNAVAILABLE)
                     return
                 await self._submit(frame)
@@ -303,8 +300,9 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
             event = protocol.ProtocolError(
                 "rate_limited",
                 f"Over {rate} messages a second: the messages over it are dropped unanswered.",
+                retry_after=1,
             ).to_event()
-            await self.send_json(event | {"dropped": self.dropped_frames, "retryAfter": 1})
+            await self.send_json(event | {"dropped": self.dropped_frames})
 
     async def _refuse_message(self, error, *, answers_frame=False, frame_id=None):
         self.invalid_messages += 1
@@ -320,7 +318,24 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
             )
             await self._close_with_summary(CLOSE_ABUSE)
 
+    async def _take_call(self) -> bool:
+        """Before the session's first frame is analysed: its monthly call (docs/protocol.md)."""
+        try:
+            await database_sync_to_async(live.live_session_track)(self.live)
+        except TrackingRefused as refused:
+            self.closed = True
+            await self.send_json(refused.to_event())
+            await self.close(code=close_code(refused))
+            return False
+        except DATABASE_ERRORS as error:
+            self.closed = True
+            await _refuse_unavailable(self, error)
+            return False
+        return True
+
     async def _submit(self, frame):
+        if not self.live.call_taken and not await self._take_call():
+            return
         if self.pending is not None:
             self.dropped_frames += 1
         self.pending = frame
@@ -341,6 +356,10 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
             except protocol.ProtocolError as error:
                 await self._refuse_message(error, answers_frame=True, frame_id=frame.frame_id)
                 continue
+            except FormTrackError as error:  # the session cannot go on (e.g. a model missing)
+                await self.send_json(error.to_event())
+                await self._close_with_summary(close_code(error))
+                return
             for event in events:
                 await self.send_json(event)
             ack = self._ack(pose.frame_id)

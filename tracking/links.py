@@ -11,7 +11,7 @@ The page opened from a link does not get the token either: its WebSocket and its
 a signed ticket bound to the link, valid TRACKING_TICKET_MAX_AGE_S. The token behind the link must
 still be active, and its allowed origins still apply, at every use.
 
-Everything here is called from `tracking.services.tracking_open`, the one way a page, socket or
+Everything here is called from `tracking.access.tracking_open`, the one way a page, socket or
 upload starts.
 """
 
@@ -21,7 +21,6 @@ import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
@@ -30,19 +29,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.errors import AccessError
-from accounts.models import secret_digest
+from accounts.models import ApiToken, secret_digest
 from tracking.models import TrackingLink
 from tracking.params import TrackingParams, parse_tracking_params
-
-if TYPE_CHECKING:
-    from tracking.services import TrackingAccess
 
 TICKET_SALT = "formtrack.tracking-ticket"
 # A single-use id opens a page (or a native app's socket); a ticket serves the opened page.
 CREDENTIALS = ("session", "ticket")
-# What a page opened from a link still chooses itself: the live page falls back to server-side
-# inference on slow devices when it (re)connects its socket.
-TICKET_CHOICES = {"tracking": frozenset({"inference"}), "upload": frozenset()}
+# What a page opened from a link still chooses itself when it (re)connects its socket: the live
+# page falls back to server-side inference on slow devices, and continues a workout where it was.
+TICKET_CHOICES = {"tracking": frozenset({"inference", "workoutFrom"}), "upload": frozenset()}
 # The parser wants a token; a link's token is known from its row, so this stands in for it and is
 # blanked again: nothing secret ever reaches a page opened from a link.
 _TOKEN_STAND_IN = "link"  # noqa: S105 - not a secret
@@ -59,7 +55,9 @@ class LinkCredential:
     opens_link: bool  # `session=`: this request opens the link; `ticket=`: it was opened before
 
 
-def invalid_session(message: str = "") -> AccessError:
+# The public names (POST /api/v1/sessions, `session=`, these error codes) say "session"; they
+# are the API's and stay. In the code, a single-use link is a link.
+def invalid_link(message: str = "") -> AccessError:
     return AccessError(
         "invalid_session",
         message
@@ -68,7 +66,7 @@ def invalid_session(message: str = "") -> AccessError:
     )
 
 
-def session_expired(message: str = "") -> AccessError:
+def link_expired(message: str = "") -> AccessError:
     return AccessError(
         "session_expired",
         message or "This tracking link has expired: ask your app for a new one.",
@@ -76,7 +74,7 @@ def session_expired(message: str = "") -> AccessError:
     )
 
 
-def session_used() -> AccessError:
+def link_used() -> AccessError:
     return AccessError(
         "session_used",
         "This tracking link has already been opened: each link opens once. "
@@ -130,9 +128,9 @@ def link_credential(query, *, endpoint: str, via: str) -> LinkCredential:
         if extra:
             raise parameters_fixed(extra)
         if names.count("session") > 1:
-            raise invalid_session("Send one tracking link id, once.")
+            raise invalid_link("Send one tracking link id, once.")
         if via == "api":
-            raise invalid_session("A tracking link opens a page or a WebSocket, not the API.")
+            raise invalid_link("A tracking link opens a page or a WebSocket, not the API.")
         link = _open_link(dict(pairs)["session"], endpoint=endpoint)
         return LinkCredential(link, link_params(link), opens_link=True)
     choices = TICKET_CHOICES.get(endpoint, frozenset())
@@ -141,7 +139,7 @@ def link_credential(query, *, endpoint: str, via: str) -> LinkCredential:
     if extra or repeated:
         raise parameters_fixed(extra | repeated)
     if via == "page":
-        raise invalid_session("Open the page with its tracking link, not with a ticket.")
+        raise invalid_link("Open the page with its tracking link, not with a ticket.")
     link = ticket_link(dict(pairs)["ticket"], endpoint=endpoint)
     chosen = {name: value for name, value in pairs if name in choices}
     return LinkCredential(link, link_params(link, chosen), opens_link=False)
@@ -150,15 +148,15 @@ def link_credential(query, *, endpoint: str, via: str) -> LinkCredential:
 def _open_link(secret: str, *, endpoint: str) -> TrackingLink:
     link = (
         TrackingLink.objects.select_related("token__organization")
-        .filter(secret_hash=secret_digest(secret))
+        .filter(digest=secret_digest(secret))
         .first()
     )
     if link is None or link.endpoint != endpoint:
-        raise invalid_session()
+        raise invalid_link()
     if link.used_at is not None:
-        raise session_used()
+        raise link_used()
     if link.expires_at <= timezone.now():
-        raise session_expired()
+        raise link_expired()
     return link
 
 
@@ -182,7 +180,7 @@ def link_consume(link: TrackingLink) -> None:
         used_at=now
     )
     if not opened:
-        raise session_expired() if link.expires_at <= now else session_used()
+        raise link_expired() if link.expires_at <= now else link_used()
     link.used_at = now
 
 
@@ -197,27 +195,24 @@ def ticket_link(ticket: str, *, endpoint: str) -> TrackingLink:
         max_age = settings.TRACKING_TICKET_MAX_AGE_S
         link_id = signing.loads(ticket, salt=TICKET_SALT, max_age=max_age)
     except signing.SignatureExpired as error:
-        raise session_expired(
+        raise link_expired(
             "This page's session has expired: ask your app for a new tracking link."
         ) from error
     except signing.BadSignature as error:
-        raise invalid_session("This ticket is not valid.") from error
+        raise invalid_link("This ticket is not valid.") from error
     link = (
         TrackingLink.objects.select_related("token__organization")
         .filter(pk=link_id, endpoint=endpoint, used_at__isnull=False)
         .first()
     )
     if link is None:
-        raise invalid_session("This ticket is not valid.")
+        raise invalid_link("This ticket is not valid.")
     return link
 
 
-def tracking_link_create(
-    *, access: "TrackingAccess", query, endpoint: str
-) -> tuple[TrackingLink, str]:
-    """A single-use link for parameters `tracking_open` accepted; returns it and its secret id,
-    which is never stored."""
-    token = access.token
+def tracking_link_create(*, token: ApiToken, query, endpoint: str) -> tuple[TrackingLink, str]:
+    """A single-use link for parameters `tracking_open` accepted with `token`; returns it and its
+    secret id, which is never stored."""
     # The parameters as asked (not as gated by the plan), so the page can say what the plan
     # switched off; the token is dropped: the link stands for it.
     requested = parse_tracking_params(query, endpoint=endpoint)
@@ -232,7 +227,7 @@ def tracking_link_create(
         token=token,
         endpoint=endpoint,
         query=urlencode([(name, value) for name, value in stored if name != "token"]),
-        secret_hash=secret_digest(secret),
+        digest=secret_digest(secret),
         created_at=now,
         expires_at=now + datetime.timedelta(seconds=settings.TRACKING_LINK_MAX_AGE_S),
     )

@@ -1,197 +1,160 @@
-"""What the parameter parser says about a query, in English and French.
+"""What the parameter parser says about a query, in the query's language.
 
 Problems (errors), warnings (parameters or values ignored) and the reasons a parameter is ignored
-(tracking/param_table.py names them). Pure Python, no Django.
+(tracking/param_table.py names them). Pure Python, no Django: English marked with N_ and
+translated with the engine's gettext reader (tracking/engine/i18n.py).
 """
 
-MESSAGES: dict[str, dict[str, str]] = {
+from tracking.engine.i18n import N_, translate
+
+MESSAGES: dict[str, str] = {
     # Errors: the contract refuses these.
-    "missing_token": {
-        "en": "The token parameter is required: send token=YOUR_API_KEY.",
-        "fr": "Le paramètre token est obligatoire : envoyez token=VOTRE_CLE_API.",
-    },
-    "conflicting_parameters": {
-        "en": "You cannot combine {reference} & exercise: "
-        "send either exercise=… or {reference}=…, not both.",
-        "fr": "Vous ne pouvez pas combiner {reference} et exercise : "
-        "envoyez soit exercise=…, soit {reference}=…, pas les deux.",
-    },
-    "invalid_exercise": {
-        "en": "Unknown exercise {value}: exercise must be one of {choices}.",
-        "fr": "Exercice inconnu {value} : exercise doit être l'un de {choices}.",
-    },
-    "invalid_exercise_suggestion": {
-        "en": "Unknown exercise {value} (did you mean {suggestion}?): "
-        "exercise must be one of {choices}.",
-        "fr": "Exercice inconnu {value} (vouliez-vous dire {suggestion} ?) : "
-        "exercise doit être l'un de {choices}.",
-    },
-    "invalid_reference": {
-        "en": "{param} must be the UUID of a reference movement, got {value}.",
-        "fr": "{param} doit être l'UUID d'un mouvement de référence, reçu {value}.",
-    },
-    "jump_analysis_missing_height": {
-        "en": "User height (userHeightCm) must be provided for jump_analysis exercise",
-        "fr": "La taille de l'utilisateur (userHeightCm) est obligatoire "
-        "pour l'exercice jump_analysis",
-    },
+    "missing_token": N_("The token parameter is required: send token=YOUR_API_KEY."),
+    "conflicting_parameters": N_(
+        "You cannot combine {reference} & exercise: "
+        "send either exercise=… or {reference}=…, not both."
+    ),
+    "conflicting_movements": N_(
+        "You cannot combine {reference} & {user_exercise}: both name a reference movement; "
+        "send one."
+    ),
+    "conflicting_workout": N_(
+        "You cannot combine workout & {other}: a workout names the exercise of each of its "
+        "steps; send one."
+    ),
+    # A workout written inline (workout=squat:10x3,rest:30,plank:45s) or sent to the API:
+    # tracking/engine/workout.py says what each is about.
+    "workout_syntax": N_(
+        "Workout item {position} ({item}) must read exercise:target, such as squat:10x3, "
+        "plank:45s or rest:30."
+    ),
+    "workout_movement": N_("Workout step {position} must name an exercise or a reference, one."),
+    "workout_exercise": N_("Workout step {position}: unknown exercise {item}."),
+    "workout_reference": N_("Workout step {position}: reference must be a reference's UUID."),
+    "workout_jump": N_(
+        "Workout step {position}: {exercise} is a jump exercise, which a workout cannot hold."
+    ),
+    "workout_assessment": N_(
+        "Workout step {position}: {exercise} is a range-of-motion assessment, which a workout "
+        "cannot hold."
+    ),
+    "workout_hold_reps": N_(
+        "Workout step {position}: {exercise} is a hold, whose target is in seconds "
+        "(such as {exercise}:45s)."
+    ),
+    "workout_unit": N_("Workout step {position}: unit must be reps or seconds."),
+    "workout_reps_range": N_("Workout step {position}: the target must be {low} to {high} reps."),
+    "workout_seconds_range": N_(
+        "Workout step {position}: the target must be {low} to {high} seconds."
+    ),
+    "workout_sets_range": N_("Workout step {position}: sets must be 1 to {high}."),
+    "workout_rest_range": N_("Workout item {position}: a rest must be 0 to {high} seconds."),
+    "workout_rest_misplaced": N_(
+        "Workout item {position}: a rest comes after an exercise, once (squat:10,rest:30)."
+    ),
+    "workout_empty": N_("A workout needs at least one exercise step."),
+    "workout_too_many_steps": N_("A workout has at most {limit} exercise steps."),
+    "invalid_exercise": N_("Unknown exercise {value}: exercise must be one of {choices}."),
+    "invalid_exercise_suggestion": N_(
+        "Unknown exercise {value} (did you mean {suggestion}?): exercise must be one of {choices}."
+    ),
+    "invalid_reference": N_("{param} must be the UUID of a reference movement, got {value}."),
+    "jump_analysis_missing_height": N_(
+        "User height (userHeightCm) must be provided for jump_analysis exercise"
+    ),
     # What a value should have been: an error for the parameters the contract refuses, else the
     # start of a warning that ends with "default_used" or "value_ignored".
-    "choice": {
-        "en": "{param} must be one of {choices}, got {value}.",
-        "fr": "{param} doit être l'une de ces valeurs : {choices} ; reçu {value}.",
-    },
-    "boolean": {
-        "en": "{param} must be true or false (1/0 and yes/no also work), got {value}.",
-        "fr": "{param} doit valoir true ou false (1/0 et yes/no sont aussi acceptés), "
-        "reçu {value}.",
-    },
-    "skeleton": {
-        "en": "skeleton must be true, false or a style name of at most 64 letters, digits, "
-        "_, - or #, got {value}.",
-        "fr": "skeleton doit valoir true, false ou un nom de style d'au plus 64 lettres, chiffres, "
-        "_, - ou #, reçu {value}.",
-    },
-    "integer": {
-        "en": "{param} must be a number from {low} to {high} (fractions are rounded), got {value}.",
-        "fr": "{param} doit être un nombre de {low} à {high} (arrondi à l'entier), reçu {value}.",
-    },
-    "number": {
-        "en": "{param} must be a number from {low} to {high}, got {value}.",
-        "fr": "{param} doit être un nombre de {low} à {high}, reçu {value}.",
-    },
-    "language": {
-        "en": "{param} must be a language code such as en or fr, got {value}.",
-        "fr": "{param} doit être un code de langue comme en ou fr, reçu {value}.",
-    },
-    "web_address": {
-        "en": "{param} must be an http:// or https:// address, got {value}.",
-        "fr": "{param} doit être une adresse http:// ou https://, reçu {value}.",
-    },
-    "blank": {
-        "en": "{param} was sent without a value ({value}).",
-        "fr": "{param} a été envoyé sans valeur ({value}).",
-    },
-    "too_long": {
-        "en": "{param} is longer than {limit} characters.",
-        "fr": "{param} dépasse {limit} caractères.",
-    },
-    "control_characters": {
-        "en": "{param} contains control characters.",
-        "fr": "{param} contient des caractères de contrôle.",
-    },
-    "not_text": {
-        "en": "{param} must be text, got {value}.",
-        "fr": "{param} doit être du texte, reçu {value}.",
-    },
-    "name_not_text": {
-        "en": "Parameter names must be text, got {value}.",
-        "fr": "Les noms de paramètres doivent être du texte, reçu {value}.",
-    },
-    "default_used": {
-        "en": "{problem} Its default ({default}) is used instead.",
-        "fr": "{problem} Sa valeur par défaut ({default}) est utilisée à la place.",
-    },
-    "value_ignored": {
-        "en": "{problem} It was ignored.",
-        "fr": "{problem} Il a été ignoré.",
-    },
+    "choice": N_("{param} must be one of {choices}, got {value}."),
+    "boolean": N_("{param} must be true or false (1/0 and yes/no also work), got {value}."),
+    "skeleton": N_(
+        "skeleton must be true, false, a style ({styles}) or a hex colour such as #40c057, "
+        "got {value}."
+    ),
+    "integer": N_(
+        "{param} must be a number from {low} to {high} (fractions are rounded), got {value}."
+    ),
+    "number": N_("{param} must be a number from {low} to {high}, got {value}."),
+    "language": N_("{param} must be a language code such as en or fr, got {value}."),
+    "web_address": N_("{param} must be an http:// or https:// address, got {value}."),
+    "external_id": N_(
+        "{param} must be your own id of the person: 1 to {limit} letters, digits, dots, "
+        "underscores, colons or hyphens, got {value}."
+    ),
+    "external_id_dots": N_("{param} cannot be . or .. (a web address cannot name it)."),
+    "external_id_email": N_(
+        "{param} must be your own opaque id of the person, never an e-mail address."
+    ),
+    "blank": N_("{param} was sent without a value ({value})."),
+    "too_long": N_("{param} is longer than {limit} characters."),
+    "control_characters": N_("{param} contains control characters."),
+    "not_text": N_("{param} must be text, got {value}."),
+    "name_not_text": N_("Parameter names must be text, got {value}."),
+    "set_position": N_(
+        "{param} must read step.set, such as 2.3 for the second step's third set, got {value}."
+    ),
+    "workout_from_range": N_(
+        "{param} must name a set of the workout (step 1 to {steps}, then one of that step's "
+        "sets), got {value}."
+    ),
+    "default_used": N_("{problem} Its default ({default}) is used instead."),
+    "value_ignored": N_("{problem} It was ignored."),
     # Warnings about parameters.
-    "repeated": {
-        "en": "{param} was sent more than once with different values; the first one was used.",
-        "fr": "{param} a été envoyé plusieurs fois avec des valeurs différentes ; "
-        "la première a été utilisée.",
-    },
-    "unknown_parameter": {
-        "en": "unknown parameter {param} ignored",
-        "fr": "paramètre inconnu {param} ignoré",
-    },
-    "unknown_parameter_suggestion": {
-        "en": "unknown parameter {param} ignored (did you mean {suggestion}?)",
-        "fr": "paramètre inconnu {param} ignoré (vouliez-vous dire {suggestion} ?)",
-    },
-    "other_endpoint": {
-        "en": "parameter {param} only applies to {endpoint} and was ignored",
-        "fr": "le paramètre {param} ne s'applique qu'à {endpoint} et a été ignoré",
-    },
-    "ignored_parameter": {
-        "en": "parameter {param} was ignored: {reason}",
-        "fr": "le paramètre {param} a été ignoré : {reason}",
-    },
-    "pending_parameter": {
-        "en": "parameter {param} is read, but the upload page does not apply it yet",
-        "fr": "le paramètre {param} est lu, mais la page d'envoi ne l'applique pas encore",
-    },
-    "min_grade_ignored": {
-        "en": "minGrade only applies to repetition exercises and was ignored for {what}",
-        "fr": "minGrade ne s'applique qu'aux exercices à répétitions et a été ignoré pour {what}",
-    },
-    "min_grade_reference": {"en": "a reference movement", "fr": "un mouvement de référence"},
-    "min_grade_duration": {"en": "a hold ({exercise})", "fr": "un maintien ({exercise})"},
-    "min_grade_jump": {"en": "a jump ({exercise})", "fr": "un saut ({exercise})"},
-    "min_grade_image": {"en": "a photo (source=image)", "fr": "une photo (source=image)"},
-    "min_grade_pose_only": {
-        "en": "pose tracking without an exercise",
-        "fr": "le suivi de pose sans exercice",
-    },
+    "repeated": N_(
+        "{param} was sent more than once with different values; the first one was used."
+    ),
+    "unknown_parameter": N_("unknown parameter {param} ignored"),
+    "unknown_parameter_suggestion": N_(
+        "unknown parameter {param} ignored (did you mean {suggestion}?)"
+    ),
+    "other_endpoint": N_("parameter {param} only applies to {endpoint} and was ignored"),
+    "ignored_parameter": N_("parameter {param} was ignored: {reason}"),
+    "media_for_other_source": N_(
+        "parameter {param} does not apply with source={source} and was ignored"
+    ),
+    "workout_from_alone": N_("parameter {param} was ignored: it names a set of a workout"),
+    "target_with_workout": N_(
+        "parameter {param} was ignored: each step of the workout has its own target"
+    ),
+    "min_grade_ignored": N_(
+        "minGrade only applies to repetition exercises and was ignored for {what}"
+    ),
+    "min_grade_reference": N_("a reference movement"),
+    "min_grade_duration": N_("a hold ({exercise})"),
+    "min_grade_jump": N_("a jump ({exercise})"),
+    "min_grade_assessment": N_("a range-of-motion assessment ({exercise})"),
+    "min_grade_image": N_("a photo (source=image)"),
+    "min_grade_pose_only": N_("pose tracking without an exercise"),
     # Why a parameter is ignored (param_table.Parameter.reason). The English ones also go to
     # docs/compatibility.md.
-    "reason_overlay": {
-        "en": "the page draws the skeleton and a posture message only (no placement zone, "
-        "silhouette, guide or placement image)",
-        "fr": "la page ne dessine que le squelette et un message de posture (ni zone de "
-        "placement, ni silhouette, ni guide, ni image de placement)",
-    },
-    "reason_timer": {
-        "en": "counting starts once the person has held the start position for 0.3 s, "
-        "with no countdown",
-        "fr": "le comptage commence quand la personne a tenu la position de départ 0,3 s, "
-        "sans compte à rebours",
-    },
-    "reason_engine": {
-        "en": "FormTrack has one engine: a data-driven catalog like V4's, sending V3's events",
-        "fr": "FormTrack a un seul moteur : un catalogue de données comme celui de V4, "
-        "qui envoie les événements de V3",
-    },
-    "reason_pose_engine": {
-        "en": "the page always runs MediaPipe BlazePose (17 COCO keypoints by default), "
-        "never TensorFlow.js",
-        "fr": "la page utilise toujours MediaPipe BlazePose (17 points COCO par défaut), "
-        "jamais TensorFlow.js",
-    },
-    "reason_scoring_profile": {
-        "en": "reference movements are scored one way, with the tolerance set by difficulty",
-        "fr": "les mouvements de référence sont notés d'une seule façon, "
-        "avec la tolérance fixée par difficulty",
-    },
-    "reason_is_mobile": {
-        "en": "the page adapts to the device by itself",
-        "fr": "la page s'adapte d'elle-même à l'appareil",
-    },
-    "reason_engine_debug": {
-        "en": "PoseTracker's internal debug display does not exist here",
-        "fr": "l'affichage de débogage interne de PoseTracker n'existe pas ici",
-    },
-    "reason_user_exercise": {
-        "en": "Studio custom movements do not exist in FormTrack: record a reference movement "
-        "and send reference=<its id>",
-        "fr": "les mouvements personnalisés de Studio n'existent pas dans FormTrack : "
-        "enregistrez un mouvement de référence et envoyez reference=<son id>",
-    },
-    "developer_features_not_allowed": {
-        "en": "You cannot use developer features on your current plan: {features}.",
-        "fr": "Vous ne pouvez pas utiliser les fonctions développeur avec votre offre actuelle : "
-        "{features}.",
-    },
-    # These are written before a language is known, or because it is not available: English only.
-    "too_many": {"en": "The query has more than {limit} parameters."},
-    "not_a_query": {
-        "en": "The query must be a query string or a mapping of parameters, got {value}."
-    },
-    "language_fallback": {"en": "language {value} is not available, using en"},
+    "reason_overlay": N_(
+        "the page draws the skeleton and a posture message only (no placement zone, "
+        "silhouette, guide or placement image)"
+    ),
+    "reason_timer": N_(
+        "counting starts once the person has held the start position for 0.3 s, with no countdown"
+    ),
+    "reason_engine": N_(
+        "FormTrack has one engine: a data-driven catalog like V4's, sending V3's events"
+    ),
+    "reason_pose_engine": N_(
+        "the page always runs MediaPipe BlazePose (17 COCO keypoints by default), "
+        "never TensorFlow.js"
+    ),
+    "reason_scoring_profile": N_(
+        "reference movements are scored one way, with the tolerance set by difficulty"
+    ),
+    "reason_is_mobile": N_("the page adapts to the device by itself"),
+    "reason_engine_debug": N_("PoseTracker's internal debug display does not exist here"),
+    "developer_features_not_allowed": N_(
+        "You cannot use developer features on your current plan: {features}."
+    ),
+    # These are written before a language is known, or because it is not available: English only,
+    # so they are not marked for the catalogs.
+    "too_many": "The query has more than {limit} parameters.",
+    "not_a_query": "The query must be a query string or a mapping of parameters, got {value}.",
+    "language_fallback": "language {value} is not available, using en",
 }
 
 
 def message(key: str, language: str, **details: object) -> str:
-    templates = MESSAGES[key]
-    return templates.get(language, templates["en"]).format(**details)
+    return translate(MESSAGES[key], language).format(**details)

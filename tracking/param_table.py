@@ -9,8 +9,6 @@ Adding a parameter is adding a row. Pure Python, no Django.
 - same: does what the contract says;
 - extended: does that and more, or exists only in FormTrack;
 - different: works, differently (the row's doc says how and why);
-- pending: read with its type and handed to the page, which does not apply it yet (a warning says
-  so);
 - ignored: accepted and dropped, with a warning giving `reason` (a key of tracking/param_messages).
 """
 
@@ -19,7 +17,7 @@ from dataclasses import dataclass
 from tracking.engine.catalog import ALIASES, EXERCISES
 
 ENDPOINTS = ("tracking", "upload")
-STATUSES = ("same", "extended", "different", "pending", "ignored")
+STATUSES = ("same", "extended", "different", "ignored")
 # Kinds the parser reads; "colour" and "timer" only describe parameters it ignores.
 KINDS = (
     "token",
@@ -33,14 +31,17 @@ KINDS = (
     "language",
     "text",
     "url",
+    "external_id",
     "colour",
     "timer",
+    "workout",
+    "set_position",
 )
-LANGUAGES = ("en", "fr")
 MAX_VALUE_CHARS = 2048
 MAX_STYLE_CHARS = 64
-
-_BOOLEAN_CHOICES = (("true", True), ("false", False))
+# An end user's id from the host app (externalUserId): opaque, never an e-mail address.
+EXTERNAL_ID_CHARACTERS = "A-Za-z0-9._:-"
+MAX_EXTERNAL_ID_CHARS = 128
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,9 @@ class Parameter:
     kind: str
     section: str  # where the contract describes it (posetracker-api.md §2.x)
     doc: str  # one line: what it does in FormTrack
-    field: str | None = None  # its TrackingParams field; None: a page parameter (passthrough)
+    # Its TrackingParams field; None: a page parameter (passthrough). Two rows may share a field
+    # (reference and userExercise): the one sent fills it.
+    field: str | None = None
     aliases: tuple[str, ...] = ()
     default: object = None
     # Accepted spellings (lower case) -> value, for kind "choice".
@@ -63,6 +66,9 @@ class Parameter:
     # The error code of a bad value when the contract refuses it; any other bad value gets the
     # default and a warning.
     refusal: str | None = None
+    # The error code of a bad value on the REST API, where a page or socket gets the default and
+    # a warning (the drop-in rule): a server that sent it can fix it, and should hear so.
+    api_refusal: str | None = None
 
     @property
     def kept(self) -> bool:
@@ -103,11 +109,10 @@ def _timer(name: str, kind: str, doc: str) -> Parameter:
 
 
 def _upload_page(name: str, kind: str, doc: str, **fields) -> Parameter:
-    """A §2.6 parameter of the upload page's appearance, read for the page (pixel sizes up to
-    10,000)."""
+    """A §2.6 parameter of the upload page, read by the page itself (pixel sizes up to 10,000)."""
     if kind == "number":
         fields = {"low": 0, "high": 10000} | fields
-    return Parameter(name, kind, "2.6", doc, endpoints=("upload",), status="pending", **fields)
+    return Parameter(name, kind, "2.6", doc, endpoints=("upload",), **fields)
 
 
 PARAMETERS: tuple[Parameter, ...] = (
@@ -135,8 +140,9 @@ PARAMETERS: tuple[Parameter, ...] = (
         "width",
         "integer",
         "2.1",
-        "Camera width asked for, in pixels; with height, the size keypoints are reported in. "
-        "Fractions (a screen width such as 392.73) are rounded.",
+        "Camera width asked for, in pixels: a hint, the camera opens at its nearest size "
+        "(keypoints are normalised 0–1, as the contract has them). Fractions (a screen width "
+        "such as 392.73) are rounded.",
         field="width",
         low=64,
         high=4096,
@@ -162,7 +168,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         "loading_message",
         "text",
         "2.1",
-        "Text of the live page's loading overlay (the upload page shows its progress instead).",
+        "Heads the live page's start-up card, above its stages and progress (the upload page "
+        "shows its progress instead).",
     ),
     Parameter(
         "engine",
@@ -179,8 +186,10 @@ PARAMETERS: tuple[Parameter, ...] = (
         "exercise",
         "exercise",
         "2.2",
-        "A catalog exercise id or legacy alias (GET /api/v1/exercises). An unknown id is refused "
-        "with a suggestion; without exercise or reference the page tracks keypoints only.",
+        "A catalog exercise id or legacy alias (GET /api/v1/exercises), or a FormTrack "
+        "range-of-motion assessment (knee_rom, hip_rom, shoulder_rom, elbow_rom, neck_rom, "
+        "back_rom: docs/events.md). An unknown id is refused with a suggestion; without exercise "
+        "or reference the page tracks keypoints only.",
         field="exercise",
         choices=_exercise_choices(),
         refusal="invalid_exercise",
@@ -198,19 +207,24 @@ PARAMETERS: tuple[Parameter, ...] = (
         "userExercise",
         "uuid",
         "2.2",
-        "A PoseTracker Studio custom movement (live page only).",
+        "A custom movement (live page only): FormTrack's custom movements are your "
+        "organisation's reference movements, so this is reference=… under PoseTracker Studio's "
+        "name, with the same checks and events. Not with exercise or reference.",
+        field="reference",
         endpoints=("tracking",),
-        status="ignored",
-        reason="user_exercise",
+        status="different",
+        refusal="invalid_reference",
     ),
     # §2.3 Scoring and streams
     Parameter(
         "skeleton",
         "skeleton",
         "2.3",
-        "Live page: draw the skeleton (true/false) or a style: white, dark, neon, a hex colour; "
-        "other names and preset ids draw the default. Upload replays and exports always draw the "
-        "default skeleton.",
+        "Draw the skeleton (true/false) or a style: green, blue, red, orange, white, dark, neon "
+        "or a hex colour, on the live page, the upload page's replay, exports and photo "
+        "overlays. FormTrack's presets are these names: a dashboard preset id, or any other "
+        "name, draws the default look (live: white bones; uploads: each side in its colour), "
+        "with a warning.",
         field="skeleton",
         default=True,
         status="different",
@@ -237,7 +251,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         "recommendations",
         "boolean",
         "2.3",
-        "Send form cues (recommendations events).",
+        "Send form cues to the host (recommendations events); the live page shows them to the "
+        "person in any case.",
         field="recommendations",
         default=False,
         feature="recommendations",
@@ -423,11 +438,26 @@ PARAMETERS: tuple[Parameter, ...] = (
     _upload_page(
         "videoSrc",
         "url",
-        "Preload a remote video. Needs a server-side fetch under the callbacks' SSRF rules, "
-        "not written yet.",
+        "A video to analyse without the picker (source=video). Our server fetches it, so CORS "
+        "does not matter but the address must be public (callback rules: checked, pinned, at "
+        "most 3 redirects, each checked; the upload size limit; MEDIA_FETCH_TIMEOUT_S); it "
+        "counts as an upload. A failed fetch is an error event (video_load_error, "
+        "file_too_large, unsupported_media).",
+        status="different",
     ),
-    _upload_page("imageSrc", "url", "Preload a remote photo (as videoSrc)."),
-    _upload_page("showUpload", "boolean", "Show the file picker.", default=True),
+    _upload_page(
+        "imageSrc",
+        "url",
+        "A photo to analyse without the picker (source=image), fetched as videoSrc "
+        "(image_load_error).",
+        status="different",
+    ),
+    _upload_page(
+        "showUpload",
+        "boolean",
+        "false hides the file picker (with videoSrc or imageSrc, nothing to click).",
+        default=True,
+    ),
     _upload_page("uploadLabel", "text", "The picker's label."),
     _upload_page("containerMinHeight", "number", "Minimum player height, px.", default=200),
     _upload_page("containerMaxWidth", "number", "Maximum player width, px."),
@@ -435,23 +465,120 @@ PARAMETERS: tuple[Parameter, ...] = (
     _upload_page(
         "objectFit",
         "choice",
-        "How the media fits the player (CSS object-fit).",
+        "How the media fits the player (CSS object-fit); the skeleton follows the picture.",
         choices=_choices("contain", "cover", "fill", "none", "scale-down"),
         default="contain",
     ),
-    _upload_page("uploadButtonPosition", "text", "Where the picker sits.", default="center"),
+    _upload_page(
+        "uploadButtonPosition",
+        "choice",
+        "Where the picker sits in its area.",
+        choices=_choices("top", "center", "bottom"),
+        default="center",
+    ),
     _upload_page("uploadAreaPadding", "number", "Padding around the picker, px.", default=12),
     # §2.7 Not in the contract
     Parameter(
         "language",
         "language",
         "2.7",
-        "FormTrack: messages, cues and the page in en or fr (a region such as fr-FR is "
-        "accepted); other languages fall back to en with a warning.",
+        "FormTrack: messages, cues and the page in en, fr, es or de (a region such as fr-FR "
+        "is accepted); other languages fall back to en with a warning.",
         field="language",
         aliases=("locale",),
         default="en",
         status="extended",
+    ),
+    # The live page's coaching (PoseTracker has no target or sound parameters: §2.7).
+    Parameter(
+        "reps",
+        "integer",
+        "2.7",
+        "FormTrack, live page: a rep target; the count shows its progress toward it (repetition "
+        "exercises and references).",
+        low=1,
+        high=1000,
+        endpoints=("tracking",),
+        status="extended",
+    ),
+    Parameter(
+        "duration",
+        "integer",
+        "2.7",
+        "FormTrack, live page: a time target in seconds; the timer shows its progress toward it "
+        "(holds: the time held; other exercises: the time since tracking started).",
+        low=1,
+        high=3600,
+        endpoints=("tracking",),
+        status="extended",
+    ),
+    Parameter(
+        "voice",
+        "boolean",
+        "2.7",
+        "FormTrack, live page: speak the form cues (the browser's speech synthesis, in the "
+        "session's language).",
+        default=False,
+        endpoints=("tracking",),
+        status="extended",
+    ),
+    Parameter(
+        "sound",
+        "boolean",
+        "2.7",
+        "FormTrack, live page: a beep for each counted rep, and when a target is reached.",
+        default=False,
+        endpoints=("tracking",),
+        status="extended",
+    ),
+    Parameter(
+        "workout",
+        "workout",
+        "2.7",
+        "FormTrack, live page: a workout to guide the person through, set by set, with rests: "
+        "the UUID of one of your organisation's workouts (POST /api/v1/workouts), or inline, "
+        "such as squat:10x3,rest:30,plank:45s (docs/events.md, Workouts). Not with exercise or "
+        "reference; reps and duration are ignored beside it (each step has its target).",
+        field="workout",
+        endpoints=("tracking",),
+        status="extended",
+        refusal="invalid_workout",
+    ),
+    Parameter(
+        "workoutFrom",
+        "set_position",
+        "2.7",
+        "FormTrack, live page: the set of the workout to start at, as step.set (2.3: the second "
+        "step's third set); the page sends it when it reconnects mid-workout. Not a set of the "
+        "workout, or without workout: the first set, with a warning.",
+        field="workout_from",
+        endpoints=("tracking",),
+        status="extended",
+    ),
+    Parameter(
+        "eventTiming",
+        "choice",
+        "2.7",
+        "FormTrack, upload page: playback posts each event of a video as the replay reaches the "
+        "moment it happened, as PoseTracker's page does while it analyses; immediate posts them "
+        "all as soon as the analysis is done.",
+        choices=_choices("playback", "immediate"),
+        default="playback",
+        endpoints=("upload",),
+        status="extended",
+    ),
+    # Results that outlive the page (issue #19).
+    Parameter(
+        "externalUserId",
+        "external_id",
+        "2.7",
+        "FormTrack: your own opaque id of the person (1 to 128 letters, digits, ., _, : or -; "
+        "not . or .., never an e-mail address). Each session's summary is then stored with it, "
+        "for your organisation only: GET /api/v1/results, the session.completed webhook, the "
+        "dashboard's End users. A bad value: none, with a warning (the REST API refuses it, 400).",
+        field="external_user_id",
+        status="extended",
+        api_refusal="invalid_parameter",
     ),
 )
 

@@ -19,6 +19,7 @@ import dataclasses
 import difflib
 import math
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,20 +27,25 @@ from itertools import islice
 from urllib.parse import parse_qsl, urlencode
 
 from accounts.plans import DEVELOPER_OUTPUTS, Plan
+from config.errors import FormTrackError
 from tracking.engine import events
 from tracking.engine.catalog import EXERCISES, resolve_exercise
+from tracking.engine.i18n import LANGUAGES
+from tracking.engine.workout import SetPosition, Workout, WorkoutInvalid, parse_workout
 from tracking.param_messages import message
 from tracking.param_table import (
     BY_NAME,
     BY_SPELLING,
     ENDPOINTS,
-    LANGUAGES,
+    EXTERNAL_ID_CHARACTERS,
+    MAX_EXTERNAL_ID_CHARS,
     MAX_STYLE_CHARS,
     MAX_VALUE_CHARS,
     PARAMETERS,
     Parameter,
     parameters_for,
 )
+from tracking.pose.skeleton import STYLES, is_look
 
 MAX_PARAMETERS = 100
 WARNING_CODE = "ignored_parameters"
@@ -56,8 +62,11 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 _UUID = re.compile(
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 )
-_SKELETON_STYLE = re.compile(rf"[A-Za-z0-9_#-]{{1,{MAX_STYLE_CHARS}}}")
+# Not . or ..: path segments browsers resolve away, which no dashboard URL could name.
+EXTERNAL_ID = re.compile(rf"(?!\.\.?$)[{EXTERNAL_ID_CHARACTERS}]{{1,{MAX_EXTERNAL_ID_CHARS}}}")
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+# step.set, 1-based, without leading zeros (workoutFrom=2.3).
+_SET_POSITION = re.compile(r"(?P<step>[1-9][0-9]{0,2})\.(?P<set>[1-9][0-9]{0,2})")
 _WEB_ADDRESS = re.compile(r"https?://\S+", re.IGNORECASE)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -96,38 +105,27 @@ class Problem:
         return {"code": self.code, "param": self.param, "message": self.message}
 
 
-class ParamsError(ValueError):
-    """Every problem found in a query, in the query's language (English unless language=fr)."""
+class ParamsError(FormTrackError, ValueError):
+    """Every problem found in a query, in the query's language (English by default).
+    401 when the token is all that is missing, else 400; the event lists each problem, and
+    `details` add what the contract's error payloads carry (an unknown `exercise`, §4.8)."""
 
-    def __init__(self, problems: tuple[Problem, ...] | list[Problem], language: str = "en"):
-        # Both arguments stay in self.args so the error pickles (Celery results, logs).
-        super().__init__(tuple(problems), language)
-        self.problems: tuple[Problem, ...] = tuple(problems)
+    def __init__(
+        self,
+        problems: tuple[Problem, ...] | list[Problem],
+        language: str = "en",
+        **details: object,
+    ):
+        problems = tuple(problems)
+        super().__init__(
+            problems[0].code,
+            _sentences(problem.message for problem in problems),
+            401 if all(problem.code == "missing_token" for problem in problems) else 400,
+            problems=[problem.to_dict() for problem in problems],
+            **details,
+        )
+        self.problems: tuple[Problem, ...] = problems
         self.language = language
-
-    def __str__(self) -> str:
-        return self.message
-
-    @property
-    def status(self) -> int:
-        return 401 if all(problem.code == "missing_token" for problem in self.problems) else 400
-
-    @property
-    def code(self) -> str:
-        return self.problems[0].code
-
-    @property
-    def message(self) -> str:
-        return _sentences(problem.message for problem in self.problems)
-
-    def to_event(self) -> dict:
-        return {
-            "type": "error",
-            "code": self.code,
-            "error": self.code,
-            "message": self.message,
-            "details": {"problems": [problem.to_dict() for problem in self.problems]},
-        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,8 +135,7 @@ class TrackingParams:
 
     Round trip: for any parsed `p`, parse_tracking_params(p.to_query(), endpoint=p.endpoint) equals
     `p` but for `warnings` and `blocked`: both describe how `p` was made (ignored parameters and
-    values, plan gating), not the request itself. Only parameters the page has yet to apply
-    (status "pending") warn again.
+    values, plan gating), not the request itself.
     """
 
     endpoint: str
@@ -165,15 +162,33 @@ class TrackingParams:
     language: str
     source: str
     export: bool
+    # The host's opaque id of the person: the session's summary is stored with it (results).
+    external_user_id: str | None = None
+    # A saved workout's UUID (resolved when the page or socket opens: tracking.access), or one
+    # written inline; its str() is how the query spells it.
+    workout: uuid.UUID | Workout | None = None
+    # The set of the workout to start at (a reconnected page's); checked against the workout
+    # once it is known (for_workout).
+    workout_from: SetPosition | None = None
+    # The parameter that named `reference`: reference, or userExercise (the live page's name).
+    reference_param: str = "reference"
     # The page parameters (table rows without a field) the query set, typed, sorted by name.
     passthrough: tuple[tuple[str, object], ...] = ()
     warnings: tuple[Problem, ...] = ()
     blocked: tuple[str, ...] = ()
 
     @property
+    def remote_media(self) -> tuple[str, str] | None:
+        """The upload page's media to fetch: (videoSrc or imageSrc, whichever its source reads,
+        the URL), or None."""
+        name = "imageSrc" if self.source == "image" else "videoSrc"
+        url = dict(self.passthrough).get(name)
+        return (name, url) if url else None
+
+    @property
     def pose_only(self) -> bool:
-        """No exercise and no reference: the page streams keypoints only."""
-        return self.exercise is None and self.reference is None
+        """No exercise, reference or workout: the page streams keypoints only."""
+        return self.exercise is None and self.reference is None and self.workout is None
 
     def requested_outputs(self) -> tuple[str, ...]:
         """The developer outputs (accounts.plans.DEVELOPER_OUTPUTS) this request switches on: a
@@ -209,13 +224,8 @@ class TrackingParams:
         if not self.blocked:
             return None
         code = "developer_features_not_allowed"
-        return {
-            "type": "error",
-            "code": code,
-            "error": code,
-            "message": message(code, self.language, features=", ".join(self.blocked)),
-            "details": {"blocked": list(self.blocked)},
-        }
+        text = message(code, self.language, features=", ".join(self.blocked))
+        return FormTrackError(code, text, 403, blocked=list(self.blocked)).to_event()
 
     def warning_event(self) -> dict | None:
         """Everything the request asked for that was ignored, as one `warning` event."""
@@ -228,11 +238,31 @@ class TrackingParams:
             problems=[warning.to_dict() for warning in self.warnings],
         )
 
+    def for_workout(self, workout: Workout) -> "TrackingParams":
+        """These parameters for `workout` (this request's, resolved): a workoutFrom that is not
+        one of its sets is dropped, with a warning, and the workout starts at its first set."""
+        if self.workout_from is None or workout.has(self.workout_from):
+            return self
+        problem = _text(
+            "workout_from_range",
+            param="workoutFrom",
+            value=_shown(str(self.workout_from)),
+            steps=len(workout.steps),
+        )
+        warning = _Pending("invalid_value", "workoutFrom", _text("value_ignored", problem=problem))
+        return dataclasses.replace(
+            self,
+            workout_from=None,
+            warnings=(*self.warnings, warning.problem(self.language)),
+        )
+
     def to_query(self) -> str:
         """The canonical query string: every parameter this endpoint reads, spelled out."""
         given = dict(self.passthrough)
         pairs = []
         for parameter in parameters_for(self.endpoint):
+            if parameter.field == "reference" and parameter.name != self.reference_param:
+                continue  # said once, under the name the request used
             if parameter.field:
                 value = getattr(self, parameter.field)
             else:
@@ -254,6 +284,8 @@ class TrackingParams:
         """Every field as JSON-ready data, for pages to embed (e.g. with json_script)."""
         config = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         config["reference"] = str(self.reference) if self.reference is not None else None
+        config["workout"] = str(self.workout) if self.workout is not None else None
+        config["workout_from"] = str(self.workout_from) if self.workout_from else None
         config["passthrough"] = self.page_settings()
         config["warnings"] = [warning.to_dict() for warning in self.warnings]
         config["blocked"] = list(self.blocked)
@@ -268,10 +300,15 @@ def _query_value(value: object) -> str:
     return str(value)
 
 
-def parse_tracking_params(query: object, *, endpoint: str = "tracking") -> TrackingParams:
+def parse_tracking_params(
+    query: object, *, endpoint: str = "tracking", api: bool = False
+) -> TrackingParams:
     """Read a tracking request from a query string (str or bytes), a mapping of str or list values,
     or a Django QueryDict. Raises ParamsError listing every problem; never raises anything else
     for any query.
+
+    `api`: a REST request, where a bad value of a parameter with an `api_refusal` is refused
+    rather than defaulted (pages and sockets keep the drop-in rule).
     """
     if endpoint not in ENDPOINTS:
         raise ValueError(f"endpoint must be one of {', '.join(ENDPOINTS)}, got {endpoint!r}")
@@ -285,7 +322,21 @@ def parse_tracking_params(query: object, *, endpoint: str = "tracking") -> Track
     if len(pairs) > MAX_PARAMETERS:
         text = message("too_many", "en", limit=MAX_PARAMETERS)
         raise ParamsError([Problem("invalid_parameter", "query", text)])
-    return _Reader(pairs, endpoint).read()
+    return _Reader(pairs, endpoint, api=api).read()
+
+
+def parse_filter(name: str, value: str) -> object:
+    """One tracking parameter's value on its own, read as a request's is, for an API that filters
+    by it (GET /api/v1/results?externalUserId=…&exercise=…). Raises ParamsError (400) for a value
+    the parser would not take."""
+    parameter = BY_NAME[name]
+    value = value.strip()
+    try:
+        return _READERS[parameter.kind](parameter, value)
+    except _Invalid as invalid:
+        text = _text(invalid.key, param=name, value=_shown(value), **invalid.details)
+        code = parameter.refusal or parameter.api_refusal or "invalid_parameter"
+        raise ParamsError([Problem(code, name, text.render("en"))]) from None
 
 
 def _raw_pairs(query: object) -> Iterator[tuple[object, object]]:
@@ -396,12 +447,29 @@ def _read_uuid(parameter: Parameter, value: str) -> uuid.UUID:
     return uuid.UUID(value)
 
 
+def _read_workout(parameter: Parameter, value: str) -> uuid.UUID | Workout:
+    if _UUID.fullmatch(value):
+        return uuid.UUID(value)
+    try:
+        return parse_workout(value)
+    except WorkoutInvalid as invalid:
+        raise _Invalid(invalid.key, **invalid.details) from None
+
+
+def _read_set_position(parameter: Parameter, value: str) -> SetPosition:
+    match = _SET_POSITION.fullmatch(value)
+    if match is None:
+        raise _Invalid("set_position")
+    return SetPosition(int(match["step"]), int(match["set"]))
+
+
 def _read_skeleton(parameter: Parameter, value: str) -> bool | str:
     if value.lower() in _BOOLEANS:
         return _BOOLEANS[value.lower()]
-    if _SKELETON_STYLE.fullmatch(value):
+    if is_look(value):
         return value
-    raise _Invalid("skeleton")
+    # A PoseTracker dashboard preset's id, or a misspelt style: the default look, with a warning.
+    raise _Invalid("skeleton", styles=", ".join(name for name in STYLES if name != "default"))
 
 
 def _read_url(parameter: Parameter, value: str) -> str:
@@ -415,6 +483,18 @@ def _read_text(parameter: Parameter, value: str) -> str:
     return value
 
 
+def _read_external_id(parameter: Parameter, value: str) -> str:
+    if EXTERNAL_ID.fullmatch(value):
+        return value
+    if value in (".", ".."):
+        raise _Invalid("external_id_dots")
+    # Not echoed: an e-mail address is personal data, which warnings and logs must not carry.
+    # NFKC: its look-alikes of @ (fullwidth, small) are one too.
+    if "@" in unicodedata.normalize("NFKC", value):
+        raise _Invalid("external_id_email")
+    raise _Invalid("external_id", limit=MAX_EXTERNAL_ID_CHARS)
+
+
 _READERS = {
     "token": _read_text,
     "text": _read_text,
@@ -426,6 +506,9 @@ _READERS = {
     "choice": _read_choice,
     "skeleton": _read_skeleton,
     "url": _read_url,
+    "external_id": _read_external_id,
+    "workout": _read_workout,
+    "set_position": _read_set_position,
 }
 
 # --- Reading a query -------------------------------------------------------------------------
@@ -465,8 +548,9 @@ class _Pending:
 
 
 class _Reader:
-    def __init__(self, pairs: list[tuple[object, object]], endpoint: str):
+    def __init__(self, pairs: list[tuple[object, object]], endpoint: str, *, api: bool = False):
         self.endpoint = endpoint
+        self.api = api
         self.problems: list[_Pending] = []
         self.warnings: list[_Pending] = []
         # Parameter name -> every (spelling, value) sent for it, in order.
@@ -475,6 +559,8 @@ class _Reader:
         self.given: dict[str, str] = {}
         # Parameter name -> (the warning, the problem) of a value set aside for its default.
         self.set_aside: dict[str, tuple[_Pending, _Text]] = {}
+        # The error's details beside its problems.
+        self.details: dict[str, str] = {}
         self._collect(pairs)
 
     def _refuse(self, code: str, spelling: str, text: _Text) -> None:
@@ -538,10 +624,14 @@ class _Reader:
                 "ignored_parameter", name, _text("ignored_parameter", param=shown, reason=reason)
             )
 
+    def _refusal(self, parameter: Parameter) -> str | None:
+        """The error code of a bad value of `parameter` here; None: its default applies."""
+        return parameter.refusal or (parameter.api_refusal if self.api else None)
+
     def _unusable(self, parameter: Parameter, spelling: str, problem: _Text) -> None:
         """A value no parameter can take (not text, too long, control characters)."""
         self.given[parameter.name] = spelling
-        if parameter.refusal is not None:
+        if self._refusal(parameter) is not None:
             self._refuse("invalid_parameter", spelling, problem)
         else:
             self._set_aside(parameter, spelling, "invalid_value", problem)
@@ -580,8 +670,10 @@ class _Reader:
             return _READERS[parameter.kind](parameter, value)
         except _Invalid as invalid:
             problem = _text(invalid.key, param=spelling, value=_shown(value), **invalid.details)
-            if parameter.refusal is not None:
-                self._refuse(parameter.refusal, spelling, problem)
+            if (refusal := self._refusal(parameter)) is not None:
+                self._refuse(refusal, spelling, problem)
+                if parameter.name == "exercise":  # the contract's details.exercise (§4.8)
+                    self.details["exercise"] = value
             else:
                 self._set_aside(parameter, spelling, "invalid_value", problem)
             return _UNSET
@@ -604,6 +696,29 @@ class _Reader:
         )
         return parameter.default
 
+    def _media_for_source(self, source: str, passthrough: list) -> list:
+        """videoSrc goes with source=video and imageSrc with source=image: the other is dropped,
+        with a warning (the contract has source decide)."""
+        other = "imageSrc" if source == "video" else "videoSrc"
+        if all(name != other for name, _ in passthrough):
+            return passthrough
+        text = _text("media_for_other_source", param=_shown(other), source=source)
+        self._warn("media_for_other_source", self.given[other], text)
+        return [(name, value) for name, value in passthrough if name != other]
+
+    def _targets_for_workout(self, passthrough: list) -> list:
+        """reps= and duration= are the page's targets for one exercise: a workout's steps have
+        their own, so they are dropped, with a warning."""
+        kept = []
+        for name, value in passthrough:
+            if name in ("reps", "duration"):
+                spelling = self.given[name]
+                text = _text("target_with_workout", param=_shown(spelling))
+                self._warn("ignored_parameter", spelling, text)
+            else:
+                kept.append((name, value))
+        return kept
+
     def _min_grade_ignored_for(self, values: dict) -> _Text | None:
         """Why minGrade does not apply to this request (contract §2.3), or None when it does."""
         exercise = values["exercise"]
@@ -611,6 +726,8 @@ class _Reader:
             return _text("min_grade_image")
         if values["reference"] is not None:
             return _text("min_grade_reference")
+        if values["workout"] is not None:
+            return None  # it applies to the workout's repetition exercises
         if exercise is None:
             return _text("min_grade_pose_only")
         kind = EXERCISES[exercise].kind
@@ -620,18 +737,40 @@ class _Reader:
 
     def _check_combinations(self, values: dict) -> None:
         reference_spelling = self.given.get("reference")
-        if "exercise" in self.given and reference_spelling is not None:
+        user_exercise = self.given.get("userExercise")
+        for movement in (reference_spelling, user_exercise):
+            if "exercise" in self.given and movement is not None:
+                self._refuse(
+                    "conflicting_parameters",
+                    f"exercise,{movement}",
+                    _text("conflicting_parameters", reference=movement),
+                )
+        workout = self.given.get("workout")
+        for movement in ("exercise", "reference", "userExercise"):
+            if workout is not None and movement in self.given:
+                other = self.given[movement]
+                self._refuse(
+                    "conflicting_parameters",
+                    f"{workout},{other}",
+                    _text("conflicting_workout", other=other),
+                )
+        if reference_spelling is not None and user_exercise is not None:
             self._refuse(
                 "conflicting_parameters",
-                f"exercise,{reference_spelling}",
-                _text("conflicting_parameters", reference=reference_spelling),
+                f"{reference_spelling},{user_exercise}",
+                _text(
+                    "conflicting_movements",
+                    reference=reference_spelling,
+                    user_exercise=user_exercise,
+                ),
             )
         if values["exercise"] == "jump_analysis" and values["user_height_cm"] is None:
             warning, problem = self.set_aside.get("userHeightCm", (None, None))
             if warning is not None and warning.code == "invalid_value":
-                # The height was sent but unusable: that is the problem to report.
+                # Sent but unusable (apps send 0 or NaN when they have none): the contract's code,
+                # which apps handle by asking the height, with what was wrong with it.
                 self.warnings.remove(warning)
-                self._refuse("invalid_parameter", warning.param, problem)
+                self._refuse("jump_analysis_missing_height", warning.param, problem)
             else:
                 missing = _text("jump_analysis_missing_height")
                 self._refuse("jump_analysis_missing_height", "userHeightCm", missing)
@@ -651,15 +790,24 @@ class _Reader:
             value = self._read(parameter) if applies else _UNSET
             if value is _UNSET:
                 defaulted.add(parameter.name)
-            elif parameter.status == "pending":
-                shown = _shown(parameter.name)
-                self._warn(
-                    "pending_parameter", parameter.name, _text("pending_parameter", param=shown)
-                )
             if parameter.field:
-                values[parameter.field] = parameter.default if value is _UNSET else value
+                if value is not _UNSET:
+                    values[parameter.field] = value
+                    if parameter.field == "reference":
+                        values["reference_param"] = parameter.name
+                else:
+                    values.setdefault(parameter.field, parameter.default)
             elif value is not _UNSET:
                 passthrough.append((parameter.name, value))
+        passthrough = self._media_for_source(values["source"], passthrough)
+        if values["workout"] is not None:
+            passthrough = self._targets_for_workout(passthrough)
+        elif values["workout_from"] is not None:
+            spelling = self.given["workoutFrom"]
+            self._warn(
+                "ignored_parameter", spelling, _text("workout_from_alone", param=_shown(spelling))
+            )
+            values["workout_from"] = None
         if values["blazepose"] and "mediapipeModel" in defaulted:
             values["mediapipe_model"] = "full"  # what BlazePose means without a model named
         if values["min_grade"] is not None:
@@ -672,7 +820,8 @@ class _Reader:
                 values["min_grade"] = None
         self._check_combinations(values)
         if self.problems:
-            raise ParamsError([pending.problem(language) for pending in self.problems], language)
+            problems = [pending.problem(language) for pending in self.problems]
+            raise ParamsError(problems, language, **self.details)
         return TrackingParams(
             endpoint=self.endpoint,
             **values,

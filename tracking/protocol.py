@@ -8,6 +8,7 @@ import json
 import numpy as np
 import orjson
 
+from config.errors import FormTrackError
 from tracking.engine.pose import Pose
 
 MAX_TEXT_BYTES = 64 * 1024  # 33 landmarks as JSON take about 3 KB; anything near this is abuse
@@ -18,22 +19,16 @@ LANDMARK_COUNT = 33
 # a JavaScript number holds exactly (Number.MAX_SAFE_INTEGER; in milliseconds, 285,000 years).
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_COORDINATE = 100.0  # normalised x, y, z are about 0..1; off-frame points go a little beyond
+# World landmarks are metres from the point between the hips: a body spans about ±1 m of it.
+MAX_WORLD_METRES = 10.0
 
 
-class ProtocolError(ValueError):
-    """`retry_after`: seconds after which trying again may succeed (`retryAfter` in the event)."""
+class ProtocolError(FormTrackError, ValueError):
+    """A message the live protocol refuses. `retry_after`: seconds after which trying again may
+    succeed (`retryAfter` in the event)."""
 
     def __init__(self, code: str, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
-
-    def to_event(self) -> dict:
-        event = {"type": "error", "code": self.code, "error": self.code, "message": self.message}
-        if self.retry_after is not None:
-            event["retryAfter"] = self.retry_after
-        return event
+        super().__init__(code, message, 400, retry_after=retry_after)
 
 
 def _bad(message: str) -> ProtocolError:
@@ -85,7 +80,9 @@ def _image_side(value, name: str) -> int:
 
 
 def landmarks_to_pose(message: dict, *, last_timestamp_ms: float | None) -> Pose:
-    """A `landmarks` message as the engine's Pose; `landmarks: null` means no person in frame."""
+    """A `landmarks` message as the engine's Pose; `landmarks: null` means no person in frame.
+    `world` (optional, so older clients work unchanged): the same landmarks in metres around the
+    hips, which the engine measures joint angles with in 3-D, as it does on uploads."""
     timestamp = _timestamp(message.get("t"))
     if last_timestamp_ms is not None and timestamp < last_timestamp_ms:
         raise _bad("t (milliseconds) must not go backwards.")
@@ -96,30 +93,48 @@ def landmarks_to_pose(message: dict, *, last_timestamp_ms: float | None) -> Pose
     frame = frame_id(message)
     if frame is None and message.get("frameId") is not None:
         raise _bad(f"frameId must be an integer from 0 to {MAX_SAFE_INTEGER}.")
-    raw = message.get("landmarks")
+    raw, raw_world = message.get("landmarks"), message.get("world")
     if raw is None:
+        if raw_world is not None:
+            raise _bad("world must be null when landmarks is null.")
         return Pose(None, timestamp, width, height, frame_id=frame)
-    if not isinstance(raw, list) or len(raw) != LANDMARK_COUNT:
-        raise _bad(f"landmarks must be a list of {LANDMARK_COUNT} [x, y, z, visibility] lists.")
-    try:
-        landmarks = np.array(raw)
-    except ValueError:  # ragged lists
-        landmarks = None
-    if landmarks is None or landmarks.shape != (LANDMARK_COUNT, 4):
-        raise _bad("each landmark must be [x, y, z, visibility].")
-    # Strings, nulls and integers beyond 64 bits give a non-numeric array.
-    if landmarks.dtype.kind not in "iuf":
-        raise _bad("landmark values must be numbers.")
-    landmarks = landmarks.astype(float, copy=False)
+    landmarks = _landmark_array(raw, "landmarks", "landmark", ("x", "y", "z", "visibility"))
     # Whole-array checks on the usual frame (NaN fails them all); the detailed ones only when
     # something is off.
     if not (np.abs(landmarks[:, :3]).max() <= MAX_COORDINATE and _unit(landmarks[:, 3])):
-        if not np.isfinite(landmarks).all():
-            raise _bad("landmark values must be finite numbers (no NaN or Infinity).")
+        _finite(landmarks, "landmark")
         if not _unit(landmarks[:, 3]):
             raise _bad("landmark visibility must be from 0 to 1.")
         raise _bad(f"landmark x, y, z must be normalised (about 0..1, within ±{MAX_COORDINATE:g}).")
-    return Pose(landmarks, timestamp, width, height, frame_id=frame)
+    world = None
+    if raw_world is not None:
+        world = _landmark_array(raw_world, "world", "world landmark", ("x", "y", "z"))
+        if not np.abs(world).max() <= MAX_WORLD_METRES:
+            _finite(world, "world landmark")
+            raise _bad(f"world x, y, z must be metres from the hips, within ±{MAX_WORLD_METRES:g}.")
+    return Pose(landmarks, timestamp, width, height, world=world, frame_id=frame)
+
+
+def _landmark_array(raw, field: str, item: str, fields: tuple[str, ...]) -> np.ndarray:
+    """A message's list of 33 landmarks as a float array, one column per field."""
+    shape = f"[{', '.join(fields)}]"
+    if not isinstance(raw, list) or len(raw) != LANDMARK_COUNT:
+        raise _bad(f"{field} must be a list of {LANDMARK_COUNT} {shape} lists.")
+    try:
+        array = np.array(raw)
+    except ValueError:  # ragged lists
+        array = None
+    if array is None or array.shape != (LANDMARK_COUNT, len(fields)):
+        raise _bad(f"each {item} must be {shape}.")
+    # Strings, nulls and integers beyond 64 bits give a non-numeric array.
+    if array.dtype.kind not in "iuf":
+        raise _bad(f"{item} values must be numbers.")
+    return array.astype(float, copy=False)
+
+
+def _finite(array: np.ndarray, name: str) -> None:
+    if not np.isfinite(array).all():
+        raise _bad(f"{name} values must be finite numbers (no NaN or Infinity).")
 
 
 def _unit(values: np.ndarray) -> bool:

@@ -13,6 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
+from accounts.api import OrganizationSummarySerializer
+from accounts.api_errors import ErrorSerializer
+from config.errors import FormTrackError
 from tracking.engine.catalog import exercise_label
 
 
@@ -33,7 +36,7 @@ class UsageTotalsSerializer(serializers.Serializer):
 
 
 class UsageReportSerializer(serializers.Serializer):
-    organization = serializers.DictField()
+    organization = OrganizationSummarySerializer()
     plan = serializers.CharField()
     report = serializers.ChoiceField(choices=["summary", "full"])
     group_by = serializers.ChoiceField(choices=selectors.GROUPS)
@@ -46,19 +49,6 @@ class UsageReportSerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["from"] = serializers.DateField()  # a Python keyword, so declared here
         return fields
-
-
-class UsageErrorSerializer(serializers.Serializer):
-    type = serializers.CharField(default="error")
-    code = serializers.CharField()
-    error = serializers.CharField()
-    message = serializers.CharField()
-    param = serializers.CharField(required=False, help_text="The parameter at fault (400).")
-
-
-def _error(code: str, message: str, status: int, **extra) -> Response:
-    body = {"type": "error", "code": code, "error": code, "message": message, **extra}
-    return Response(body, status=status)
 
 
 class UsageView(APIView):
@@ -85,23 +75,20 @@ class UsageView(APIView):
         responses={
             200: UsageReportSerializer,
             400: OpenApiResponse(
-                UsageErrorSerializer, description="`invalid_parameter`: bad from, to or group_by."
+                ErrorSerializer, description="`invalid_parameter`: bad from, to or group_by."
             ),
             403: OpenApiResponse(
-                UsageErrorSerializer,
+                ErrorSerializer,
                 description="`team_reports_not_allowed`: group_by other than day below Business.",
             ),
         },
     )
     def get(self, request):
         org = request.auth.organization
-        try:
-            query = selectors.usage_query_parse(request.query_params)
-        except selectors.UsageQueryError as problem:
-            return _error("invalid_parameter", problem.message, 400, param=problem.param)
+        query = selectors.usage_query_parse(request.query_params)
         full = org.plan_obj.allows("team_reports")
         if not selectors.usage_group_allowed(organization=org, group_by=query.group_by):
-            return _error(
+            raise FormTrackError(
                 "team_reports_not_allowed",
                 f"group_by={query.group_by} is part of the team report of the Business plan; "
                 f"your {org.plan_obj.name} plan gets totals and group_by=day.",

@@ -1,10 +1,11 @@
-"""Upload callbacks: one POST of an upload's outcome to its callback_url, retried with backoff.
+"""Webhooks: upload callbacks (once an upload is finished, its outcome to its own callback_url)
+and session.completed (each result stored for an end user, to the organisation's webhook_url).
+A task of its own POSTs each event, retried with backoff; the session or analysis never waits on
+a receiver. Both kinds follow the same rules, on rows that are WebhookDelivery models.
 
-Each attempt resolves the host once, refuses it unless every address is public, and connects to
-that exact address (so a DNS answer that changes between the check and the connection cannot
-point it inside our network), with the host's name in the Host header and, over https, in SNI and
-the certificate check. Redirects are never followed. Requests are signed the Standard Webhooks way
-(https://www.standardwebhooks.com/) and with the older X-FormTrack-Signature header.
+Each attempt follows tracking/outbound.py's rules (resolved once, public addresses only, pinned,
+cut off at CALLBACK_TIMEOUT_S); redirects are never followed. Requests are signed the Standard
+Webhooks way (https://www.standardwebhooks.com/) and with the older X-FormTrack-Signature header.
 """
 
 import base64
@@ -12,20 +13,23 @@ import datetime
 import hashlib
 import hmac
 import http.client
-import ipaddress
 import json
-import socket
-import ssl
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from tracking.models import Upload
+from config import background
+from config.errors import FormTrackError
+from tracking import outbound
+from tracking.models import SessionResult, Upload, WebhookDelivery
+
+# Queued by their names (config/background.py): the tasks call this module, not the other way.
+DELIVERY_TASK = "tracking.tasks.deliver_upload_callback"
+SESSION_COMPLETED_TASK = "tracking.tasks.deliver_session_completed"
 
 # While an attempt is in flight its delivery is not due; a worker that died mid-attempt leaves
 # it due again after this long (requeue_uploads then queues it).
@@ -34,89 +38,31 @@ ATTEMPT_LEASE = datetime.timedelta(minutes=5)
 # whose clock is slightly behind.
 CLOCK_SLACK = datetime.timedelta(seconds=2)
 USER_AGENT = "FormTrack-Webhooks/1"
-# IPv6 forms whose last 32 bits are an IPv4 address they reach: IPv4-compatible (deprecated),
-# IPv4-mapped, SIIT's IPv4-translated and the well-known NAT64 prefix.
-_IPV4_IN_LAST_32_BITS = tuple(
-    ipaddress.IPv6Network(network)
-    for network in ("::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96")
-)
-# The only IPv6 unicast routed on the internet.
-_IPV6_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
-# Not globally reachable (IANA's special-purpose registries) though Python 3.11 says global: IETF
-# protocol assignments, NAT64's local-use prefix (which may carry an IPv4 address anywhere in its
-# low bits, so it is refused whole) and the 2024 documentation prefix.
-_NOT_GLOBAL = tuple(
-    ipaddress.ip_network(network) for network in ("192.0.0.0/24", "64:ff9b:1::/48", "3fff::/20")
-)
+_NAME = "callback_url"
 
 
-class CallbackRefused(Exception):
-    """The callback URL may never be called (not http(s), or not a public address)."""
-
-    def __init__(self, message: str, address: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.address = address  # recorded, never told to the uploader (no map of our network)
-
-
-def _target(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:  # a port out of range
-        port = None
-    if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
-        raise CallbackRefused("callback_url must be an http(s) URL.")
-    return parts.hostname, port
-
-
-def callback_url_check(url: str) -> None:
-    """Refuse at upload time a callback that could not be sent now. Every attempt checks again:
-    what a name resolves to may change in between."""
-    _target(url)
+def callback_url_check(url: str, *, name: str = _NAME) -> None:
+    """Refuse at upload time a callback that could not be sent now (outbound.AddressRefused).
+    Every attempt checks again: what a name resolves to may change in between."""
+    outbound.target(url, name=name)
     if not settings.CALLBACK_ALLOW_PRIVATE_HOSTS:
-        callback_addresses(url)
+        outbound.public_addresses(url, name=name)
+
+
+def callback_url_validate(url: str, *, name: str = _NAME) -> None:
+    """callback_url_check, as the refusal a client reads: 400 invalid_callback_url. For an
+    upload's callback_url, and the organisation's webhook endpoint."""
+    try:
+        callback_url_check(url, name=name)
+    except outbound.AddressRefused as refused:
+        raise FormTrackError("invalid_callback_url", refused.message) from refused
+    except OSError as error:
+        raise FormTrackError("invalid_callback_url", f"{name}'s host does not resolve.") from error
 
 
 def callback_addresses(url: str) -> list[str]:
-    """The addresses `url`'s host resolves to now, once. Raises CallbackRefused unless every one
-    is public (or CALLBACK_ALLOW_PRIVATE_HOSTS is set), OSError when the host does not resolve."""
-    host, port = _target(url)
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not settings.CALLBACK_ALLOW_PRIVATE_HOSTS:
-        for address in addresses:
-            if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
-                raise CallbackRefused(
-                    "callback_url must point at a public address.", address=address
-                )
-    return addresses
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address stands for (a connection to it reaches them), or none."""
-    for network in _IPV4_IN_LAST_32_BITS:
-        if ip in network:
-            return [ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)]
-    if ip.sixtofour:
-        return [ip.sixtofour]
-    if ip.teredo:
-        return list(ip.teredo)  # its server and its client
-    return []
-
-
-def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Reachable on the internet, never inside our network: for an IPv6 form that embeds an
-    IPv4 address (::7f00:1, 64:ff9b::a00:1, 2002:7f00:1::1...), the IPv4 address decides.
-    Python's is_global alone is not enough: it passes those forms, multicast, and ranges its lists
-    gained only in 2024 (CVE-2024-4032)."""
-    if ip.version == 6:
-        embedded = _embedded_ipv4(ip)
-        if embedded:
-            return all(is_public_address(address) for address in embedded)
-        if ip not in _IPV6_GLOBAL_UNICAST:  # e.g. site-local fec0::/10, multicast ff00::/8
-            return False
-    return ip.is_global and not ip.is_multicast and not any(ip in n for n in _NOT_GLOBAL)
+    """The addresses `url`'s host resolves to now, once (outbound.public_addresses)."""
+    return outbound.public_addresses(url, name=_NAME)
 
 
 def sign(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -127,24 +73,47 @@ def sign(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def callback_body(upload: Upload) -> bytes:
-    return json.dumps(
-        {
-            "type": "upload_finished",
-            "uploadId": str(upload.id),
-            "status": upload.status,
-            "summary": upload.summary,
-            "error": {"code": upload.error_code, "message": upload.error_message}
-            if upload.error_code
-            else None,
-        }
-    ).encode()
+def _upload_finished(upload: Upload) -> dict:
+    return {
+        "type": "upload_finished",
+        "uploadId": str(upload.id),
+        "status": upload.status,
+        "summary": upload.summary,
+        "error": upload.failure,
+    }
 
 
-def callback_headers(upload: Upload, body: bytes) -> dict:
-    secret = upload.organization.webhook_secret
-    # One id per upload: a receiver that sees it again knows it is a retry of the same event.
-    msg_id = f"msg_{upload.pk.hex}"
+def _session_completed(result: SessionResult) -> dict:
+    return {"type": "session.completed", "data": result.as_data()}
+
+
+@dataclass(frozen=True)
+class Hook:
+    """An event we deliver: the rows that carry its deliveries, the task that makes an attempt,
+    the event's JSON for a row, and where an attempt sends it."""
+
+    model: type[WebhookDelivery]
+    task: str
+    body: Callable[[WebhookDelivery], dict]
+    url: Callable[[WebhookDelivery], str]
+
+
+UPLOAD_FINISHED = Hook(Upload, DELIVERY_TASK, _upload_finished, lambda upload: upload.callback_url)
+# The organisation's endpoint as it is at each attempt: a retry follows it when it moves, and
+# stops when there is none any more (the organisation asked for nothing more to be sent).
+SESSION_COMPLETED = Hook(
+    SessionResult,
+    SESSION_COMPLETED_TASK,
+    _session_completed,
+    lambda result: result.organization.webhook_url,
+)
+HOOKS = (UPLOAD_FINISHED, SESSION_COMPLETED)
+
+
+def callback_headers(row: WebhookDelivery, body: bytes) -> dict:
+    secret = row.organization.webhook_secret
+    # One id per event (an upload, a result): a receiver that sees it again knows it is a retry.
+    msg_id = f"msg_{row.pk.hex}"
     timestamp = int(time.time())
     legacy = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return {
@@ -157,71 +126,6 @@ def callback_headers(upload: Upload, body: bytes) -> dict:
     }
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Talks to `host` (Host header) at addresses resolved and checked beforehand; expire() cuts
-    it off when the attempt's time is up."""
-
-    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float):
-        super().__init__(host, port, timeout=timeout)
-        self.addresses = addresses
-        self.expired = False
-        self._fd = None  # the connected socket's descriptor, kept across the TLS wrapping
-        self._lock = threading.Lock()
-
-    def _pinned_socket(self) -> socket.socket:
-        error = OSError("no address to connect to")
-        for address in self.addresses:
-            family = socket.AF_INET6 if ":" in address else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.settimeout(self.timeout)
-            try:
-                # The address itself: socket.create_connection would resolve the name again.
-                sock.connect((address, self.port))
-            except OSError as failed:
-                sock.close()
-                error = failed
-                continue
-            with self._lock:
-                if self.expired:
-                    sock.close()
-                    raise TimeoutError("connecting took the attempt's whole time")
-                self._fd = sock.fileno()
-            return sock
-        raise error
-
-    def connect(self):
-        self.sock = self._pinned_socket()
-
-    def expire(self) -> None:
-        """Shut the connection down: each read has a timeout, but a receiver trickling its answer
-        a byte at a time would otherwise hold the worker for as long as it liked."""
-        with self._lock:
-            self.expired = True
-            if self._fd is None:
-                return
-            cut = socket.socket(fileno=self._fd)
-            try:
-                cut.shutdown(socket.SHUT_RDWR)  # wakes a blocked read, TLS or not
-            except OSError:
-                pass
-            finally:
-                cut.detach()  # the descriptor stays the connection's to close
-
-    def close(self):
-        with self._lock:
-            self._fd = None
-            super().close()
-
-
-class _PinnedHTTPSConnection(_PinnedHTTPConnection):
-    default_port = http.client.HTTPS_PORT  # left out of the Host header
-
-    def connect(self):
-        # SNI and the certificate check use the host's name, never the pinned address.
-        context = ssl.create_default_context()
-        self.sock = context.wrap_socket(self._pinned_socket(), server_hostname=self.host)
-
-
 @dataclass(frozen=True)
 class Outcome:
     status: str  # recorded as callback_status
@@ -230,36 +134,30 @@ class Outcome:
     retry: bool = False  # worth trying again later
 
 
-def _attempt(upload: Upload) -> Outcome:
+def _attempt(hook: Hook, row: WebhookDelivery) -> Outcome:
+    url = hook.url(row)
+    if not url:
+        return Outcome("refused: your organisation has no webhook endpoint now", refused=True)
     try:
-        addresses = callback_addresses(upload.callback_url)
-    except CallbackRefused as refused:
+        addresses = callback_addresses(url)
+    except outbound.AddressRefused as refused:
         reason = (
             f"{refused.address} is not a public address" if refused.address else refused.message
         )
         return Outcome(f"refused: {reason}", refused=True)
     except OSError as error:  # DNS down or the name gone: may come back
         return Outcome(f"host did not resolve ({error})", retry=True)
-    parts = urlsplit(upload.callback_url)
-    host, port = _target(upload.callback_url)
-    https = parts.scheme == "https"
-    connection = (_PinnedHTTPSConnection if https else _PinnedHTTPConnection)(
-        host, port, addresses=addresses, timeout=settings.CALLBACK_TIMEOUT_S
-    )
-    body = callback_body(upload)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    deadline = threading.Timer(settings.CALLBACK_TIMEOUT_S, connection.expire)
-    deadline.start()
+    body = json.dumps(hook.body(row)).encode()
     failure = ""
-    try:
-        connection.request("POST", path, body=body, headers=callback_headers(upload, body))
-        # Only the status is used: the receiver's body is never read.
-        code = connection.getresponse().status
-    except (OSError, http.client.HTTPException) as error:  # timeouts, resets, TLS, bad replies
-        failure = f"{type(error).__name__}: {error}"
-    finally:
-        deadline.cancel()
-        connection.close()
+    with outbound.pinned_connection(
+        url, addresses, name=_NAME, timeout_s=settings.CALLBACK_TIMEOUT_S
+    ) as (connection, path):
+        try:
+            connection.request("POST", path, body=body, headers=callback_headers(row, body))
+            # Only the status is used: the receiver's body is never read.
+            code = connection.getresponse().status
+        except (OSError, http.client.HTTPException) as error:  # timeouts, resets, TLS, bad replies
+            failure = f"{type(error).__name__}: {error}"
     if connection.expired:  # a reply cut short can still parse: its status says nothing
         return Outcome(f"timed out after {settings.CALLBACK_TIMEOUT_S:g} s", retry=True)
     if failure:
@@ -273,15 +171,56 @@ def _attempt(upload: Upload) -> Outcome:
     return Outcome(f"HTTP {code}", retry=code >= 500 or code in (408, 429))
 
 
+def _queue(hook: Hook, row: WebhookDelivery) -> None:
+    """Have the row's event delivered once the current transaction commits."""
+    if not row.callback_url:
+        return
+    hook.model.objects.filter(pk=row.pk).update(callback_next_attempt_at=timezone.now())
+    background.enqueue(hook.task, str(row.pk))
+
+
+def upload_callback_queue(upload: Upload) -> None:
+    """Have the upload's outcome delivered to its callback_url, if it has one."""
+    _queue(UPLOAD_FINISHED, upload)
+
+
+def session_completed_queue(result: SessionResult) -> None:
+    """Have session.completed delivered for a new result, if its organisation has an endpoint."""
+    _queue(SESSION_COMPLETED, result)
+
+
+def callbacks_requeue_overdue(*, overdue_for: datetime.timedelta) -> list:
+    """Queue again the deliveries whose task was lost (a broker or an in-process runner
+    restarted): due for longer than `overdue_for`. A delivery queued twice is attempted once."""
+    overdue = []
+    for hook in HOOKS:
+        due = hook.model.objects.filter(
+            callback_next_attempt_at__lt=timezone.now() - overdue_for
+        ).values_list("pk", flat=True)
+        for pk in due:
+            background.enqueue(hook.task, str(pk))
+            overdue.append(pk)
+    return overdue
+
+
 def upload_callback_deliver(*, upload_id) -> float | None:
-    """Make the upload's callback attempt if one is due, and record its outcome.
+    return _deliver(UPLOAD_FINISHED, upload_id)
+
+
+def session_completed_deliver(*, result_id) -> float | None:
+    return _deliver(SESSION_COMPLETED, result_id)
+
+
+def _deliver(hook: Hook, pk) -> float | None:
+    """Make the row's delivery attempt if one is due, and record its outcome.
 
     Returns the seconds until the next attempt (a retry), or None when there is none: delivered,
     given up, or nothing was due (e.g. a second copy of the task).
     """
+    rows = hook.model.objects
     now = timezone.now()
     claimed = (
-        Upload.objects.filter(pk=upload_id, callback_next_attempt_at__lte=now + CLOCK_SLACK)
+        rows.filter(pk=pk, callback_next_attempt_at__lte=now + CLOCK_SLACK)
         .exclude(callback_url="")
         .update(
             callback_attempts=F("callback_attempts") + 1,
@@ -291,20 +230,20 @@ def upload_callback_deliver(*, upload_id) -> float | None:
     )
     if not claimed:
         return None
-    upload = Upload.objects.select_related("organization").filter(pk=upload_id).first()
-    if upload is None:  # deleted meanwhile
+    row = rows.select_related("organization").filter(pk=pk).first()
+    if row is None:  # deleted meanwhile
         return None
-    outcome = _attempt(upload)
+    outcome = _attempt(hook, row)
     schedule = settings.CALLBACK_RETRY_SCHEDULE_S
     retry_in = None
-    if outcome.retry and upload.callback_attempts <= len(schedule):
-        retry_in = float(schedule[upload.callback_attempts - 1])
+    if outcome.retry and row.callback_attempts <= len(schedule):
+        retry_in = float(schedule[row.callback_attempts - 1])
         status = f"retrying: {outcome.status}"
     elif outcome.delivered or outcome.refused:
         status = outcome.status
     else:
-        status = f"failed after {upload.callback_attempts} attempt(s): {outcome.status}"
-    Upload.objects.filter(pk=upload_id).update(
+        status = f"failed after {row.callback_attempts} attempt(s): {outcome.status}"
+    rows.filter(pk=pk).update(
         callback_status=status[:200],
         callback_next_attempt_at=timezone.now() + datetime.timedelta(seconds=retry_in)
         if retry_in is not None

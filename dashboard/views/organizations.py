@@ -99,6 +99,7 @@ def members(request):
         "invitations": selectors.open_invitations_of(organization=request.org),
         "roles": Membership.Role.choices,
         "is_owner": is_owner,
+        "sole_owner": selectors.is_sole_owner(request.membership),
     }
     return render_dashboard(
         request, "dashboard/members.html", context, section="members", status=status
@@ -195,7 +196,9 @@ def invitation_accept(request, secret):
             request.session[PENDING_INVITATION_SESSION_KEY] = secret
         here = reverse("invitation-accept", args=[secret])
         context["login_url"] = f"{reverse('account_login')}?{urlencode({'next': here})}"
-        context["signup_url"] = f"{reverse('account_signup')}?{urlencode({'next': here})}"
+        # The sign-up form starts with the invited address (allauth reads `email`).
+        signup_query = urlencode({"next": here, "email": invitation.email})
+        context["signup_url"] = f"{reverse('account_signup')}?{signup_query}"
         return render(request, "dashboard/invitation_accept.html", context)
     if request.method == "POST" and context["problem"] is None:
         try:

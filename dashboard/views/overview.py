@@ -4,9 +4,10 @@ from django.shortcuts import redirect, render
 
 from accounts import selectors
 from accounts.models import ApiToken
-from dashboard import charts
+from dashboard.selectors import getting_started
 from dashboard.shell import org_view, render_dashboard
 from references.models import ReferenceMovement
+from tracking import charts
 from tracking.models import Upload
 
 
@@ -30,9 +31,10 @@ def overview(request):
             organization=org, query=selectors.UsageQuery(start=month.end, end=month.end)
         ),
         "active_tokens": sum(1 for t in tokens if t.is_active),
-        "has_tokens": tokens.exists(),
+        "start": getting_started(organization=org),
         "reference_count": ReferenceMovement.objects.for_org(org).count(),
         "recent_uploads": Upload.objects.for_org(org)[:5],
         "member_count": selectors.members_of(organization=org).count(),
+        "sole_owner": selectors.is_sole_owner(request.membership),
     }
     return render_dashboard(request, "dashboard/overview.html", context, section="overview")

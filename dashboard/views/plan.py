@@ -3,8 +3,8 @@
 from django.views.decorators.http import require_GET
 
 from accounts import plans, selectors
-from dashboard import charts
 from dashboard.shell import org_view, render_dashboard
+from tracking import charts
 
 FEATURE_LABELS = {
     "keypoints": "Keypoints in events",

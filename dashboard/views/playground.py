@@ -11,15 +11,30 @@ from accounts.models import ApiToken, secret_digest
 from dashboard.shell import org_view, render_dashboard
 from references.models import ReferenceMovement
 from tracking.engine.catalog import EXERCISES
+from tracking.param_table import BY_NAME
 
 PLAYGROUND_SESSION_KEY = "dashboard_playground_tokens"
 
+# The outputs one can switch on, each explained by its parameter's doc line.
 PLAYGROUND_OPTIONS = [
-    ("keypoints", "Keypoints", "Send every landmark in pixels with each frame."),
-    ("angles", "Angles", "Joint angles the exercise uses."),
-    ("progression", "Progression", "How far through the current repetition (0–1)."),
-    ("recommendations", "Recommendations", "Form cues while you move."),
+    (name, label, BY_NAME[name].doc)
+    for name, label in (
+        ("keypoints", "Keypoints"),
+        ("angles", "Angles"),
+        ("progression", "Progression"),
+        ("recommendations", "Recommendations"),
+    )
 ]
+# The choices the page offers are the parameters' own values; only their labels live here.
+_LABELS = {"browser": "In the browser", "server": "On the server"}
+
+
+def _choice(name: str) -> dict:
+    parameter = BY_NAME[name]
+    return {
+        "values": [(value, _LABELS.get(value, value.capitalize())) for value in parameter.values],
+        "default": parameter.default,
+    }
 
 
 def _playground_secret(request) -> tuple[str | None, ApiToken | None]:
@@ -46,6 +61,10 @@ def playground(request):
         "exercises": sorted(EXERCISES.values(), key=lambda e: e.label),
         "references": references,
         "options": PLAYGROUND_OPTIONS,
+        "min_grade": _choice("minGrade"),
+        "difficulty": _choice("difficulty"),
+        "inference": _choice("inference"),
+        "height": BY_NAME["userHeightCm"],
         "playground_secret": raw,
         "playground_token": token,
         "tracking_base": request.build_absolute_uri(reverse("tracking")),

@@ -8,9 +8,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import tenancy
+from config.error_pages import error_response
+from config.errors import FormTrackError
 from dashboard.forms import ReferenceCreateForm, ReferenceRenameForm
 from dashboard.shell import media_path, org_view, render_dashboard
-from references import services
+from references import selectors, services
 from references.models import ReferenceMovement
 
 
@@ -27,11 +29,9 @@ def reference_list(request):
     for reference in references:
         span = (reference.trim_end_ms or 0) - reference.trim_start_ms
         reference.length_s = span / 1000 if span > 0 else None
-    limit = request.org.plan_obj.max_references
     context = {
         "references": references,
-        "limit": limit,
-        "at_limit": limit is not None and len(references) >= limit,
+        "allowance": selectors.reference_allowance(organization=request.org),
     }
     return render_dashboard(request, "references/list.html", context, section="references")
 
@@ -67,7 +67,8 @@ def reference_create(request):
         if _wants_json(request):
             errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
             return JsonResponse({"errors": errors}, status=status)
-    context = {"form": form, "limit": request.org.plan_obj.max_references}
+    # Before anything is filled in: how many the plan allows, and none at all past its limit.
+    context = {"form": form, "allowance": selectors.reference_allowance(organization=request.org)}
     return render_dashboard(
         request, "references/create.html", context, section="references", status=status
     )
@@ -104,15 +105,12 @@ def reference_detail(request, reference_id):
 @require_GET
 def reference_status(request, reference_id):
     reference = tenancy.get_for_org(ReferenceMovement, request.org, pk=reference_id)
-    error = None
-    if reference.error_code:
-        error = {"code": reference.error_code, "message": reference.error_message}
     return JsonResponse(
         {
             "id": str(reference.pk),
             "status": reference.status,
             "progress": reference.progress,
-            "error": error,
+            "error": reference.failure,
         }
     )
 
@@ -122,7 +120,9 @@ def reference_status(request, reference_id):
 def reference_landmarks(request, reference_id):
     reference = tenancy.get_for_org(ReferenceMovement, request.org, pk=reference_id)
     if reference.status != ReferenceMovement.Status.READY or not reference.landmarks:
-        return JsonResponse({"error": "not_ready"}, status=409)
+        return error_response(
+            FormTrackError("not_ready", "This reference has no landmarks yet.", 409)
+        )
     response = JsonResponse(reference.landmarks)
     response["Cache-Control"] = "private, max-age=3600"
     return response

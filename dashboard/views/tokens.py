@@ -1,4 +1,7 @@
-"""API keys: create (the secret is shown once), revoke; the webhook signing secret."""
+"""API keys: create (the secret is shown once), change their allowed origins, revoke; the
+webhook signing secret."""
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -7,7 +10,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors, services, tenancy
 from accounts.models import ApiToken
-from dashboard.forms import TokenForm
+from accounts.origins import origin_of
+from dashboard.forms import TokenForm, TokenOriginsForm
 from dashboard.shell import org_view, render_dashboard
 
 NEW_TOKEN_SESSION_KEY = "dashboard_new_token"  # noqa: S105 - a session key
@@ -31,18 +35,49 @@ def tokens(request):
                 "id": token.pk,
                 "raw": raw,
                 "publishable": not token.is_secret,
+                "origins": token.allowed_origins,
             }
             return redirect("tokens")
     new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    tracking_base = request.build_absolute_uri(reverse("tracking"))
+    if new_token is not None and new_token["publishable"]:
+        query = urlencode({"token": new_token["raw"], "exercise": "squat"})
+        new_token["try_url"] = f"{tracking_base}?{query}"
+        # A key limited to other origins is refused on this site: say so next to the link.
+        new_token["refused_here"] = bool(new_token.get("origins")) and (
+            origin_of(tracking_base) not in new_token["origins"]
+        )
     context = {
         "form": form,
         "tokens": selectors.tokens_with_month_calls(organization=request.org),
         "new_token": new_token,
-        "tracking_base": request.build_absolute_uri(reverse("tracking")),
     }
     status = 400 if request.method == "POST" else 200
     return render_dashboard(
         request, "dashboard/tokens.html", context, section="tokens", status=status
+    )
+
+
+@org_view(manage=True)
+def token_origins(request, token_id):
+    """Where a key may be used from, changed after it was made (e.g. a new site embeds it)."""
+    token = tenancy.get_for_org(ApiToken, request.org, pk=token_id, revoked_at=None)
+    initial = {"allowed_origins": "\n".join(token.allowed_origins)}
+    form = TokenOriginsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.token_set_allowed_origins(
+            token=token, allowed_origins=form.cleaned_data["allowed_origins"]
+        )
+        where = ", ".join(token.allowed_origins) or "any origin"
+        messages.success(request, f"“{token.name}” ({token.prefix}…) may be used from {where}.")
+        return redirect("tokens")
+    status = 400 if request.method == "POST" else 200
+    return render_dashboard(
+        request,
+        "dashboard/token_origins.html",
+        {"token": token, "form": form},
+        section="tokens",
+        status=status,
     )
 
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts import selectors
-from dashboard import charts
-from dashboard.shell import org_view, render_dashboard
+from dashboard.shell import csv_safe, org_view, render_dashboard
+from tracking import charts
 from tracking.engine.catalog import exercise_label
 
 DETAIL_GROUPS = [
@@ -37,9 +37,7 @@ def usage(request):
         query = selectors.usage_query_parse({})
     full = org.plan_obj.allows("team_reports")
     days = selectors.usage_report(organization=org, query=query, exercise_label=exercise_label)
-    chart = charts.usage_chart_svg(
-        [charts.DayPoint(row.key, row.calls, row.minutes_tracked) for row in days]
-    )
+    points = [charts.DayPoint(row.key, row.calls, row.minutes_tracked) for row in days]
     tables = []
     if full:
         for group, title in DETAIL_GROUPS:
@@ -49,6 +47,7 @@ def usage(request):
                 exercise_label=exercise_label,
             )
             tables.append({"group": group, "title": title, "rows": grouped})
+    totals = selectors.usage_totals(organization=org, query=query)
     range_query = urlencode({"from": query.start.isoformat(), "to": query.end.isoformat()})
     context = {
         "query": query,
@@ -56,9 +55,11 @@ def usage(request):
         "form_from": request.GET.get("from", query.start.isoformat()),
         "form_to": request.GET.get("to", query.end.isoformat()),
         "full": full,
-        "chart": chart,
+        "chart": charts.usage_chart_svg(points),
+        "phone_chart": charts.usage_chart_svg(points, chart_id="usage-chart-phone", width=380),
         "days": days,
-        "totals": selectors.usage_totals(organization=org, query=query),
+        "totals": totals,
+        "has_usage": bool(totals.calls or totals.seconds_tracked),
         "tables": tables,
         "range_query": range_query,
         "csv_groups": [("day", "By day")] + (DETAIL_GROUPS if full else []),
@@ -109,7 +110,7 @@ def usage_csv(request):
             [
                 query.group_by,
                 row.key,
-                _csv_safe(row.label),
+                csv_safe(row.label),
                 row.calls,
                 f"{row.seconds_tracked:.3f}",
                 f"{row.minutes_tracked:.2f}",
@@ -118,8 +119,3 @@ def usage_csv(request):
             ]
         )
     return response
-
-
-def _csv_safe(value: str) -> str:
-    """Token and member names come from users: keep spreadsheets from running them as formulas."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

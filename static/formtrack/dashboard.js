@@ -1,7 +1,6 @@
 // Small enhancements shared by every dashboard page; each page works without them.
 (function () {
   "use strict";
-  document.documentElement.classList.add("js");
 
   // One polite live region announces copies and other small changes to screen readers.
   let live;
@@ -61,6 +60,35 @@
     const question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
   });
+
+  // Phones: the Menu button shows and hides the sections (dashboard.css hides them until then).
+  const toggle = document.querySelector(".menu-toggle");
+  const menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (menu) {
+    const setOpen = (open) => {
+      menu.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", String(open));
+    };
+    toggle.addEventListener("click", () => setOpen(!menu.classList.contains("open")));
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.classList.contains("open")) {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+  }
+
+  // Every cell knows its column's name: phones show each row as a card, a cell under its name.
+  for (const table of document.querySelectorAll("table.table")) {
+    const names = Array.from(table.querySelectorAll("thead th"), (th) => th.textContent.trim());
+    for (const row of table.querySelectorAll("tbody tr, tfoot tr")) {
+      let column = 0;
+      for (const cell of row.cells) {
+        if (!cell.hasAttribute("data-label")) cell.dataset.label = names[column] || "";
+        column += cell.colSpan;
+      }
+    }
+  }
 
   // The organisation switcher submits itself.
   for (const form of document.querySelectorAll("form[data-autosubmit]")) {

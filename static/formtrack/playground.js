@@ -17,7 +17,16 @@
   const countBox = document.getElementById("pg-count");
   const heightField = document.getElementById("pg-height-field");
   const MAX_ROWS = 500;
+  // Stop ends the session as a host app does (docs/integration.md): it posts "finish", the page
+  // sends the final counter and summary, and the server closes the session and records its
+  // seconds; the page is removed then, or after this long (a page still booting has no session).
+  // Removing it at once left the session's end to how the browser tears a removed frame down.
+  const FINISH_WAIT_MS = 4000;
+  const FINAL_TYPES = new Set(["exercise_summary", "jump_summary", "rom_summary", "error"]);
+  const trackingOrigin = new URL(config.trackingBase).origin;
   let frame = null;
+  let ending = null; // the page Stop asked to finish, until it has
+  let endingTimer = null;
   let paused = false;
   let count = 0;
   const types = new Set();
@@ -91,6 +100,7 @@
     }
     showError("");
     stop();
+    removeEnding();
     frame = document.createElement("iframe");
     frame.src = trackingUrl(t);
     frame.title = "Tracking page";
@@ -104,11 +114,20 @@
 
   function stop() {
     if (!frame) return;
-    frame.remove();
+    ending = frame;
     frame = null;
-    stage.innerHTML = '<div class="stage-empty"><p>Stopped. Press <strong>Start tracking</strong> to try again.</p></div>';
+    ending.contentWindow.postMessage(JSON.stringify({ type: "finish" }), trackingOrigin);
+    endingTimer = setTimeout(removeEnding, FINISH_WAIT_MS);
     stopButton.disabled = true;
     startButton.textContent = "Start tracking";
+  }
+
+  function removeEnding() {
+    if (!ending) return;
+    clearTimeout(endingTimer);
+    ending.remove();
+    ending = null;
+    stage.innerHTML = '<div class="stage-empty"><p>Stopped. Press <strong>Start tracking</strong> to try again.</p></div>';
   }
 
   function addRow(event, local) {
@@ -150,12 +169,14 @@
   }
 
   window.addEventListener("message", (event) => {
-    if (!frame || event.source !== frame.contentWindow) return;
+    const from = [frame, ending].find((page) => page && event.source === page.contentWindow);
+    if (!from) return;
     let data = event.data;
     if (typeof data === "string") {
       try { data = JSON.parse(data); } catch (e) { data = { type: "text", text: data }; }
     }
     addRow(data, false);
+    if (from === ending && data && FINAL_TYPES.has(data.type)) removeEnding();
   });
 
   filter.addEventListener("change", () => {

@@ -6,20 +6,12 @@
 self.exports = {};
 let landmarker = null;
 
-// [x, y, z, visibility] per landmark, rounded: about 1.5 KB of JSON per frame instead of 4 KB.
-function pack(result) {
-  const pose = result && result.landmarks && result.landmarks[0];
-  if (!pose) return null;
-  const r = (v) => Math.round((v || 0) * 1e5) / 1e5;
-  return pose.map((p) => [r(p.x), r(p.y), r(p.z), r(p.visibility)]);
-}
-
+// The page downloaded the runtime (inference.js): `fileset` names its wasm, `model` is its bytes.
 async function init(message) {
   importScripts(message.bundleUrl);
-  const { FilesetResolver, PoseLandmarker } = self.exports;
-  const fileset = await FilesetResolver.forVisionTasks(message.wasmUrl);
-  landmarker = await PoseLandmarker.createFromOptions(fileset, {
-    baseOptions: { modelAssetPath: message.modelUrl, delegate: message.delegate },
+  const { PoseLandmarker } = self.exports;
+  landmarker = await PoseLandmarker.createFromOptions(message.fileset, {
+    baseOptions: { modelAssetBuffer: message.model, delegate: message.delegate },
     runningMode: "VIDEO",
     numPoses: 1,
   });
@@ -30,7 +22,9 @@ function detect(message) {
   const started = performance.now();
   try {
     const result = landmarker.detectForVideo(message.bitmap, message.timestamp);
-    self.postMessage({ type: "result", id: message.id, landmarks: pack(result), ms: performance.now() - started });
+    // The first person's landmarks as they are: inference.js packs them, as it packs its own.
+    const first = { landmarks: (result.landmarks || []).slice(0, 1), worldLandmarks: (result.worldLandmarks || []).slice(0, 1) };
+    self.postMessage({ type: "result", id: message.id, result: first, ms: performance.now() - started });
   } finally {
     message.bitmap.close();
   }

@@ -1,7 +1,9 @@
 // Draws an analysed video's pose timeline (skeleton, rep counter, grade) over the original video
 // as it plays: the picture of the annotated export, without the server rendering a video.
 // The timeline's format is documented in tracking/pose/pipeline.py (write_timeline).
+// Its words are the page's, in its language (tracking/page_text.py, REPLAY).
 import { drawSkeleton, fromFlat } from "./skeleton.js";
+import { text } from "./text.js";
 
 // The counter panel of the export (tracking/pose/render.py, draw_status).
 const GRADE_COLOURS = { A: "rgb(60,200,80)", B: "rgb(160,200,60)", C: "rgb(230,200,40)", D: "rgb(255,140,40)" };
@@ -20,20 +22,34 @@ function frameAt(frames, ms) {
   return frames[low];
 }
 
-// Where the picture sits inside the <video> box (object-fit: contain).
+// Where the picture sits inside the <video> box, by its CSS object-fit (centred, the default
+// object-position); with cover or none it may overflow the box, and the canvas clips it as the
+// video is clipped.
 function pictureBox(video) {
   const width = video.clientWidth;
   const height = video.clientHeight;
-  const scale = Math.min(width / (video.videoWidth || width), height / (video.videoHeight || height));
-  const shownWidth = (video.videoWidth || width) * scale;
-  const shownHeight = (video.videoHeight || height) * scale;
+  const naturalWidth = video.videoWidth || width;
+  const naturalHeight = video.videoHeight || height;
+  const fit = getComputedStyle(video).objectFit;
+  const contain = Math.min(width / naturalWidth, height / naturalHeight);
+  let scaleX;
+  let scaleY;
+  if (fit === "fill") {
+    scaleX = width / naturalWidth;
+    scaleY = height / naturalHeight;
+  } else {
+    const scales = { cover: Math.max(width / naturalWidth, height / naturalHeight), none: 1, "scale-down": Math.min(1, contain) };
+    scaleX = scaleY = scales[fit] ?? contain;
+  }
+  const shownWidth = naturalWidth * scaleX;
+  const shownHeight = naturalHeight * scaleY;
   return { x: (width - shownWidth) / 2, y: (height - shownHeight) / 2, width: shownWidth, height: shownHeight };
 }
 
 function drawStatus(context, count, grade, box) {
   const lines = [];
-  if (count !== null) lines.push(["Count " + count, "#fff"]);
-  if (grade !== null) lines.push(["Grade " + grade, GRADE_COLOURS[grade] || FAILING_GRADE]);
+  if (count !== null) lines.push([text.count + " " + count, "#fff"]);
+  if (grade !== null) lines.push([text.grade + " " + grade, GRADE_COLOURS[grade] || FAILING_GRADE]);
   if (!lines.length) return;
   const size = Math.max(12, Math.round(Math.min(box.width, box.height) / 16));
   const pad = Math.round(size / 2);
@@ -48,14 +64,20 @@ function drawStatus(context, count, grade, box) {
 }
 
 // Wraps `video` in a box with a canvas on top and returns the box. The canvas follows the video.
-export function attach(video, timelineUrl) {
+// `previewUrl`: the analysis' H.264 copy (the API's preview_url), played instead when the browser
+// cannot play the video's own format. `onTimeline(timeline)` hears the timeline once loaded (null
+// if it could not be), `onTime(ms)` the time of each picture drawn.
+export function attach(video, timelineUrl, { previewUrl = null, onTimeline = () => {}, onTime = () => {} } = {}) {
   const box = document.createElement("div");
   box.className = "ft-replay";
+  // Sized by the page's styles (base.css: as wide as the picture, centred, never wider than the
+  // page); --replay-aspect lets a page scale a small video up to the room it has (upload.css).
   box.style.position = "relative";
-  box.style.display = "inline-block";
-  box.style.maxWidth = "100%";
   video.style.display = "block";
   video.style.maxWidth = "100%";
+  video.addEventListener("loadedmetadata", () => {
+    if (video.videoWidth && video.videoHeight) box.style.setProperty("--replay-aspect", String(video.videoWidth / video.videoHeight));
+  });
   const canvas = document.createElement("canvas");
   canvas.setAttribute("aria-hidden", "true");
   Object.assign(canvas.style, { position: "absolute", left: "0", top: "0", width: "100%", height: "100%", pointerEvents: "none" });
@@ -68,7 +90,9 @@ export function attach(video, timelineUrl) {
     const ratio = window.devicePixelRatio || 1;
     const width = Math.round(video.clientWidth * ratio);
     const height = Math.round(video.clientHeight * ratio);
-    const frame = frameAt(timeline.frames, video.currentTime * 1000);
+    const ms = video.currentTime * 1000;
+    onTime(ms);
+    const frame = frameAt(timeline.frames, ms);
     if (frame === shown && canvas.width === width && canvas.height === height) return;
     shown = frame;
     canvas.width = width;
@@ -79,7 +103,9 @@ export function attach(video, timelineUrl) {
     if (!frame) return;
     const [, count, grade, points] = frame;
     const picture = pictureBox(video);
-    if (points) drawSkeleton(context, fromFlat(points), { box: picture, skeleton: timeline.skeleton });
+    // The style the request's skeleton parameter gave (null: none); older timelines have none.
+    const style = timeline.style === undefined ? {} : timeline.style;
+    if (points && style) drawSkeleton(context, fromFlat(points), { box: picture, skeleton: timeline.skeleton, style });
     drawStatus(context, count, grade, picture);
     box.dataset.frameMs = String(frame[0]);
   }
@@ -92,11 +118,16 @@ export function attach(video, timelineUrl) {
 
   for (const event of ["loadeddata", "seeked", "pause", "resize"]) video.addEventListener(event, draw);
   video.addEventListener("error", () => {
-    // Browsers do not all play every format a phone records (HEVC, MPEG-4 part 2): say so
-    // instead of showing an empty player; the results stay on the page.
+    // Browsers do not all play every format a phone records (HEVC, MPEG-4 part 2, AVI): the
+    // preview then, else say so instead of showing an empty player; the results stay on the page.
+    if (previewUrl && !box.dataset.preview) {
+      box.dataset.preview = "true";
+      video.src = previewUrl;
+      return;
+    }
     const note = document.createElement("p");
     note.className = "ft-replay-error";
-    note.textContent = "This browser cannot play this video's format; the results are below.";
+    note.textContent = text.video_unplayable;
     box.replaceChildren(note);
     box.dataset.videoError = "true";
   });
@@ -109,10 +140,14 @@ export function attach(video, timelineUrl) {
     .then((loaded) => {
       timeline = loaded;
       box.dataset.timelineFrames = String(loaded.frames.length);
+      onTimeline(loaded);
       draw();
       loop();
     })
-    .catch(() => { box.dataset.timelineError = "true"; });
+    .catch(() => {
+      box.dataset.timelineError = "true";
+      onTimeline(null);
+    });
   return box;
 }
 
@@ -123,6 +158,6 @@ for (const holder of document.querySelectorAll("[data-replay-video][data-replay-
   video.controls = true;
   video.playsInline = true;
   video.preload = "metadata";
-  video.setAttribute("aria-label", "Video with the detected skeleton and counter drawn over it");
+  video.setAttribute("aria-label", text.video_label);
   holder.replaceChildren(attach(video, holder.dataset.replayTimeline));
 }

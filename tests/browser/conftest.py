@@ -21,10 +21,11 @@ import pytest_asyncio
 
 from tests.background import worker_queue
 from tests.processes import Processes, server_database_url
-from tests.support.clips import SQUAT_CLIP, clip_to_y4m
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, fake_camera_args
+from tests.support.clips import BALANCE_CLIP, CLIPS, SQUAT_CLIP, clip_to_y4m, half_squat_frames
+from tests.support.needs import IN_CI
 from tests.support.servers import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 VENDOR = ROOT / "static" / "vendor" / "mediapipe"
@@ -56,7 +57,8 @@ def pytest_collection_finish(session):
 @pytest.fixture(scope="session")
 def chromium_path():
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
+        missing = f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)"
+        (pytest.fail if IN_CI else pytest.skip)(missing)
     return CHROMIUM
 
 
@@ -67,6 +69,31 @@ def squat_camera(tmp_path_factory) -> Path:
     30 frames a second."""
     path = tmp_path_factory.mktemp("camera") / "squat.y4m"
     clip_to_y4m(SQUAT_CLIP, path, scale=2, repeat=CAMERA_REPEAT)
+    return path
+
+
+@pytest.fixture(scope="session")
+def half_squat_camera(tmp_path_factory) -> Path:
+    """The squat clip without the deep half of each squat (half_squat_frames), as squat_camera."""
+    path = tmp_path_factory.mktemp("camera") / "half-squat.y4m"
+    clip_to_y4m(SQUAT_CLIP, path, scale=2, repeat=CAMERA_REPEAT, keep=half_squat_frames())
+    return path
+
+
+@pytest.fixture(scope="session")
+def balance_camera(tmp_path_factory) -> Path:
+    """A person standing on one leg (pose_1.mp4, 30 fps, 4 s) as a looping fake camera."""
+    path = tmp_path_factory.mktemp("camera") / "balance.y4m"
+    clip_to_y4m(BALANCE_CLIP, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def side_bend_camera(tmp_path_factory) -> Path:
+    """QuickPose's trunk side bend (health-back-rom.mp4, 10 fps, 3.6 s: one bend to the person's
+    left, 21° on the vendor's readout) as a looping fake camera, as squat_camera."""
+    path = tmp_path_factory.mktemp("camera") / "side-bend.y4m"
+    clip_to_y4m(CLIPS / "health-back-rom.mp4", path, scale=2, repeat=CAMERA_REPEAT)
     return path
 
 
@@ -101,21 +128,23 @@ def server_url(django_db_setup, django_db_blocker, chromium_path, shared_media):
 
 
 # The host app: embeds the tracking page as a cross-origin iframe (the URL comes in its query) and
-# records every message the page posts, as PoseTracker integrations do.
+# records every message the page posts, as PoseTracker's web example does (posetracker-api.md §4.1,
+# §8): it checks the message's origin, then JSON-parses event.data.
 HOST_PAGE = b"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Host app</title></head>
 <body style="margin:0;background:#222">
 <iframe id="tracker" allow="camera" style="width:480px;height:640px;border:0"></iframe>
 <script>
   window.received = [];
-  const tracker = document.getElementById("tracker");
+  const src = new URLSearchParams(location.search).get("src");
+  const TRACKER = new URL(src).origin;
   addEventListener("message", (e) => {
-    if (e.source !== tracker.contentWindow) return;
+    if (e.origin !== TRACKER) return;
     let event = null;
     try { event = JSON.parse(e.data); } catch (error) {}
     received.push({ at: Date.now(), origin: e.origin, raw: typeof e.data, event });
   });
-  tracker.src = new URLSearchParams(location.search).get("src");
+  document.getElementById("tracker").src = src;
 </script>
 </body></html>"""
 
@@ -144,17 +173,6 @@ def host_origin():
     server.server_close()
 
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
-
-
 # The async API: the sync one keeps an event loop running in the test thread for its whole life,
 # and Django refuses database access from a thread with a running loop.
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -170,12 +188,7 @@ async def camera_browser(playwright_driver, chromium_path, squat_camera):
     """Chromium whose camera is the squat clip, with camera permission granted."""
     browser = await playwright_driver.chromium.launch(
         executable_path=str(chromium_path),
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={squat_camera}",
-        ],
+        args=[*CHROMIUM_ARGS, *fake_camera_args(squat_camera)],
     )
     yield browser
     await browser.close()

@@ -8,8 +8,11 @@ the sign-up flow starts from an empty database.
 """
 
 import base64
+import csv
+import io
 import json
 import shutil
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,6 +27,7 @@ from tests.support.clips import (
     clip_to_y4m,
     stamped_frame_index,
 )
+from tests.support.needs import needs
 from tests.support.servers import Processes, free_port, manage, standalone_env, wait_until
 from tracking.pose.media import iter_video_frames
 
@@ -39,7 +43,7 @@ CLIP_FRAME_MS, CLIP_HEIGHT = 1000 / _SQUAT["fps"], _SQUAT["image_height"]
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium"),
+    needs(not Path(CHROMIUM).exists(), "needs /usr/bin/chromium"),
 ]
 
 
@@ -198,6 +202,62 @@ def test_dashboard_on_a_phone_sized_screen(server, browser):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width)
     shot(page, "phone-playground")
+    context.close()
+
+
+def usage_seconds_and_calls(page, server: str) -> tuple[float, int]:
+    """This month's live seconds tracked and calls, from the usage CSV the dashboard offers."""
+    response = page.request.get(server + "/dashboard/usage.csv?group_by=day")
+    assert response.ok, response.status
+    rows = list(csv.DictReader(io.StringIO(response.text())))
+    return sum(float(r["seconds_tracked"]) for r in rows), sum(int(r["calls"]) for r in rows)
+
+
+def tracked_playground_session(page, server: str) -> tuple[float, float]:
+    """Start the playground and let the real clip be tracked until a rep is counted; the monotonic
+    times of the start (before the session) and of the first engine event (after its start)."""
+    page.goto(server + "/dashboard/playground/")
+    started = time.monotonic()
+    page.click("#pg-start")
+    page.wait_for_selector("#pg-log li[data-type=posture]", timeout=120_000)
+    seen = time.monotonic()
+    page.wait_for_selector("#pg-log li[data-type=counter]", timeout=60_000)
+    return started, seen
+
+
+@pytest.mark.parametrize("ending", ["stop_button", "tab_closed"])
+def test_a_playground_session_records_its_seconds_when_it_ends(server, browser, ending):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["camera"], origin=server)
+    page = context.new_page()
+    sign_up(page, server, f"{ending}@example.com")
+    page.goto(server + "/dashboard/playground/")
+    page.click("#playground-token-button")
+    page.wait_for_selector("#playground-token-info")
+    before = usage_seconds_and_calls(page, server)
+
+    playground = page if ending == "stop_button" else context.new_page()
+    started, seen = tracked_playground_session(playground, server)
+    # The session is tracked from before `seen` until after this moment (the stop or the close).
+    ending_at = time.monotonic()
+    if ending == "stop_button":
+        page.click("#pg-stop")
+        # Stop finishes the session as a host does: the page's summary arrives, then it goes.
+        page.wait_for_selector("#pg-log li[data-type=exercise_summary]", timeout=10_000)
+        page.wait_for_selector("#pg-frame", state="detached", timeout=10_000)
+        shot(page, "playground-stopped")
+    else:
+        playground.close()
+    ended = time.monotonic()
+
+    def recorded():
+        seconds, calls = usage_seconds_and_calls(page, server)
+        return calls == before[1] + 1 and seconds > before[0] and seconds - before[0]
+
+    # Recorded as the session ends: not when an orphaned socket times out (60 s idle), or never.
+    tracked = wait_until(recorded, 15, "the session's seconds in the usage report")
+    bounds = (ending_at - seen, ended - started + 5)
+    assert bounds[0] <= tracked <= bounds[1], (tracked, bounds)
     context.close()
 
 

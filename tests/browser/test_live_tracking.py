@@ -21,8 +21,8 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 
 from accounts import services
-from accounts.models import UsageRecord
-from config.db_unavailable import service_unavailable_event
+from accounts.models import MonthlyUsage, UsageRecord
+from config.db_unavailable import service_unavailable
 from tests.browser.conftest import ARTIFACTS
 from tracking.live import server_busy
 
@@ -74,6 +74,12 @@ def _live_calls(org):
     return UsageRecord.objects.get(organization=org, kind="live").calls
 
 
+@_in_worker_thread
+def _calls_this_month(org):
+    usage = MonthlyUsage.objects.filter(organization=org).first()
+    return usage.calls if usage else 0
+
+
 class Host:
     """The host page in Chromium and the messages the tracking iframe posted to it."""
 
@@ -82,6 +88,7 @@ class Host:
         self.server_url = server_url
         self.received = []
         self.frames_sent = []  # payload of every WebSocket frame the page sent: str or bytes
+        self.sockets_closed = 0
 
     @classmethod
     async def open(cls, browser, server_url, host_origin, query):
@@ -94,6 +101,15 @@ class Host:
     def _watch_socket(self, socket):
         if "/ws/pose_tracker/tracking" in socket.url:
             socket.on("framesent", lambda payload: self.frames_sent.append(payload))
+            socket.on("close", lambda _: setattr(self, "sockets_closed", self.sockets_closed + 1))
+
+    async def wait_for_socket_close(self, timeout_s):
+        deadline = time.monotonic() + timeout_s
+        while not self.sockets_closed:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the tracking socket stayed open for {timeout_s:.0f} s")
+            await asyncio.sleep(0.1)
+        await self.poll()
 
     @property
     def events(self):
@@ -222,7 +238,40 @@ async def test_in_browser_inference_counts_four_reps_per_pass(
     assert host.frames_sent and not any(isinstance(p, bytes) for p in host.frames_sent)
     landmarks = [json.loads(p) for p in host.frames_sent if '"landmarks"' in p]
     assert landmarks and all(len(m["landmarks"] or []) in (0, 33) for m in landmarks)
+    _check_world_landmarks(landmarks)
     assert await _live_calls(org) == 1  # one session: no reconnect happened
+    await host.page.close()
+
+
+def _check_world_landmarks(messages):
+    """Every frame with a person carries its world landmarks (33 × [x, y, z], metres around the
+    hips, to the millimetre), and a frame without one carries none."""
+    seen = [m for m in messages if m["landmarks"]]
+    assert seen and all(len(m["world"]) == 33 for m in seen)
+    values = [v for m in seen for point in m["world"] for v in point]
+    assert all(len(point) == 3 for m in seen for point in m["world"])
+    assert all(abs(v) <= 2 and round(v, 3) == v for v in values)
+    assert all(m["world"] is None for m in messages if not m["landmarks"])
+
+
+async def test_in_browser_inference_sends_world_landmarks_and_grades_as_uploads_do(
+    camera_browser, server_url, host_origin
+):
+    """The page's own landmarker (on the page, not in a worker) sends world landmarks, so the
+    engine grades the clip's clean squats in 3-D, as it grades the uploaded clip (A): from image
+    landmarks alone a front-facing squat's knee angle looks shallow, and they graded B."""
+    org, token = await _token()
+    host = await Host.open(
+        camera_browser, server_url, host_origin, {"token": token, "exercise": "squat"}
+    )
+    await _run_live_session(host)
+    stats = await host.tracker().evaluate("window.FormTrack.stats")
+    assert stats["mode"] == "browser" and stats["worker"] is False, stats
+    await _finish(host)
+    _check_world_landmarks([json.loads(p) for p in host.frames_sent if '"landmarks"' in p])
+    (summary,) = [e for e in host.events if e["type"] == "exercise_summary"]
+    assert summary["grade"] == "A", summary
+    assert all(rep["score"] >= 95 for rep in summary["history"]), summary["history"]
     await host.page.close()
 
 
@@ -262,7 +311,7 @@ async def test_server_inference_counts_four_reps_per_pass(camera_browser, server
 async def test_camera_failure_is_reported_to_the_host(
     launch_browser, server_url, host_origin, camera_args, code
 ):
-    _, token = await _token()
+    org, token = await _token()
     browser = await launch_browser(*camera_args)
     host = await Host.open(browser, server_url, host_origin, {"token": token, "exercise": "squat"})
     error = (await host.wait_for(lambda e: e.get("type") == "error", 30, "error"))["event"]
@@ -271,11 +320,39 @@ async def test_camera_failure_is_reported_to_the_host(
     assert boot == ["checking you plan and access", "accessing webcam"]
     shown = await host.tracker().evaluate("document.getElementById('ft-message').textContent")
     assert shown == error["message"]
+    # The page ends its session. Nothing was counted: no count or grade (no "F 0") reaches the
+    # host or the screen. Tracking never started: the month's calls are untouched.
+    await host.wait_for_socket_close(10)
+    assert not [
+        e for e in host.events if e["type"] in ("counter", "form_score", "exercise_summary")
+    ]
+    shown = await host.tracker().evaluate(
+        "['ft-count', 'ft-grade'].map((id) => document.getElementById(id))"
+        ".map((element) => element.hidden || element.textContent)"
+    )
+    assert shown == ["0", True]
+    assert await _calls_this_month(org) == 0
+
+
+async def test_the_page_writes_its_own_texts_in_the_language_asked_for(
+    launch_browser, server_url, host_origin
+):
+    _, token = await _token()
+    browser = await launch_browser(
+        "--deny-permission-prompts", "--use-fake-device-for-media-stream"
+    )
+    query = {"token": token, "exercise": "squat", "language": "es"}
+    host = await Host.open(browser, server_url, host_origin, query)
+    error = (await host.wait_for(lambda e: e.get("type") == "error", 30, "error"))["event"]
+    assert error["message"] == (
+        "Se ha denegado el acceso a la cámara. Permite la cámara para esta aplicación y vuelve a "
+        "cargar la página."
+    )
 
 
 @pytest.mark.parametrize(
     "refusal",
-    [service_unavailable_event(), server_busy().to_event()],
+    [service_unavailable().to_event(), server_busy().to_event()],
     ids=["database outage", "estimators all taken"],
 )
 async def test_a_lost_connection_is_resumed_through_a_refusal_that_says_later(
@@ -317,7 +394,7 @@ async def test_a_lost_connection_is_resumed_through_a_refusal_that_says_later(
     )
     assert resumed["at"] > lost["at"] and resumed["event"]["current_count"] > counted
     assert len(attempts) == 4
-    assert await _live_calls(org) == 2  # the first session and the resumed one
+    assert await _live_calls(org) == 1  # the resumed session is the page's same session
 
     await host.finish()
     summary = await host.wait_for(lambda e: e.get("type") == "exercise_summary", 20, "summary")

@@ -1,15 +1,17 @@
 """allauth's pages in our layout, sign-up creating an organisation, and the SVG charts."""
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from django.contrib.auth import get_user_model
+from django.contrib.staticfiles import finders
 from django.core import mail
 
 from accounts.models import Membership
-from dashboard import charts
+from tracking import charts
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +36,43 @@ def test_allauth_pages_use_our_layout(client, path):
 
 def test_logout_page_uses_our_layout(owner_client):
     html = owner_client.get("/accounts/logout/").content.decode()
-    assert 'class="auth-page"' in html and "Sign Out" in html
+    assert 'class="auth-page"' in html and "Log out" in html
+
+
+SIGN_IN_OR_OUT = re.compile(r"sign(?:ed)?[ -]?(?:in|out)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [("/accounts/login/", "Log in"), ("/accounts/signup/", "Sign up"), ("/", "FormTrack")],
+)
+def test_signed_out_pages_say_log_in(client, path, heading):
+    html = client.get(path).content.decode()
+    assert f"<h1>{heading}</h1>" in html and ">Log in<" in html
+    assert not SIGN_IN_OR_OUT.search(html), SIGN_IN_OR_OUT.search(html)
+
+
+def test_logging_in_and_out_say_log_in_and_log_out(client, owner, acme):
+    response = client.post(
+        "/accounts/login/",
+        {"login": "olivia@acme.test", "password": "correct horse battery staple"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Logged in as olivia@acme.test" in html and ">Log out</button>" in html
+    assert not SIGN_IN_OR_OUT.search(html)
+    logout = client.get("/accounts/logout/").content.decode()
+    assert "<h1>Log out</h1>" in logout and not SIGN_IN_OR_OUT.search(logout)
+    html = client.post("/accounts/logout/", follow=True).content.decode()
+    assert "You have logged out." in html
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/dashboard/", "/api/docs/events/"])
+def test_every_page_names_the_favicon(client, owner_client, path):
+    html = (owner_client if path == "/dashboard/" else client).get(path).content.decode()
+    assert '<link rel="icon" href="/static/formtrack/favicon.svg" type="image/svg+xml">' in html
+    icon = finders.find("formtrack/favicon.svg")
+    assert icon and Path(icon).read_text().startswith("<svg")
 
 
 def test_login_errors_are_announced_and_linked(client, owner):

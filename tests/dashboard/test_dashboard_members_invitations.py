@@ -139,6 +139,10 @@ def test_sign_up_from_the_link_joins_the_organisation_without_a_personal_one(
     path = link_in_last_mail()
     page = client.get(path)
     assert "Sign up with newbie@example.com" in page.content.decode()
+    # Its sign-up link opens the form with the invited address already filled in.
+    signup = re.search(r'href="(/accounts/signup/\?[^"]+)">Sign up with', page.content.decode())
+    form = client.get(signup.group(1).replace("&amp;", "&")).content.decode()
+    assert re.search(r'<input[^>]*name="email"[^>]*value="newbie@example.com"', form)
     response = client.post(
         f"/accounts/signup/?next={path}",
         {
@@ -214,6 +218,22 @@ def test_admin_manages_members_but_not_owners(admin_client_acme, owner, member, 
     assert admin_client_acme.post(f"/dashboard/members/{member_row.pk}/remove/").status_code == 302
     assert not Membership.objects.filter(pk=member_row.pk).exists()
     assert Membership.objects.get(pk=owner_row.pk).role == "owner"
+
+
+def leave_buttons(html: str) -> int:
+    return len(re.findall(r"<button[^>]*>Leave\b", html))
+
+
+def test_the_sole_owner_is_not_offered_leave(owner_client, owner, member, acme):
+    members_page = owner_client.get("/dashboard/members/").content.decode()
+    assert leave_buttons(members_page) == 0 and "Only owner" in members_page
+    assert "make someone else owner before you leave" in members_page
+    assert leave_buttons(owner_client.get("/dashboard/").content.decode()) == 0
+    # With a second owner, either may leave, from the members page or the overview.
+    member_row = Membership.objects.get(user=member, organization=acme)
+    owner_client.post(f"/dashboard/members/{member_row.pk}/role/", {"role": "owner"})
+    assert leave_buttons(owner_client.get("/dashboard/members/").content.decode()) == 1
+    assert leave_buttons(owner_client.get("/dashboard/").content.decode()) == 1
 
 
 def test_a_member_may_leave(member_client, member, acme):

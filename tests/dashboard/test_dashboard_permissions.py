@@ -25,6 +25,7 @@ READ_PAGES = [
     "/dashboard/playground/",
     "/dashboard/uploads/",
     "/dashboard/references/",
+    "/dashboard/workouts/",
 ]
 MANAGE_PAGES = ["/dashboard/members/", "/dashboard/tokens/", "/dashboard/references/new/"]
 

@@ -10,7 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from references.models import ReferenceMovement
 from tests.dashboard.test_dashboard_permissions import make_reference, make_upload
+from tests.support.clips import SQUAT_CLIP, clip_poses
+from tracking.engine.tracker import open_tracker
 from tracking.models import UploadEvent
+from tracking.params import parse_tracking_params
 
 pytestmark = pytest.mark.django_db
 
@@ -80,16 +83,27 @@ def test_create_explains_problems_next_to_the_fields(owner_client, acme):
     assert not ReferenceMovement.objects.for_org(acme).exists()
 
 
-def test_plan_limit_is_explained(outsider_client, globex):
+def test_the_plan_limit_is_shown_before_the_form_is_filled(outsider_client, globex):
+    # Globex is on the Free plan: one reference movement.
+    html = outsider_client.get("/dashboard/references/new/").content.decode()
+    allowance = html.index('id="reference-allowance"')
+    assert "Free plan allows <strong>1</strong> reference movement and you have 0" in html
+    assert "1 more can be recorded" in html and allowance < html.index('id="reference-form"')
+
     make_reference(globex)
+    html = outsider_client.get("/dashboard/references/new/").content.decode()
+    assert "allows <strong>1</strong> reference movement and you have 1" in html
+    assert "delete one or" in html and "upgrade your plan" in html
+    assert 'id="reference-form"' not in html and "reference-create.js" not in html
+    html = outsider_client.get("/dashboard/references/").content.decode()
+    assert "you have 1: delete one" in html and "/dashboard/references/new/" not in html
+    # Posted anyway (an old tab): refused, and the page says why.
     response = outsider_client.post(
         "/dashboard/references/new/",
         {"name": "Second", "video": clip_file(), "trim_start_ms": 3300, "trim_end_ms": 5700},
     )
     assert response.status_code == 403
-    assert "Your plan allows 1 reference movement" in response.content.decode()
-    html = outsider_client.get("/dashboard/references/").content.decode()
-    assert "Limit reached" in html
+    assert "you have 1: delete one" in response.content.decode()
 
 
 def test_ready_reference_serves_its_landmarks_for_the_skeleton(member_client, acme):
@@ -133,21 +147,23 @@ def test_rename_and_delete(owner_client, acme):
     assert not reference.video.storage.exists(video)
 
 
+def squat_summary() -> dict:
+    """What the analysis stores for the squat clip: its exercise_summary here comes from the engine
+    fed the clip's recorded landmarks (the slow test_dashboard_upload_results runs MediaPipe)."""
+    params = parse_tracking_params("token=t&exercise=squat", endpoint="upload")
+    tracker = open_tracker(params)
+    events = [event for pose in clip_poses(SQUAT_CLIP) for event in tracker.feed(pose)]
+    events += tracker.finish()
+    exercise_summary = next(e for e in events if e["type"] == "exercise_summary")
+    counted = exercise_summary["counter"]
+    return {"media": "video", "final_count": counted, "exercise_summary": exercise_summary}
+
+
 def test_uploads_list_and_detail(member_client, acme, acme_token):
-    upload = make_upload(
-        acme,
-        status="done",
-        summary={
-            "reps": 3,
-            "average_score": 81.0,
-            "grade": "B",
-            "history": [
-                {"index": 1, "formScore": 92, "grade": "A"},
-                {"index": 2, "score": 70, "grade": "C"},
-                {"index": 3, "formScore": 81, "grade": "B"},
-            ],
-        },
-    )
+    summary = squat_summary()
+    history = summary["exercise_summary"]["history"]
+    assert len(history) == 4
+    upload = make_upload(acme, status="done", summary=summary)
     upload.annotated_file.save("annotated.mp4", ContentFile(b"\x00" * 16), save=True)
     for seq in range(1, 61):
         UploadEvent.objects.create(
@@ -158,13 +174,17 @@ def test_uploads_list_and_detail(member_client, acme, acme_token):
         )
     html = member_client.get("/dashboard/uploads/").content.decode()
     assert "squats.mp4" in html and "Squat" in html and f"/dashboard/uploads/{upload.pk}/" in html
+    average = summary["exercise_summary"]["average_score"]
+    assert '<td class="num">4</td>' in html and f'<td class="num">{average:g} <span' in html
     response = member_client.get(f"/dashboard/uploads/{upload.pk}/")
     html = response.content.decode()
     assert '<video src="/files/' in html
+    assert "<dt>Repetitions</dt><dd>4</dd>" in html
     assert 'aria-label="Form score per repetition"' in html and "<title" in html
-    assert "3 repetitions, average score 81" in html
-    assert html.count('class="score-bar"') == 3
-    assert "Repetition 2: score 70, grade C" in html
+    assert f"4 repetitions, average score {average:.0f}" in html
+    assert html.count('class="score-bar"') == 4
+    second = history[1]
+    assert f"Repetition 2: score {second['formScore']}, grade {second['grade']}" in html
     assert "(60)" in html and "Page 1 of 2" in html
     assert json.dumps({"type": "counter", "current_count": 50}) in html.replace("&quot;", '"')
     page2 = member_client.get(f"/dashboard/uploads/{upload.pk}/", {"page": 2}).content.decode()
@@ -172,6 +192,16 @@ def test_uploads_list_and_detail(member_client, acme, acme_token):
     # The annotated video's signed link works without a token.
     link = html.split('<video src="', 1)[1].split('"', 1)[0]
     assert member_client.get(link).status_code == 200
+
+
+def test_an_uploads_events_and_summary_read_as_written(member_client, acme):
+    """The engine's texts in the page as a person writes them, not as JSON escapes them."""
+    posture = {"type": "posture", "message": "Tenez-vous immobile…"}
+    upload = make_upload(acme, status="done", summary={"note": "Répétition"})
+    UploadEvent.objects.create(upload=upload, seq=1, type="posture", payload=posture)
+    html = member_client.get(f"/dashboard/uploads/{upload.pk}/").content.decode()
+    assert "Tenez-vous immobile…" in html and "Répétition" in html
+    assert "\\u2026" not in html and "\\u00e9" not in html
 
 
 def test_upload_without_results_yet(member_client, acme):

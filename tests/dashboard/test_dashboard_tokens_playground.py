@@ -1,5 +1,6 @@
-"""Tokens from the dashboard: shown once, then only the prefix; origins, expiry, revocation, calls
-this month; and the playground's short-lived token, kept in the session only."""
+"""Tokens from the dashboard: shown once, then only the prefix; origins (edited later too), expiry,
+revocation, calls this month, the "Try it" link; the playground's short-lived token, kept in the
+session only; and the getting-started checklist their use ticks."""
 
 import datetime
 import re
@@ -10,7 +11,9 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import ApiToken, UsageRecord
 from tests.dashboard.conftest import signed_in
+from tests.dashboard.test_dashboard_permissions import make_reference
 from tracking.engine.catalog import EXERCISES
+from tracking.param_table import BY_NAME
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +98,18 @@ def test_playground_lists_exercises_references_and_options(member_client):
     assert "playground.js" in html and 'id="playground-config"' in html
 
 
+def test_playground_offers_what_the_parameters_accept_and_says_what_they_do(member_client):
+    html = member_client.get("/dashboard/playground/").content.decode()
+    for name, select in (("minGrade", "pg-mingrade"), ("difficulty", "pg-difficulty")):
+        offered = re.search(rf'<select id="{select}"[^>]*>(.*?)</select>', html).group(1)
+        values = re.findall(r'<option value="([^"]*)"', offered)
+        assert [value for value in values if value] == list(BY_NAME[name].values)
+    assert '<option value="medium" selected>Medium</option>' in html
+    assert 'min="50" max="250"' in html  # userHeightCm's range
+    for name in ("keypoints", "progression"):
+        assert f'title="{BY_NAME[name].doc}"' in html.replace("&#x27;", "'")
+
+
 def test_playground_offers_every_exercise_of_the_catalog(member_client):
     html = member_client.get("/dashboard/playground/").content.decode()
     for exercise in EXERCISES.values():
@@ -130,3 +145,100 @@ def test_a_revoked_playground_token_is_dropped_from_the_session(owner_client, ac
     services.token_revoke(token=services.token_authenticate(raw))
     html = owner_client.get("/dashboard/playground/").content.decode()
     assert raw not in html and "Create a playground token" in html
+
+
+def test_a_new_publishable_key_s_try_it_is_a_link_to_the_tracking_page(owner_client, acme):
+    owner_client.post("/dashboard/tokens/", {"name": "Web app"})
+    html = owner_client.get("/dashboard/tokens/").content.decode()
+    raw = re.search(r'<code id="new-token-value">(ft_pub_\w+)</code>', html).group(1)
+    href = re.search(r'<a id="new-token-try" href="([^"]+)"', html).group(1)
+    assert href == f"http://testserver/pose_tracker/tracking?token={raw}&amp;exercise=squat"
+    page = owner_client.get(href.replace("&amp;", "&").removeprefix("http://testserver"))
+    assert page.status_code == 200 and 'id="formtrack-root"' in page.content.decode()
+    # A key kept to other origins is refused on this site: the link says so.
+    owner_client.post(
+        "/dashboard/tokens/", {"name": "Shop", "allowed_origins": "https://shop.example"}
+    )
+    html = owner_client.get("/dashboard/tokens/").content.decode()
+    assert 'id="new-token-try"' in html and "leave out this site" in html
+
+
+def test_allowed_origins_are_edited_after_the_key_is_made(owner_client, acme, acme_publishable_key):
+    token = ApiToken.objects.get(organization=acme, name="Acme website")
+    assert token.allowed_origins == []
+    page = owner_client.get("/dashboard/tokens/").content.decode()
+    assert f'href="/dashboard/tokens/{token.pk}/origins/"' in page
+    form = owner_client.get(f"/dashboard/tokens/{token.pk}/origins/").content.decode()
+    assert 'name="allowed_origins"' in form and "Acme website" in form
+    response = owner_client.post(
+        f"/dashboard/tokens/{token.pk}/origins/",
+        {"allowed_origins": "https://acme.example/shop\nhttps://www.acme.example"},
+    )
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.allowed_origins == ["https://acme.example", "https://www.acme.example"]
+    # Applied at once: another site's page is refused, the listed one is let in.
+    with pytest.raises(services.errors.AccessError):
+        services.token_authenticate(acme_publishable_key, origin="https://evil.example")
+    assert services.token_authenticate(acme_publishable_key, origin="https://acme.example")
+    # Mistakes are explained next to the field; emptying the list allows any origin again.
+    bad = owner_client.post(
+        f"/dashboard/tokens/{token.pk}/origins/", {"allowed_origins": "acme.example"}
+    )
+    assert bad.status_code == 400 and 'id="id_allowed_origins_error"' in bad.content.decode()
+    owner_client.post(f"/dashboard/tokens/{token.pk}/origins/", {"allowed_origins": ""})
+    token.refresh_from_db()
+    assert token.allowed_origins == []
+
+
+def test_origins_of_a_revoked_or_another_organisation_s_key_cannot_be_edited(
+    owner_client, member_client, acme, acme_publishable_key, globex_token
+):
+    token = ApiToken.objects.get(organization=acme, name="Acme website")
+    assert member_client.get(f"/dashboard/tokens/{token.pk}/origins/").status_code == 403
+    other = services.token_authenticate(globex_token)
+    assert owner_client.get(f"/dashboard/tokens/{other.pk}/origins/").status_code == 404
+    services.token_revoke(token=token)
+    assert owner_client.get(f"/dashboard/tokens/{token.pk}/origins/").status_code == 404
+
+
+def checklist(client) -> dict[str, bool]:
+    """The overview's getting-started steps: which are ticked."""
+    html = client.get("/dashboard/").content.decode()
+    steps = re.findall(r'<li( class="done")? data-step="(\w+)">', html)
+    return {step: bool(done) for done, step in steps}
+
+
+def open_tracking_page(client, raw: str, referer: str | None):
+    headers = {"Referer": referer} if referer else {}
+    response = client.get(f"/pose_tracker/tracking?token={raw}&exercise=squat", headers=headers)
+    assert response.status_code == 200
+
+
+def test_the_getting_started_checklist_ticks_from_what_happened(owner_client, owner, acme):
+    nothing = {"key": False, "try": False, "reference": False, "embed": False}
+    assert checklist(owner_client) == nothing
+    # The playground's own key is not the app's key, and making it is not trying anything.
+    owner_client.post("/dashboard/playground/token/")
+    assert checklist(owner_client) == nothing
+    # The playground's iframe opens the tracking page from the dashboard.
+    playground_raw = playground_secret(owner_client, acme)
+    open_tracking_page(owner_client, playground_raw, "http://testserver/dashboard/playground/")
+    assert checklist(owner_client) == nothing | {"try": True}
+    # A publishable key for the app, then its page opened in the app's site: embedded.
+    _, app_raw = services.token_create(
+        organization=acme, name="Acme site", kind="publishable", created_by=owner
+    )
+    assert checklist(owner_client) == nothing | {"try": True, "key": True}
+    open_tracking_page(owner_client, app_raw, "https://www.acme.example/train")
+    assert checklist(owner_client) == nothing | {"try": True, "key": True, "embed": True}
+    make_reference(acme)
+    html = owner_client.get("/dashboard/").content.decode()
+    assert "Every step is done" in html and "(to do)" not in html
+
+
+def test_an_app_s_webview_opening_the_page_counts_as_embedded(
+    owner_client, acme, acme_publishable_key
+):
+    open_tracking_page(owner_client, acme_publishable_key, referer=None)  # WebViews send none
+    assert checklist(owner_client)["embed"] and not checklist(owner_client)["try"]

@@ -7,6 +7,7 @@ and kinds (tests/dashboard/conftest.py); every group's sums must equal the rows'
 import csv
 import datetime
 import io
+import re
 from collections import defaultdict
 
 import pytest
@@ -245,3 +246,41 @@ def test_usage_page_explains_a_bad_range(bill_client):
     html = response.content.decode()
     assert 'aria-describedby="usage-range-error"' in html
     assert "must not be after" in html
+
+
+def axis_ticks(html: str, axis: str, chart: str = "usage-chart") -> list[str]:
+    svg = html[html.index(f'<svg class="chart" id="{chart}"') :]
+    svg = svg[: svg.index("</svg>")]
+    return re.findall(rf'<text class="axis axis-{axis}"[^>]*>([^<]+)</text>', svg)
+
+
+def test_the_chart_counts_calls_in_whole_numbers(seeded_usage, bill_client):
+    # The seeded month: at most 15 calls a day (axis 0 to 15) and 13.7 minutes (0 to 15).
+    html = bill_client.get("/dashboard/usage/", MARCH).content.decode()
+    for chart in ("usage-chart", "usage-chart-phone"):  # a laptop's and a phone's
+        assert axis_ticks(html, "calls", chart) == ["0", "5", "10", "15"]
+        assert axis_ticks(html, "minutes", chart) == ["0", "5", "10", "15"]
+
+
+def test_a_few_calls_get_one_tick_per_call(acme, member_client):
+    for day, calls in ((2, 1), (3, 3)):
+        UsageRecord.objects.create(
+            organization=acme,
+            exercise="squat",
+            kind="live",
+            day=SEED_MONTH.replace(day=day),
+            calls=calls,
+            seconds_tracked=20.0 * calls,
+        )
+    html = member_client.get("/dashboard/usage/", MARCH).content.decode()
+    assert axis_ticks(html, "calls") == ["0", "1", "2", "3"]
+    assert axis_ticks(html, "minutes") == ["0.0", "0.5", "1.0", "1.5"]
+
+
+def test_a_range_without_usage_says_no_usage_yet(seeded_usage, bill_client):
+    html = bill_client.get("/dashboard/usage/", {"from": "2026-02-01", "to": "2026-02-28"}).content
+    html = html.decode()
+    assert "No usage yet in this range" in html
+    assert 'id="usage-chart"' not in html and 'id="usage-by-day"' not in html
+    march = bill_client.get("/dashboard/usage/", MARCH).content.decode()
+    assert "No usage yet" not in march and 'id="usage-chart"' in march

@@ -1,16 +1,17 @@
-"""Event shapes (contract §4) and session behaviour: outputs, posture, holds, cues, jumps."""
+"""Event shapes (contract §4) and tracker behaviour: outputs, posture, holds, cues, jumps."""
 
-import sys
-import types
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from tests.support.synthetic import generate
+from tracking.engine.jumps import JumpAnalyzer
 from tracking.engine.outputs import ANGLES_INTERVAL_MS
 from tracking.engine.pose import COCO_NAMES, LANDMARK_NAMES, Pose
 from tracking.engine.posture import VIEW_GRACE_MS
+from tracking.engine.tracker import ExerciseTracker
+from tracking.params import parse_tracking_params
 
 GRADES = {"A", "B", "C", "D", "F"}
 
@@ -31,27 +32,36 @@ def _at_fps(poses: list[Pose], fps: float, seconds: float) -> list[Pose]:
 # -- keypoints and angles -----------------------------------------------------------------------
 
 
-def test_keypoints_are_17_movenet_names_in_capture_pixels_by_default(engine, squat_clip):
+def test_keypoints_are_17_movenet_names_normalised_with_depth_by_default(engine, squat_clip):
     events, _ = engine.run("exercise=squat&keypoints=true", squat_clip[:3])
     keypoints = _of(events, "keypoints")
     assert len(keypoints) == 3
     first = keypoints[0]
     assert first["data"] == first["keypoints"]
     assert [k["name"] for k in first["data"]] == list(COCO_NAMES)
-    assert first["frameId"] == 0 and first["timestampMs"] == 0.0
-    nose = squat_clip[0].landmarks[0]
-    assert first["data"][0]["x"] == pytest.approx(nose[0] * 152, abs=0.06)
-    assert first["data"][0]["y"] == pytest.approx(nose[1] * 248, abs=0.06)
-    assert first["data"][0]["score"] == pytest.approx(nose[3], abs=1e-3)
+    assert first["frameId"] == 0 and first["timestampMs"] == 0
+    x, y, z, visibility = squat_clip[0].landmarks[0]
+    nose = first["data"][0]
+    assert set(nose) == {"name", "x", "y", "z", "score"}  # contract §4.3
+    assert nose["x"] == pytest.approx(x, abs=1e-4) and nose["y"] == pytest.approx(y, abs=1e-4)
+    assert nose["z"] == pytest.approx(z, abs=1e-4)
+    assert nose["score"] == pytest.approx(visibility, abs=1e-3)
 
 
-def test_blazepose_keypoints_and_capture_size(engine, squat_clip):
-    events, _ = engine.run(
-        "exercise=squat&keypoints=true&blazepose=true&width=304&height=496", squat_clip[:1]
-    )
-    points = _of(events, "keypoints")[0]["data"]
+def test_blazepose_keypoints_on_the_mirrored_preview(squat_clip):
+    """The live page shows the front camera as a mirror, and its keypoints are on that picture:
+    x is 1 - x of the camera's own image; y, z and the body's left and right stay."""
+    params = parse_tracking_params("token=t&exercise=squat&keypoints=true&blazepose=true")
+    tracker = ExerciseTracker(params, mirrored=True)
+    points = _of(tracker.feed(squat_clip[0]), "keypoints")[0]["data"]
     assert [k["name"] for k in points] == list(LANDMARK_NAMES)
-    assert points[0]["x"] == pytest.approx(squat_clip[0].landmarks[0][0] * 304, abs=0.06)
+    landmarks = squat_clip[0].landmarks
+    for point, (x, y, z, _) in zip(points, landmarks, strict=True):
+        assert point["x"] == pytest.approx(1 - x, abs=1e-4), point["name"]
+        assert point["y"] == pytest.approx(y, abs=1e-4) and point["z"] == pytest.approx(z, abs=1e-4)
+    # The person's left shoulder is on the right of the camera's image: on the left of the mirror.
+    left, right = points[LANDMARK_NAMES.index("left_shoulder")], points[12]
+    assert landmarks[11][0] > landmarks[12][0] and left["x"] < right["x"]
 
 
 def test_keypoints_only_when_asked_during_an_exercise(engine, squat_clip):
@@ -158,6 +168,15 @@ def test_french_messages(engine, squat_clip):
     assert "Prêt ! Commencez quand vous voulez" in messages
 
 
+def test_spanish_and_german_messages(engine, squat_clip):
+    for language, ready in (
+        ("es", "¡Listo! Empieza cuando quieras"),
+        ("de", "Bereit! Leg los, wann du willst"),
+    ):
+        events, _ = engine.run(f"exercise=squat&language={language}", squat_clip[:10])
+        assert ready in [p["message"] for p in _of(events, "posture")]
+
+
 def test_missing_legs_name_the_missing_keypoints(engine, squat_clip):
     pose = squat_clip[0]
     landmarks = pose.landmarks.copy()
@@ -211,11 +230,11 @@ def test_exercise_summary_has_contract_and_rich_fields(engine, curl_clip):
 
 
 def test_finish_is_final_once(engine, squat_clip):
-    session = engine.session("exercise=squat")
+    tracker = engine.tracker("exercise=squat")
     for pose in squat_clip:
-        session.feed(pose)
-    assert len(session.finish()) == 2
-    assert session.finish() == []
+        tracker.feed(pose)
+    assert len(tracker.finish()) == 2
+    assert tracker.finish() == []
 
 
 def test_recommendations_shape_and_language(engine, curl_clip):
@@ -229,6 +248,9 @@ def test_recommendations_shape_and_language(engine, curl_clip):
     events_fr, _ = engine.run(query + "&language=fr", curl_clip)
     french = [m for cue in _of(events_fr, "recommendations") for m in cue["data"]]
     assert "Montez jusqu'en haut du mouvement" in french
+    events_es, _ = engine.run(query + "&language=es", curl_clip)
+    spanish = [m for cue in _of(events_es, "recommendations") for m in cue["data"]]
+    assert "Sube hasta arriba del todo" in spanish
 
 
 def test_a_cue_is_not_repeated_within_its_cool_down(engine, curl_clip):
@@ -237,10 +259,10 @@ def test_a_cue_is_not_repeated_within_its_cool_down(engine, curl_clip):
         for loop in range(2)
         for pose in curl_clip
     ]
-    session = engine.session("exercise=bicep_curl&recommendations=true&difficulty=hard")
+    tracker = engine.tracker("exercise=bicep_curl&recommendations=true&difficulty=hard")
     said: dict[str, list[float]] = {}
     for pose in looped:
-        for event in session.feed(pose):
+        for event in tracker.feed(pose):
             if event["type"] == "recommendations":
                 for message in event["data"]:
                     said.setdefault(message, []).append(pose.timestamp_ms)
@@ -264,25 +286,54 @@ def plank_rows(engine):
 def _segments(parts, fps=30.0):
     stream, t = [], 0.0
     for poses, seconds in parts:
-        for i in range(int(seconds * fps)):
+        for i in range(round(seconds * fps)):
             stream.append(replace(poses[i % len(poses)], timestamp_ms=t))
             t += 1000.0 / fps
     return stream
 
 
-def test_plank_timer_counts_whole_seconds_and_pauses_when_the_pose_breaks(engine, plank_rows):
-    correct, hips_high, _ = plank_rows
+def _cues(events: list[dict]) -> list[tuple[float, str]]:
+    return [(e["t"], m) for e in _of(events, "recommendations") for m in e["data"]]
+
+
+def _run_timed(engine, query: str, stream: list[Pose]) -> tuple[list[dict], list[dict]]:
+    """Like engine.run, each event stamped `t` with its frame's time."""
+    tracker = engine.tracker(query)
+    events = []
+    for pose in stream:
+        events += [{**e, "t": pose.timestamp_ms} for e in tracker.feed(pose)]
+    return events, tracker.finish()
+
+
+def test_plank_timer_counts_whole_seconds_and_pauses_when_the_pose_breaks(
+    engine, plank_rows, squat_clip
+):
+    correct, _, _ = plank_rows
+    standing = squat_clip[:3]  # the person gets up
     events, final = engine.run(
-        "exercise=plank&progression=true", _segments([(correct, 5), (hips_high, 2), (correct, 3)])
+        "exercise=plank&progression=true", _segments([(correct, 5), (standing, 2), (correct, 3)])
     )
     counts = [e["current_count"] for e in _of(events, "counter")]
     assert counts == list(range(1, len(counts) + 1))
     final_counter, summary = final
-    # About 4.4 s then 2.7 s held (ready and hold entry take 0.3 s each); 2 s of pike not held.
+    # About 4.4 s then 2.7 s held (ready and hold entry take 0.3 s each); 2 s standing not held.
     assert final_counter["final"] is True and final_counter["current_count"] == 7
     assert len(summary["history"]) == 2
     assert summary["unit"] == "seconds"
     assert all(e["value"] <= 100 for e in _of(events, "progression"))
+
+
+def test_a_strongly_piked_plank_is_told_to_lower_the_hips_and_keeps_holding(engine, plank_rows):
+    """Real piked planks, their body line 240-266 degrees: far past the hips_high band, still a
+    plank with its hips too high."""
+    correct, hips_high, _ = plank_rows
+    stream = _segments([(correct, 4), (hips_high, 3), (correct, 2)])
+    events, final = _run_timed(engine, "exercise=plank&recommendations=true", stream)
+    told = [t for t, cue in _cues(events) if cue == "Lower your hips"]
+    assert len(told) == 1 and 4000 <= told[0] <= 4500
+    summary = final[-1]
+    assert len(summary["history"]) == 1 and summary["counter"] >= 8
+    assert "hips_high" in summary["history"][0]["faults"]
 
 
 def test_plank_sagging_is_cued_and_scored_down(engine, plank_rows):
@@ -296,6 +347,29 @@ def test_plank_sagging_is_cued_and_scored_down(engine, plank_rows):
     assert "hips_sag" in final[-1]["history"][-1]["faults"]
 
 
+@pytest.mark.parametrize("fps", [30.0, 10.0])
+def test_a_short_sag_is_told_while_it_lasts_and_again_when_it_returns(engine, plank_rows, fps):
+    """Half-second sags of a real plank, fixed and made again 3 s later: each is told within it
+    (or just after), once."""
+    correct, _, sagging = plank_rows
+    parts = [(correct, 3), (sagging, 0.5), (correct, 3), (sagging, 0.5), (correct, 2)]
+    events, _ = _run_timed(engine, "exercise=plank&recommendations=true", _segments(parts, fps))
+    told = [t for t, cue in _cues(events) if cue == "Lift your hips in line with your body"]
+    assert len(told) == 2
+    assert 3000 <= told[0] <= 3500 + 500 and 6500 <= told[1] <= 7000 + 500
+
+
+def test_a_lunge_set_that_starts_at_the_bottom_starts_and_is_told_its_faults(engine):
+    """Exercise-Correction's lunges open at the bottom of a lunge, the front knee past the toes
+    (labelled) and the torso leaning 45 degrees forward."""
+    rows = engine.exercise_correction("lunge_err.test.csv")[:46]
+    assert [label for label, _ in rows[:30]] == ["L"] * 30
+    events, _ = _run_timed(engine, "exercise=lunge&recommendations=true", [p for _, p in rows])
+    assert any(e["ready"] for e in _of(events, "posture"))
+    told = [t for t, cue in _cues(events) if cue == "Keep your front knee behind your toes"]
+    assert told and told[0] <= 1000.0
+
+
 def test_min_grade_is_ignored_for_holds(engine, plank_rows):
     correct, _, sagging = plank_rows
     stream = _segments([(correct, 2), (sagging, 4)])
@@ -307,27 +381,21 @@ def test_min_grade_is_ignored_for_holds(engine, plank_rows):
 # -- jumps --------------------------------------------------------------------------------------
 
 
-def test_jump_exercises_go_to_the_jump_analyzer(engine, squat_clip, monkeypatch):
-    fed = []
-
-    class FakeJumpAnalyzer:
-        def __init__(self, params):
-            self.params = params
-
-        def feed(self, pose):
-            fed.append(pose.frame_id)
-            return [{"type": "jump_started", "message": "Jump detected - measuring height"}]
-
-        def finish(self):
-            return [{"type": "jump_summary", "totalJumps": 0}]
-
-    module = types.ModuleType("tracking.engine.jumps")
-    module.JumpAnalyzer = FakeJumpAnalyzer
-    monkeypatch.setitem(sys.modules, "tracking.engine.jumps", module)
-    events, final = engine.run("exercise=air_time_jump&keypoints=true", squat_clip[:3])
-    assert fed == [0, 1, 2]
-    assert [e["type"] for e in events] == ["keypoints", "jump_started"] * 3
-    assert final == [{"type": "jump_summary", "totalJumps": 0}]
+def test_jump_exercises_go_to_the_jump_analyzer(engine):
+    """A jump exercise's tracker sends what the jump analyzer sends, after the frame's keypoints."""
+    take = generate("jump_analysis", jump_heights_cm=[25, 45], height_cm=180.0)
+    query = "exercise=jump_analysis&userHeightCm=180&keypoints=true"
+    tracker = engine.tracker(query)
+    analyzer = JumpAnalyzer(parse_tracking_params(f"token=test&{query}"))
+    sent = []
+    for pose in take.poses:
+        events = tracker.feed(pose)
+        kinds = [event["type"] for event in events if event["type"] != "posture"]
+        assert kinds[0] == "keypoints" and "keypoints" not in kinds[1:]
+        assert [event for event in events if event["type"] != "keypoints"] == analyzer.feed(pose)
+        sent += events
+    assert [e["jumpNumber"] for e in sent if e["type"] == "jump_result"] == [1, 2]
+    assert tracker.finish() == analyzer.finish()
 
 
 def test_nan_landmarks_are_not_counted_from(engine, squat_clip):

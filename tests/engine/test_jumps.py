@@ -316,7 +316,7 @@ def test_jump_analysis_needs_the_users_height():
 @pytest.mark.parametrize(
     "query", ["exercise=jump_analysis&userHeightCm=180&devicePitchDeg=5", "exercise=jump"]
 )
-def test_the_tracking_session_sends_jump_events(engine, query):
+def test_the_exercise_tracker_sends_jump_events(engine, query):
     take = synthetic.generate("jump_analysis", jump_heights_cm=[25, 45], height_cm=180.0)
     events, final = engine.run(query, take.poses)
     results = of(events, "jump_result")

@@ -103,10 +103,10 @@ def _cues_while_held(engine, exercise: str, take) -> list[str]:
     """The cues given once the person is in position (a second into the hold, to its end); cues
     while getting into the pose come before."""
     ((start, end),) = take.holds
-    session = engine.session(f"exercise={exercise}&recommendations=true")
+    tracker = engine.tracker(f"exercise={exercise}&recommendations=true")
     cues = []
     for pose in take.poses:
-        for event in session.feed(pose):
+        for event in tracker.feed(pose):
             if event["type"] == "recommendations" and start + 1 <= pose.timestamp_ms / 1000 <= end:
                 cues.extend(event["data"])
     return cues
@@ -118,7 +118,7 @@ def test_the_wrong_pose_counts_nothing_and_is_cued_toward_the_pose(engine, exerc
     target = next(
         t for t in EXERCISES[exercise].hold.targets if (t.metric, t.side) == (metric, side)
     )
-    cue = (target.below if way == "below" else target.above).en
+    cue = target.below if way == "below" else target.above
     # Long enough for a cue to come again after its 8 s cool-down.
     clean = generate(exercise, hold_s=12.0, seed=34)
     assert _held(engine, exercise, clean.poses)[1]["current_count"] >= 11
@@ -162,7 +162,7 @@ def test_a_pose_held_in_the_other_view_is_never_counted(engine):
     assert postures[-1]["requirements"] == ["profile_camera"] and not postures[-1]["ready"]
 
 
-def test_cues_toward_the_pose_speak_the_session_language(engine):
+def test_cues_toward_the_pose_speak_the_requested_language(engine):
     take = generate("split", hold_s=6.0, seed=38, faults={"bent_knees": 1.0})
     events, _, _ = _held(engine, "split", take.poses, "&recommendations=true&language=fr")
     assert "Tendez les deux genoux" in _cues(events)
@@ -200,14 +200,16 @@ def test_real_clips_of_other_movements_never_hold_a_pose(engine, clip):
 def test_ml_kit_photos_of_push_ups_and_squats_are_almost_never_a_pose(engine):
     """812 real photos, each checked against the poses filmed in its view. A deep squat folded
     forward has a seated forward fold's shape (9 of 491 facing photos); nothing else comes close."""
-    params = SimpleNamespace(recommendations=False, progression=False)
+    params = SimpleNamespace(progression=False)
     samples = [(label, Frame(pose)) for label, pose in engine.mlkit_samples()]
     for exercise_id in POSES:
         exercise = EXERCISES[exercise_id]
         in_view = [(label, f) for label, f in samples if view_of(f, None) == exercise.view]
         hits = []
         for label, frame in in_view:
-            analysis = HoldAnalysis(exercise, DIFFICULTIES["medium"], params, Coach("en"))
+            analysis = HoldAnalysis(
+                exercise, DIFFICULTIES["medium"], params, Coach("en", heard=False)
+            )
             if analysis.in_pose(frame, SidePicker(exercise.needs).update(frame)):
                 hits.append(label)
         assert len(in_view) > 300

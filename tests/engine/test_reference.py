@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tracking.engine import open_session
+from tracking.engine.i18n import translate
 from tracking.engine.pose import LANDMARK_INDEX, LANDMARK_NAMES, Pose
 from tracking.engine.reference import (
     Reference,
@@ -30,6 +30,7 @@ from tracking.engine.reference.comparison import (
 )
 from tracking.engine.reference.cues import CUES
 from tracking.engine.reference.signature import SAMPLES, resample
+from tracking.engine.tracker import open_tracker
 from tracking.params import parse_tracking_params
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -415,7 +416,7 @@ def test_a_reference_of_two_movements_counts_the_pair(curl_clip):
 
 
 def test_min_grade_does_not_apply_to_references(curl_clip):
-    """minGrade is for repetition exercises (contract §2.3): a reference session asked for
+    """minGrade is for repetition exercises (contract §2.3): a reference tracker asked for
     minGrade=A, through the parser, counts every matching repetition as it would without it."""
     alternating = per_curl(curl_clip, ["right", "left"])
     start_ms, end_ms = trim_of_curl(curl_clip, 0)[0], trim_of_curl(curl_clip, 1)[1]
@@ -426,8 +427,8 @@ def test_min_grade_does_not_apply_to_references(curl_clip):
     strict_params = parse_tracking_params(f"token=t&reference={params().reference}&minGrade=A")
     assert strict_params.min_grade is None
     assert strict_params.warnings[0].code == "min_grade_ignored"
-    session = open_session(strict_params, signature)
-    events = [event for pose in curl_clip for event in session.feed(pose)] + session.finish()
+    tracker = open_tracker(strict_params, signature)
+    events = [event for pose in curl_clip for event in tracker.feed(pose)] + tracker.finish()
     strict = events[-1]
     assert counted(strict) == 3 and strict["rejected_reps"] == 0
     assert grades(strict) == grades(free)
@@ -484,10 +485,10 @@ def test_recommendations_name_the_body_part_that_differs_most(curl_clip):
     start_ms, end_ms = trim_of_curl(curl_clip, 0)
     signature = build_signature(per_curl(curl_clip, ["right"]), start_ms=start_ms, end_ms=end_ms)
     straighten_right = CUES[("elbow", "straighten")]["right"]
-    for language in ("en", "fr"):
+    for language in ("en", "fr", "es"):
         events, summary = run(curl_clip, signature, recommendations=True, language=language)
         said = [cue for e in events if e["type"] == "recommendations" for cue in e["data"]]
-        assert said[0] == straighten_right.in_language(language)
+        assert said[0] == translate(straighten_right, language)
         # One cue per judged repetition at most, and never the same one twice within its
         # cool-down (about three curls here).
         assert len(said) <= counted(summary) + summary["attempts"]

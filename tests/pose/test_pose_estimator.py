@@ -1,11 +1,12 @@
 import cv2
 import numpy as np
 import pytest
+from mediapipe.python.solutions import pose as mp_pose
 
 from tests.support.clips import CURL_CLIP, SQUAT_CLIP, clip_landmarks
 from tracking.engine.pose import LANDMARK_INDEX
 from tracking.pose import estimator as estimator_module
-from tracking.pose.estimator import ModelNotInstalledError, PoseEstimator
+from tracking.pose.estimator import MODEL_COMPLEXITY, ModelNotInstalledError, PoseEstimator
 from tracking.pose.media import iter_video_frames, probe_video
 
 BODY = [
@@ -47,6 +48,33 @@ def test_lite_model_sees_the_whole_body_confidently_on_real_clips(clip):
     assert sum(confident) >= 0.9 * len(poses)
     info = probe_video(clip)
     assert {(pose.image_width, pose.image_height) for pose in poses} == {(info.width, info.height)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["lite", "full", "heavy"])
+def test_without_the_segmentation_branch_mediapipe_tracks_exactly_the_same_landmarks(model):
+    frames = [
+        cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) for frame, _, _ in iter_video_frames(SQUAT_CLIP)
+    ][:40]
+    with PoseEstimator(model, "video") as estimator:
+        poses = [estimator.estimate(frame, 100.0 * n) for n, frame in enumerate(frames)]
+    with mp_pose.Pose(model_complexity=MODEL_COMPLEXITY[model]) as original:
+        results = [original.process(frame) for frame in frames]
+
+    for pose, result in zip(poses, results, strict=True):
+        landmarks = [(p.x, p.y, p.z, p.visibility) for p in result.pose_landmarks.landmark]
+        world = [(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark]
+        assert np.array_equal(pose.landmarks, np.array(landmarks))
+        assert np.array_equal(pose.world, np.array(world))
+
+
+def test_the_estimator_runs_the_server_landmark_model(monkeypatch, tmp_path, photo_rgb):
+    monkeypatch.setattr(estimator_module, "SERVER_MODELS_DIR", tmp_path)
+    estimator_module.server_landmark_model("lite").write_bytes(b"not a model")
+
+    with pytest.raises(RuntimeError, match="Failed to load TfLite model"):
+        with PoseEstimator("lite", "image") as estimator:
+            estimator.estimate(photo_rgb, 0.0)
 
 
 @pytest.mark.parametrize("model", ["lite", "full", "heavy"])
@@ -92,6 +120,13 @@ def test_a_missing_model_says_how_to_install_it(monkeypatch, tmp_path):
 
     with pytest.raises(ModelNotInstalledError, match="run scripts/install_models.sh"):
         PoseEstimator("heavy")
+
+
+def test_a_missing_server_model_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(estimator_module, "SERVER_MODELS_DIR", tmp_path)
+
+    with pytest.raises(ModelNotInstalledError, match="no_segmentation.*run scripts/install"):
+        PoseEstimator("lite")
 
 
 @pytest.mark.parametrize(("model", "mode"), [("medium", "video"), ("lite", "live")])

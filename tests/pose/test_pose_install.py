@@ -1,5 +1,6 @@
 """What scripts/install_models.sh puts in place: the browser runtime and the `.task` bundles."""
 
+import zipfile
 from pathlib import Path
 
 import mediapipe as mp
@@ -7,7 +8,8 @@ import numpy as np
 import pytest
 from mediapipe.tasks.python import BaseOptions, vision
 
-from tracking.pose.estimator import PoseEstimator
+from tests.pose.test_pose_landmark_model import operators, read_model
+from tracking.pose.estimator import PoseEstimator, server_landmark_model
 
 VENDOR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "mediapipe"
 NOT_INSTALLED = "run scripts/install_models.sh"
@@ -47,3 +49,13 @@ def test_each_task_bundle_finds_the_same_landmarks_as_the_python_model(
     # Same networks; the two APIs crop the person slightly differently.
     assert found[:, :2] == pytest.approx(expected[:, :2], abs=0.01)
     assert found[:, 2] == pytest.approx(expected[:, 3], abs=0.01)
+
+
+@pytest.mark.parametrize("model", ["lite", "full", "heavy"])
+def test_each_task_bundle_runs_the_landmark_model_without_its_segmentation_branch(model):
+    """The live page runs what the server runs: a third less time a frame in the browser."""
+    bundle = VENDOR / "models" / f"pose_landmarker_{model}.task"
+    with zipfile.ZipFile(bundle) as members:
+        bundled = read_model(members.read("pose_landmarks_detector.tflite"))
+
+    assert operators(bundled) == operators(read_model(server_landmark_model(model).read_bytes()))

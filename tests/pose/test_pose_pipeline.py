@@ -109,7 +109,11 @@ def test_stats_time_each_stage(squats):
 
     assert stats["frames_analyzed"] == stats["frames_with_person"] == 103
     assert set(stats["stages_s"]) == {"decode", "inference", "engine", "storage"}
+    assert set(stats["stages_cpu_s"]) == set(stats["stages_s"])
     assert stats["stages_s"]["inference"] > stats["stages_s"]["engine"]
+    # MediaPipe's graph runs in threads of its own: their CPU time is counted too (a network
+    # of some hundred million operations takes more than a millisecond of CPU a frame).
+    assert stats["stages_cpu_s"]["inference"] > 0.001 * stats["frames_analyzed"]
     assert stats["peak_rss_mb"] > 100 and stats["realtime_factor"] > 0
 
 
@@ -174,6 +178,31 @@ def test_the_timeline_has_each_analysed_frame_with_the_counter_drawn_on_it(squat
     assert counts == sorted(counts) and counts[-1] == 4
     assert all(grade in set("ABCDF") for _, count, grade, _ in frames if count)
     assert all(b < 33 for edge in timeline["edges"] for b in edge)
+    assert timeline["style"] == {}  # skeleton=true: each side in its colour
+
+
+@pytest.mark.slow
+def test_the_timeline_says_when_in_the_video_each_event_happened(squats):
+    timeline = json.loads(squats.timeline.read_text())
+    times = timeline["eventTimesMs"]
+    events = squats.result.events
+    assert len(times) == len(events) and times == sorted(times)
+    # Each rep's counter event at the frame whose count it first shows.
+    first_shown = {}
+    for t, count, *_ in timeline["frames"]:
+        first_shown.setdefault(count, t)
+    counted = [
+        (event["current_count"], t)
+        for event, t in zip(events, times, strict=True)
+        if event["type"] == "counter" and not event.get("final")
+    ]
+    assert len(counted) == 4
+    assert [t for _, t in counted] == [first_shown[count] for count, _ in counted]
+    # Keypoints events at their own frame's time; the closing events at the last frame's.
+    for event, t in zip(events, times, strict=True):
+        if event["type"] == "keypoints":
+            assert t == round(event["timestampMs"], 1)
+    assert times[-1] == timeline["frames"][-1][0]
 
 
 def test_a_photo_gives_posture_keypoints_angles_and_an_overlay(tmp_path):
@@ -197,6 +226,23 @@ def test_a_photo_gives_posture_keypoints_angles_and_an_overlay(tmp_path):
         "height": 342,
         "person_detected": True,
     }
+
+
+def test_the_skeleton_parameter_draws_the_photo_overlay(tmp_path):
+    """skeleton=false: the photo as it was; a colour: bones of that colour; true: each side's."""
+    original = cv2.imread(str(PHOTO))
+    drawn = {}
+    for skeleton in ("false", "%23ff0000", "true"):
+        overlay = tmp_path / f"{skeleton}.png"
+        analyze_file(
+            PHOTO, params=upload_params(f"source=image&skeleton={skeleton}"), overlay_path=overlay
+        )
+        drawn[skeleton] = cv2.imread(str(overlay))
+    assert np.array_equal(drawn["false"], original)
+    red = (drawn["%23ff0000"] == (0, 0, 255)).all(axis=2)
+    assert red.sum() > 200 and not (original == (0, 0, 255)).all(axis=2).any()
+    assert not (drawn["true"] == (0, 0, 255)).all(axis=2).any()
+    assert (drawn["true"] != original).any()
 
 
 def test_a_photo_without_anyone_is_reported_not_refused(tmp_path):

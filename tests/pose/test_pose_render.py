@@ -3,10 +3,14 @@ import numpy as np
 import pytest
 
 from tests.pose.conftest import PHOTO
+from tests.support.clips import SQUAT_CLIP, reencoded_clip
 from tracking.engine.pose import LANDMARK_INDEX, Pose
 from tracking.pose.estimator import PoseEstimator
+from tracking.pose.media import probe_video
 from tracking.pose.render import (
+    PREVIEW_MAX_SIDE,
     AnnotatedVideoWriter,
+    PreviewEncoder,
     draw_skeleton,
     draw_status,
     export_size,
@@ -53,6 +57,14 @@ def test_hidden_landmarks_and_their_bones_are_not_drawn():
     changed = changed_pixels(np.zeros_like(frame), frame)
     assert len(changed) > 0
     assert changed[:, 1].max() < 60  # only the hip's dot, nothing towards the hidden knee
+
+
+def test_an_overlay_asked_without_a_skeleton_is_the_photo_itself(photo_pose):
+    image = cv2.imread(str(PHOTO))
+
+    png = render_image_overlay(image, photo_pose, style=None)
+
+    assert np.array_equal(cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR), image)
 
 
 def test_no_person_draws_nothing():
@@ -114,3 +126,36 @@ def test_the_annotated_video_can_be_read_back(tmp_path):
 )
 def test_export_size_caps_the_long_side_and_keeps_sides_even(source, expected):
     assert export_size(*source) == expected
+
+
+def test_the_preview_of_a_video_browsers_cannot_play_is_a_small_h264_copy(tmp_path):
+    # The real squat clip as a camera records it: MPEG-4 part 2 in AVI, 608×992, with sound.
+    camera = reencoded_clip(
+        SQUAT_CLIP,
+        tmp_path / "camera.avi",
+        *("-f", "lavfi", "-i", "sine=duration=10.3", "-map", "0:v", "-map", "1:a"),
+        *("-vf", "scale=iw*4:ih*4", "-c:v", "mpeg4", "-c:a", "mp3"),
+    )
+    assert probe_video(camera).codec == "FMP4"  # MPEG-4 part 2
+    target = tmp_path / "preview.mp4"
+    with PreviewEncoder(camera, target, max_s=600) as preview:
+        assert preview.finish(timeout=60) is None
+    info = probe_video(target)
+    assert (info.codec, info.height) == ("h264", PREVIEW_MAX_SIDE)
+    assert info.width == 440 and abs(info.duration_s - 10.3) < 0.15  # the source's time line
+    content = target.read_bytes()
+    assert b"soun" not in content  # no audio track
+    assert content.index(b"moov") < content.index(b"mdat")  # faststart: plays as it loads
+    # A small video is not enlarged.
+    with PreviewEncoder(SQUAT_CLIP, target, max_s=600) as preview:
+        assert preview.finish(timeout=60) is None
+    assert (probe_video(target).width, probe_video(target).height) == (152, 248)
+
+
+def test_a_preview_that_cannot_be_made_leaves_no_file_and_says_why(tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(SQUAT_CLIP.read_bytes()[:3000])
+    target = tmp_path / "preview.mp4"
+    with PreviewEncoder(broken, target, max_s=600) as preview:
+        error = preview.finish(timeout=60)
+    assert error and not target.exists()

@@ -1,7 +1,7 @@
 """Real servers on loopback, for the tests and the benchmarks (bench/ imports this module with the
 repository root on sys.path): Daphne as FormTrack runs it (`python -m config.daphne`), Celery
-workers and any other process, each waited for until it serves, and all stopped at the end; and
-`wait_until`, the one way both wait for a condition.
+workers and any other process, each waited for until it serves, and all stopped at the end; a
+remote media host (`MediaServer`); and `wait_until`, the one way both wait for a condition.
 
 No Django here: a benchmark starts servers without settings of its own. What the tests add for
 their database is in tests/processes.py.
@@ -9,11 +9,13 @@ their database is in tests/processes.py.
 
 import contextlib
 import ctypes
+import http.server
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -166,3 +168,61 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=timeout)
+
+
+class LoopbackHTTPServer:
+    """An HTTP server of a test's own on a loopback address, served by a thread while in its
+    `with` block. `handler` answers, and records what it was sent in `requests`; with `hang` set,
+    it may hold requests until the event is set, as it is when the server stops."""
+
+    def __init__(self, handler, host: str = "127.0.0.1", hang: threading.Event | None = None):
+        self.requests: list[dict] = []
+        self.hang = hang
+        self.server = http.server.ThreadingHTTPServer((host, 0), handler)
+        self.port = self.server.server_port
+        # shutdown() returns once the serving loop has seen it: every 10 ms, not the default 0.5 s.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.hang is not None:
+            self.hang.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class MediaServer(LoopbackHTTPServer):
+    """A remote media host on loopback (the upload page's videoSrc and imageSrc): serves `routes`
+    (path -> (status, headers, body)) on `host`, records each request; with `hang` set, holds
+    every request until it is set (or the server stops). A body sent without Content-Length ends
+    when the connection closes (HTTP/1.0)."""
+
+    def __init__(self, routes: dict, host: str = "127.0.0.1", hang: threading.Event | None = None):
+        self.routes = routes
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                server.requests.append({"path": self.path, "headers": dict(self.headers)})
+                if server.hang is not None:
+                    server.hang.wait(30)
+                status, headers, body = server.routes.get(self.path, (404, {}, b""))
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler, host, hang)
+
+    def url(self, path: str) -> str:
+        host = self.server.server_address[0]
+        return f"http://{host}:{self.port}{path}"

@@ -128,6 +128,7 @@ FAULTS: dict[str, dict[str, str]] = {
         "torso_lean": "torso leans 25 degrees forward at the bottom",
         "knee_caving": "front knee swings 20 degrees inwards",
         "shallow": "stops at half depth",
+        "back_knee_straight": "a 30% longer stride: the back knee bends 25-45 degrees less",
     },
     "side_lunge": {
         "knee_caving": "bent knee swings 20 degrees inwards",
@@ -852,7 +853,7 @@ def _sagittal_hip(b: _Body, alpha, beta):
 def _lunge(m: _Motion) -> _Body:
     """Alternating forward lunges: step out, sink until the back knee nears the floor, step back."""
     n, b, u = m.n, m.body(), m.u
-    step_length = 0.5 * m.height_m
+    step_length = (0.5 + 0.15 * m.fault("back_knee_straight")) * m.height_m
     stance = b.length(HIP_HALF_WIDTH + 0.01)
     # The hips travel a little ahead of the stepping foot, so the legs always reach.
     reach = _smoothstep(u / 0.22) - _smoothstep((u - 0.78) / 0.22)

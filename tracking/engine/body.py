@@ -1,9 +1,11 @@
 """Reading the body over time: camera view, the side to trust, smoothed measurements, cues, and
 the pace of progression events."""
 
-from tracking.engine.catalog import Text
+from tracking.engine import events as contract
+from tracking.engine.catalog import Check
 from tracking.engine.filters import OneEuroFilter
-from tracking.engine.metrics import JOINTS, SIDES, Frame
+from tracking.engine.i18n import translate
+from tracking.engine.metrics import JOINTS, ROM_LANDMARKS, SIDES, Frame
 
 # Shoulder width over torso length: about 0.7 facing the camera, under 0.2 side-on.
 FRONT_ABOVE = 0.45
@@ -35,12 +37,16 @@ _DEGREE_METRICS = frozenset(
         "thigh_tilt",
         "shin_ground_angle",
         "trunk_angle",
+        "neck_flexion",
+        *ROM_LANDMARKS,
     }
 )
 # Speed coefficient of the measurement filters: twice the filter's default, because at 10 fps a
 # fast rep lasts a handful of frames and lag would shave its peak (real clips under-count that way).
 MEASUREMENT_BETA = 3.0
 CUE_COOLDOWN_MS = 8_000.0
+# A fault the person fixed and then made again is told again, this long after it was last told.
+CUE_AGAIN_MS = 2_000.0
 MAX_CUES_PER_EVENT = 2
 PROGRESSION_MIN_STEP_MS = 50.0
 
@@ -115,25 +121,101 @@ class Smoother:
 
 
 class Coach:
-    """Turns failed checks into short cues; the same cue is not repeated within its cool-down."""
+    """Turns failed checks into short cues. The same cue is not repeated within its cool-down
+    while its fault lasts; once the fault has cleared (`cleared`), its return is told again.
 
-    __slots__ = ("language", "_last_said")
+    The cues are worked out whatever the request asked; `heard` says whether they leave the
+    tracker as `recommendations` events: for a person watching a screen (the live page coaches
+    whatever its host asked for), or for a host that asked for them (recommendations=true)."""
 
-    def __init__(self, language: str):
+    __slots__ = ("language", "heard", "_last_said", "_cleared")
+
+    def __init__(self, language: str, *, heard: bool):
         self.language = language
+        self.heard = heard
         self._last_said: dict[str, float] = {}
+        self._cleared: set[str] = set()
 
-    def cues(self, t_ms: float, texts: list[Text]) -> list[str]:
+    def event(self, t_ms: float, texts: list[str]) -> list[dict]:
+        """The cues due now as a `recommendations` event: none when nothing is new to tell, or
+        nobody hears it."""
+        said = self.cues(t_ms, texts)
+        return [contract.recommendations(cues=said)] if said and self.heard else []
+
+    def cues(self, t_ms: float, texts: list[str]) -> list[str]:
         said = []
         for text in texts:
             if len(said) == MAX_CUES_PER_EVENT:
                 break
-            last = self._last_said.get(text.en)
-            if last is not None and t_ms - last < CUE_COOLDOWN_MS:
+            last = self._last_said.get(text)
+            cooldown = CUE_AGAIN_MS if text in self._cleared else CUE_COOLDOWN_MS
+            if last is not None and t_ms - last < cooldown:
                 continue
-            self._last_said[text.en] = t_ms
-            said.append(text.in_language(self.language))
+            self._last_said[text] = t_ms
+            self._cleared.discard(text)
+            said.append(translate(text, self.language))
         return said
+
+    def cleared(self, text: str) -> None:
+        """The fault behind `text` is gone: its next occurrence is a new one."""
+        if text in self._last_said:
+            self._cleared.add(text)
+
+
+# A fault is told once it has been failing for most of the last second or so: a running share of
+# time failing (time constant FAULT_WINDOW_MS) above CUE_SHARE, which a steady fault just past its
+# threshold reaches in about half a second. The share fills faster the further past the threshold
+# the measurement is (in the check's difficulty steps, `slack`): a fault far past its band is a
+# stronger fault, told within a few frames. No frame adds more than MAX_FRAME_SHARE, so a single
+# bad frame is never told; a fault is told only while it is failing. Once it has passed for
+# CLEARED_MS the person has fixed it: its return is a new fault.
+FAULT_WINDOW_MS = 1_000.0
+CUE_SHARE = 0.4
+MAX_FRAME_SHARE = 0.2
+CLEARED_MS = 500.0
+
+
+class FaultWatch:
+    """The live verdict on form checks: which faults to tell the person now."""
+
+    __slots__ = ("coach", "tolerance", "_share", "_last_failing", "_last_t")
+
+    def __init__(self, coach: Coach, tolerance: float):
+        self.coach = coach
+        self.tolerance = tolerance
+        self._share: dict[Check, float] = {}
+        self._last_failing: dict[Check, float] = {}
+        self._last_t: float | None = None
+
+    def update(self, t_ms: float, readings: dict[Check, float]) -> list[Check]:
+        """This frame's measurement of each check being judged now; a check left out (not judged
+        in this phase, or unseen) fades as if passing. Returns the checks due to be told,
+        strongest first."""
+        step = 0.0 if self._last_t is None else max(0.0, t_ms - self._last_t)
+        self._last_t = t_ms
+        base = step / FAULT_WINDOW_MS
+        due = []
+        for check in {**self._share, **readings}:
+            share = self._share.get(check, 0.0)
+            value = readings.get(check)
+            if value is not None and check.is_fault(value, self.tolerance):
+                limit = check.threshold(self.tolerance)
+                past = abs(value - limit) / check.slack if check.slack else 0.0
+                share += min(MAX_FRAME_SHARE, base * (1.0 + past)) * (1.0 - share)
+                self._last_failing[check] = t_ms
+                if share >= CUE_SHARE:
+                    due.append((share, check))
+            else:
+                share -= min(1.0, base) * share
+                if t_ms - self._last_failing.get(check, t_ms) >= CLEARED_MS:
+                    self.coach.cleared(check.message)
+            self._share[check] = share
+        return [check for _, check in sorted(due, key=lambda item: -item[0])]
+
+    def reset(self) -> None:
+        self._share.clear()
+        self._last_failing.clear()
+        self._last_t = None
 
 
 class ProgressionPacer:

@@ -2,9 +2,9 @@
 
 Interface used outside the engine (parser, API):
 - EXERCISES: dict[str, Exercise], keyed by canonical id; Exercise has .id, .kind
-  ("repetition" | "duration" | "jump"), .view ("front" | "side" | "either"), .label, .category
-  (strength | hold | flexibility | wellness | physical_test | jump) and .outputs (the events its
-  sessions send).
+  ("repetition" | "duration" | "jump" | "assessment"), .view ("front" | "side" | "either"), .label,
+  .category (strength | hold | flexibility | wellness | physical_test | jump | range_of_motion)
+  and .outputs (the events its trackers send).
 - ALIASES: legacy id -> canonical id.
 - resolve_exercise(name) -> canonical id or None.
 
@@ -19,30 +19,30 @@ What a definition holds, and how the engine reads it:
   both sides make together (facing the camera, one knee bending alone is not a squat).
 - `checks`: form checks. Each names a metric, the fault condition (`op`, `value`), the phase it is
   judged in ("bottom": at the turn of the rep; "rep": over the rep; "hold": while holding), the
-  views it applies to, the points it costs (`weight`) and its cue in English and French. `slack`
-  is how far difficulty moves the threshold (easy: one slack more lenient, hard: one stricter).
+  views it applies to, the points it costs (`weight`) and its cue. `slack` is how far difficulty
+  moves the threshold (easy: one slack more lenient, hard: one stricter).
 - `requires`: what must hold at the turn for the movement to be this exercise at all (a lateral
-  raise is not a front raise); a rep that fails it is reported as an attempt.
+  raise is not a front raise), or over the whole rep (`Travel`: a curl's forearm does not swing
+  out to the side); a rep that fails it is reported as an attempt.
 - `start`: the position that must be held before counting starts (standing, lying...).
 - `hold`: for duration exercises, the conditions of a valid hold and the target time; a pose's
   `targets` (joint angles with an accepted range, an ideal, and cues toward it) also score the hold
   and guide the person into the pose (tracking/engine/holds.py).
 - `test`: a physical test's measurement of its one repetition (tracking/engine/physical_tests.py).
+- `rom`: a range-of-motion assessment's movements (kind "assessment"), each read in its own camera
+  view; `side`: the one side an assessment measures ("left"/"right"), else whichever is shown
+  (tracking/engine/rom.py).
 - `needs`: the joints (per side) that must be visible; side-on, one side is enough.
 - `progression`: what the 0-100 progression value follows: "rep" (through each repetition, 100
   when it counts) or "hold" (share of `hold.target_s` held).
+
+Cues are English, marked with N_ for the catalogs and said in the tracker's language
+(tracking/engine/i18n.py).
 """
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Text:
-    en: str
-    fr: str
-
-    def in_language(self, language: str) -> str:
-        return self.fr if language == "fr" else self.en
+from tracking.engine.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,10 @@ class Counting:
     tempo_ms: tuple[float, float] = (1000.0, 6000.0)
     alternating: bool = False
     both_sides: bool = False  # both sides make the movement: facing the camera, a rep needs both
+    alike: bool = False  # ...and about as far: one side bending far deeper is another movement
+    # A set may start at the bottom of the movement (a deadlift from the floor): its first rise
+    # is a rep (tracking/engine/counting.py).
+    bottom_start: bool = False
     limit: int | None = None  # a test: counting stops after this many reps
 
 
@@ -81,7 +85,7 @@ class Check:
     op: str  # the fault is `metric op value`: "<" or ">"
     value: float
     phase: str  # "bottom" | "rep" | "hold"
-    message: Text
+    message: str
     weight: float = 10.0
     slack: float = 0.0
     views: tuple[str, ...] = ("front", "side")
@@ -116,6 +120,21 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Travel(Condition):
+    """A requirement on how far the metric moves over the whole rep (its largest reading less
+    its smallest), where a plain Condition in `requires` reads it at the turn."""
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """Alternative evidence for one part of a hold: it holds when every condition of one of the
+    `options` does (the body held up on the arms, or, when the arms are not read so, seen off
+    the floor)."""
+
+    options: tuple[tuple[Condition, ...], ...]
+
+
+@dataclass(frozen=True)
 class Target(Condition):
     """A joint-angle (or position) target of a held pose. The hold counts while the metric is
     within [low, high]; it is held perfectly within [ideal_low, ideal_high] and scores less toward
@@ -124,8 +143,8 @@ class Target(Condition):
 
     ideal_low: float | None = None
     ideal_high: float | None = None
-    below: Text | None = None
-    above: Text | None = None
+    below: str | None = None
+    above: str | None = None
 
     def shortfall(self, value: float) -> float:
         """0 within the ideal band, 1 at the edge of the accepted range, more beyond it."""
@@ -135,7 +154,7 @@ class Target(Condition):
             return (value - self.ideal_high) / (self.high - self.ideal_high)
         return 0.0
 
-    def cue(self, value: float) -> Text | None:
+    def cue(self, value: float) -> str | None:
         if self.ideal_low is not None and value < self.ideal_low:
             return self.below
         if self.ideal_high is not None and value > self.ideal_high:
@@ -145,10 +164,11 @@ class Target(Condition):
 
 @dataclass(frozen=True)
 class Hold:
-    """A valid hold: every condition and every target within range. `targets` also score the
-    hold by how close to their ideal it is held, and cue the person toward the pose."""
+    """A valid hold: every condition (one option of an AnyOf) and every target within range.
+    `targets` also score the hold by how close to their ideal it is held, and cue the person
+    toward the pose."""
 
-    conditions: tuple[Condition, ...]
+    conditions: tuple[Condition | AnyOf, ...]
     target_s: float
     targets: tuple[Target, ...] = ()
 
@@ -186,8 +206,27 @@ class PhysicalTest:
 
     peaks: tuple[Peak, ...]
     flags: tuple[Flag, ...]
-    method: Text
+    method: str
     reading: str
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One movement a range-of-motion assessment measures, in the camera `view` it is seen in:
+    `metric` reads it in degrees as a goniometer would (0 in the anatomical position), `normal`
+    is the published normal range (docs/events.md, "Range of motion", cites it), `cue` tells the
+    person what to do, `label` names it for people (a result's card). `lifted_leg`: only the leg
+    whose ankle is higher moves (a hip abduction: the standing hip tilts with the pelvis, which
+    is not its movement)."""
+
+    joint: str
+    movement: str
+    view: str
+    metric: str
+    normal: tuple[int, int]
+    cue: str
+    label: str
+    lifted_leg: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,20 +250,46 @@ class Start:
     """The position counting starts from, and the cue that asks for it."""
 
     conditions: tuple[Condition, ...]
-    cue: Text
+    cue: str
 
 
 STANDING = Start(
     (Condition("torso_elevation", low=55.0), Condition("knee_angle", low=145.0)),
-    Text("Stand up straight to start", "Tenez-vous droit pour commencer"),
+    N_("Stand up straight to start"),
 )
 UPRIGHT = Start(
     (Condition("torso_elevation", low=45.0),),
-    Text("Sit or stand upright to start", "Tenez-vous bien droit pour commencer"),
+    N_("Sit or stand upright to start"),
+)
+# A set may start anywhere on the feet, at the bottom of a lunge too (knees bent, the torso up to
+# 45 degrees forward in real lunges): counting starts from where the person is.
+UPRIGHT_ON_FEET = Start(
+    (Condition("torso_elevation", low=30.0),),
+    N_("Stand up to start"),
 )
 LYING = Start(
     (Condition("torso_elevation", low=-30.0, high=40.0),),
-    Text("Get into position on the floor", "Mettez-vous en position au sol"),
+    N_("Get into position on the floor"),
+)
+PUSH_UP_POSITION = N_("Get into push-up position, arms straight")
+# The body held up on straight arms, the wrists under the shoulders (real people side-on: 0.8 to
+# 1.4 torso lengths below them; lying on the floor with the arms beside the body, under 0.4).
+ARMS_HOLD_THE_BODY = Condition("wrist_height", high=-0.6)
+# A body in one line from shoulders to ankles, the range a plank is held in (hips piked up into a
+# downward dog bend it past 260 degrees).
+BODY_IN_LINE = Condition("body_line", low=140.0, high=235.0)
+# A plank is held up on the arms: the elbows a good way below the shoulders (about 0.5 torso
+# lengths on real forearm planks, near 0 lying on the floor)...
+PLANK_ARMS = (Condition("elbow_drop", low=0.25),)
+# ...or, where the arms are not read so (a low forearm plank side-on: the near elbow placed at
+# shoulder height, the far arm hidden), the body seen off the floor on the toes: hips 0.2-0.5 leg
+# lengths above the feet on real planks, 0.15 at a deep sag, under 0.13 lying prone; not sagging
+# (without the arms a sag looks like lying down); shoulders level, face down (rolled onto one side
+# they stack, 0.4-0.55 torso lengths apart).
+PLANK_OFF_THE_FLOOR = (
+    Condition("hip_above_feet", low=0.2),
+    Condition("body_line", low=165.0),
+    Condition("shoulder_stack", high=0.3),
 )
 
 
@@ -258,6 +323,14 @@ JUMP_OUTPUTS = (
     "keypoints",
     "angles",
 )
+ASSESSMENT_OUTPUTS = (
+    "posture",
+    "rom_measurement",
+    "rom_summary",
+    "recommendations",
+    "keypoints",
+    "angles",
+)
 
 LEGS = ("shoulder", "hip", "knee", "ankle")
 ARMS = ("shoulder", "elbow", "wrist", "hip")
@@ -281,7 +354,7 @@ class Exercise:
     start: Start | None = None
     hold: Hold | None = None
     needs: tuple[str, ...] = LEGS
-    depth_cue: Text | None = None
+    depth_cue: str | None = None
     steady: bool = True  # the hips should not travel sideways (scored as stability)
     progression: str = "rep"  # "rep": 0-100 through each rep; "hold": share of the target time
     front: FrontView | None = None  # facing the camera, when that differs (see FrontView)
@@ -294,14 +367,18 @@ class Exercise:
     # Only counted in its own view (a pose is defined in its view): the person is asked to turn
     # for as long as it takes, never counted in another view.
     fixed_view: bool = False
+    rom: tuple[Movement, ...] = ()  # an assessment's movements (kind "assessment")
+    side: str | None = None  # the one side an assessment measures, else either
 
     @property
     def outputs(self) -> tuple[str, ...]:
-        """The events a session of this exercise sends (docs/events.md), `keypoints` and `angles`
+        """The events a tracker of this exercise sends (docs/events.md), `keypoints` and `angles`
         when asked for; a physical test's counter also carries `analysis`."""
         if self.kind == "jump":
             calibration = ("jump_calibration",) if self.id == "jump_analysis" else ()
             return ("posture", *calibration, *JUMP_OUTPUTS)
+        if self.kind == "assessment":
+            return ASSESSMENT_OUTPUTS
         outputs = REPETITION_OUTPUTS if self.kind == "repetition" else DURATION_OUTPUTS
         return (*outputs, "counter.analysis") if self.test else outputs
 
@@ -334,21 +411,22 @@ def _single(
 
 
 # Cues shared by several exercises.
-CHEST_UP = Text("Keep your chest up", "Gardez la poitrine haute")
-BACK_STRAIGHT = Text("Keep your back straight", "Gardez le dos droit")
-TORSO_STILL = Text(
-    "Don't lean back: keep your torso still",
-    "Ne vous penchez pas en arrière : gardez le buste immobile",
-)
-ELBOWS_PINNED = Text("Keep your elbows pinned to your sides", "Gardez les coudes collés au corps")
-SHOULDER_HEIGHT = Text("Raise your arms to shoulder height", "Montez les bras à hauteur d'épaules")
-STOP_AT_SHOULDERS = Text("Stop at shoulder height", "Arrêtez-vous à hauteur d'épaules")
-STAND_TALL = Text(
-    "Stand tall: keep your torso upright", "Tenez-vous droit : gardez le buste vertical"
-)
+CHEST_UP = N_("Keep your chest up")
+BACK_STRAIGHT = N_("Keep your back straight")
+TORSO_STILL = N_("Don't lean back: keep your torso still")
+ELBOWS_PINNED = N_("Keep your elbows pinned to your sides")
+SHOULDER_HEIGHT = N_("Raise your arms to shoulder height")
+STOP_AT_SHOULDERS = N_("Stop at shoulder height")
+STAND_TALL = N_("Stand tall: keep your torso upright")
 
 
-def _curl(id_: str, label: str, curl_cue: Text) -> Exercise:
+# Facing the camera, a curl raises the forearm in front of the elbow; swung out to the side and
+# back (a shoulder's rotation, which the 3-D elbow angle can read as a 30-degree bend) it is
+# another movement.
+FOREARM_IN_FRONT = Travel("forearm_sideways", high=0.35)
+
+
+def _curl(id_: str, label: str, curl_cue: str) -> Exercise:
     return Exercise(
         id=id_,
         kind="repetition",
@@ -367,11 +445,21 @@ def _curl(id_: str, label: str, curl_cue: Text) -> Exercise:
         ),
         start=UPRIGHT,
         needs=ARMS,
+        front=FrontView(needs=ARMS, start=UPRIGHT, requires=(FOREARM_IN_FRONT,)),
         depth_cue=curl_cue,
     )
 
 
-def _raise(id_: str, view: str, label: str, plane: Condition) -> Exercise:
+# Raises are made with long arms. Bent past this at the turn (an upright row, the 90/90 position
+# of shoulder rotation work: 55-70 degrees on real arms, real lateral raises 150-165) the wrists
+# reach the shoulders without the arms being raised: another movement.
+LONG_ARMS = Condition("elbow_angle", low=110.0)
+
+
+def _raise(id_: str, view: str, label: str, plane: Condition, elbows_seen: str) -> Exercise:
+    """`elbows_seen`: the view that shows the elbows' bend in the image plane (the arms move
+    across it), where their bend is checked."""
+    seen_front = elbows_seen == "front"
     return Exercise(
         id=id_,
         kind="repetition",
@@ -388,22 +476,24 @@ def _raise(id_: str, view: str, label: str, plane: Condition) -> Exercise:
                 "<",
                 130.0,
                 "bottom",
-                Text("Keep your arms long", "Gardez les bras longs"),
+                N_("Keep your arms long"),
                 5,
                 10,
-                # Only the exercise's own view shows the elbow bend in the image plane.
-                (view,),
+                (elbows_seen,),
             ),
             Check("swing", "torso_lean", "<", -10.0, "rep", TORSO_STILL, 15, 5, ("side",)),
         ),
-        requires=(plane,),
+        requires=(plane,) if seen_front else (plane, LONG_ARMS),
         start=UPRIGHT,
         needs=ARMS,
+        front=FrontView(
+            needs=ARMS, start=UPRIGHT, requires=(plane, LONG_ARMS) if seen_front else (plane,)
+        ),
         depth_cue=SHOULDER_HEIGHT,
     )
 
 
-def _jack(id_: str, label: str, legs_target: float, legs_cue: Text, min_rep_ms: float) -> Exercise:
+def _jack(id_: str, label: str, legs_target: float, legs_cue: str, min_rep_ms: float) -> Exercise:
     return Exercise(
         id=id_,
         kind="repetition",
@@ -427,10 +517,7 @@ def _jack(id_: str, label: str, legs_target: float, legs_cue: Text, min_rep_ms: 
                 "<",
                 0.5,
                 "bottom",
-                Text(
-                    "Raise your arms fully overhead",
-                    "Levez complètement les bras au-dessus de la tête",
-                ),
+                N_("Raise your arms fully overhead"),
                 15,
                 0.2,
             ),
@@ -438,12 +525,15 @@ def _jack(id_: str, label: str, legs_target: float, legs_cue: Text, min_rep_ms: 
                 "feet_close", "ankle_spread", "<", legs_target - 0.35, "bottom", legs_cue, 15, 0.1
             ),
         ),
+        # A jack raises both arms, each at least halfway from hanging (-1) to shoulder height
+        # (0): the legs stepping wide with the arms down or one hand up (a dance step) are not
+        # one; arms stopping short of overhead are a fault.
+        requires=tuple(
+            Condition("wrist_height", low=-0.5, side=side) for side in ("left", "right")
+        ),
         start=STANDING,
         needs=BODY,
-        depth_cue=Text(
-            "Open all the way: arms overhead, feet wide",
-            "Ouvrez complètement : bras au-dessus de la tête, pieds écartés",
-        ),
+        depth_cue=N_("Open all the way: arms overhead, feet wide"),
     )
 
 
@@ -462,7 +552,7 @@ def _balance(id_: str, label: str, lifted: str) -> Exercise:
                 "<",
                 0.2,
                 "hold",
-                Text("Lift your foot a little higher", "Levez le pied un peu plus haut"),
+                N_("Lift your foot a little higher"),
                 5,
                 0.05,
             ),
@@ -483,8 +573,8 @@ def _target(
     low: float | None = None,
     high: float | None = None,
     ideal: tuple[float | None, float | None] = (None, None),
-    below: Text | None = None,
-    above: Text | None = None,
+    below: str | None = None,
+    above: str | None = None,
     side: str | None = None,
 ) -> Target:
     return Target(metric, low, high, side, ideal[0], ideal[1], below, above)
@@ -510,15 +600,15 @@ def _pose(
 
 
 # Pose cues shared by several poses.
-FEET_APART = Text("Slide your feet further apart", "Écartez davantage les pieds")
-BOTH_KNEES_STRAIGHT = Text("Straighten both knees", "Tendez les deux genoux")
-KNEES_STRAIGHT = Text("Straighten your knees", "Tendez les genoux")
-HIPS_TO_FLOOR = Text("Lower your hips toward the floor", "Descendez les hanches vers le sol")
-SIT_TALL = Text("Sit tall: lift your chest", "Asseyez-vous bien droit : levez la poitrine")
-LIFT_CHEST = Text("Lift your chest higher", "Levez la poitrine plus haut")
-STANDING_LEG = Text("Straighten your standing leg", "Tendez la jambe d'appui")
-RAISED_LEG = Text("Straighten your raised leg", "Tendez la jambe levée")
-SIT_ON_CHAIR = Text("Sit down on the chair", "Asseyez-vous sur la chaise")
+FEET_APART = N_("Slide your feet further apart")
+BOTH_KNEES_STRAIGHT = N_("Straighten both knees")
+KNEES_STRAIGHT = N_("Straighten your knees")
+HIPS_TO_FLOOR = N_("Lower your hips toward the floor")
+SIT_TALL = N_("Sit tall: lift your chest")
+LIFT_CHEST = N_("Lift your chest higher")
+STANDING_LEG = N_("Straighten your standing leg")
+RAISED_LEG = N_("Straighten your raised leg")
+SIT_ON_CHAIR = N_("Sit down on the chair")
 
 # Targets that several poses share:
 # - standing on a leg: the lower leg's thigh hangs under the hip (a push-up filmed head-on or a
@@ -560,10 +650,7 @@ WELLNESS = [
         counting=Counting(floor=0.4, min_rep_ms=600.0, tempo_ms=(1200.0, 5000.0)),
         requires=(ARMS_DOWN,),
         needs=SHOULDERS,
-        depth_cue=Text(
-            "Roll your shoulders higher, up toward your ears",
-            "Montez les épaules plus haut, vers les oreilles",
-        ),
+        depth_cue=N_("Roll your shoulders higher, up toward your ears"),
         category="wellness",
     ),
     Exercise(
@@ -578,10 +665,7 @@ WELLNESS = [
         counting=Counting(floor=0.4, min_rep_ms=2000.0, tempo_ms=(3000.0, 10000.0)),
         requires=(ARMS_DOWN,),
         needs=SHOULDERS,
-        depth_cue=Text(
-            "Breathe in deeper: let your shoulders rise",
-            "Inspirez plus profondément : laissez monter les épaules",
-        ),
+        depth_cue=N_("Breathe in deeper: let your shoulders rise"),
         category="wellness",
     ),
 ]
@@ -601,23 +685,14 @@ BACK_FLEXIBILITY = PhysicalTest(
         Flag("leg_straight", "knee_angle_deg", ">=", 170.0),
         Flag("shank_vertical", "shank_from_vertical_deg", "<=", 12.0),
     ),
-    method=Text(
+    method=N_(
         "Side view, in the image plane. Trunk angle: the shoulder-hip line from vertical (0° "
         "upright). Hip angle: shoulder-hip-knee. Knee angle: hip-knee-ankle (180° is straight). "
         "Shank: the knee-ankle line from vertical; ground_ankle_knee_deg is 90 minus it, against "
         "a horizontal through the ankle joint, not the floor. Reach: the wrist's drop below the "
         "ankle joint in hip-ankle lengths (positive below it), not centimetres. Each is the "
         "extreme reached during the fold. Camera height is estimated from the standing body's "
-        "leg-to-trunk proportion. Not a Modified Schober or sit-and-reach score.",
-        "Vue de profil, dans le plan de l'image. Angle du tronc : la ligne épaule-hanche par "
-        "rapport à la verticale (0° debout). Angle de hanche : épaule-hanche-genou. Angle du "
-        "genou : hanche-genou-cheville (180° jambe tendue). Tibia : la ligne genou-cheville par "
-        "rapport à la verticale ; ground_ankle_knee_deg vaut 90 moins cet angle, par rapport à "
-        "une horizontale passant par la cheville, pas par le sol. Allonge : la descente du "
-        "poignet sous la cheville en longueurs hanche-cheville (positive en dessous), pas en "
-        "centimètres. Chaque valeur est l'extrême atteint pendant la flexion. La hauteur de la "
-        "caméra est estimée d'après la proportion jambe-tronc du corps debout. Ce n'est ni un "
-        "score de Schober modifié ni un sit-and-reach.",
+        "leg-to-trunk proportion. Not a Modified Schober or sit-and-reach score."
     ),
     reading="back_flexibility",
 )
@@ -639,10 +714,7 @@ PHYSICAL_TESTS = [
         requires=(Condition("knee_angle", low=125.0),),
         start=STANDING,
         needs=("shoulder", "hip", "knee", "ankle", "wrist"),
-        depth_cue=Text(
-            "Fold further: let your hands hang toward the floor",
-            "Penchez-vous davantage : laissez pendre les mains vers le sol",
-        ),
+        depth_cue=N_("Fold further: let your hands hang toward the floor"),
         category="physical_test",
         scoring="depth",
         test=BACK_FLEXIBILITY,
@@ -711,10 +783,7 @@ FLEXIBILITY_POSES = [
                 "knee_drop",
                 high=0.8,
                 ideal=(None, 0.35),
-                above=Text(
-                    "Fold forward: chest toward the floor",
-                    "Penchez-vous en avant : la poitrine vers le sol",
-                ),
+                above=N_("Fold forward: chest toward the floor"),
             ),
         ),
     ),
@@ -729,10 +798,7 @@ FLEXIBILITY_POSES = [
                 "hip_angle",
                 high=80.0,
                 ideal=(None, 40.0),
-                above=Text(
-                    "Fold forward from your hips: chest toward your knees",
-                    "Penchez-vous depuis les hanches : la poitrine vers les genoux",
-                ),
+                above=N_("Fold forward from your hips: chest toward your knees"),
             ),
             _target("knee_angle", low=140.0, ideal=(165.0, None), below=KNEES_STRAIGHT),
             ON_THE_FLOOR,
@@ -752,33 +818,27 @@ FLEXIBILITY_POSES = [
                 "torso_elevation",
                 high=-5.0,
                 ideal=(None, -25.0),
-                above=Text("Lift your hips higher", "Montez les hanches plus haut"),
+                above=N_("Lift your hips higher"),
             ),
             _target(
                 "wrist_height",
                 high=-0.4,
                 ideal=(None, -0.75),
-                above=Text(
-                    "Press through your hands: lift your shoulders off the floor",
-                    "Poussez dans les mains : décollez les épaules du sol",
-                ),
+                above=N_("Press through your hands: lift your shoulders off the floor"),
             ),
             _target(
                 "elbow_angle",
                 low=100.0,
                 ideal=(150.0, None),
-                below=Text("Straighten your arms", "Tendez les bras"),
+                below=N_("Straighten your arms"),
             ),
             _target(
                 "knee_angle",
                 low=45.0,
                 high=155.0,
                 ideal=(70.0, 135.0),
-                below=Text("Walk your feet a little further away", "Éloignez un peu les pieds"),
-                above=Text(
-                    "Bend your knees: feet flat on the floor",
-                    "Pliez les genoux : pieds à plat au sol",
-                ),
+                below=N_("Walk your feet a little further away"),
+                above=N_("Bend your knees: feet flat on the floor"),
             ),
             _target("toes_to_head", high=0.0),
         ),
@@ -806,9 +866,7 @@ FLEXIBILITY_POSES = [
                 "knee_angle",
                 low=140.0,
                 ideal=(165.0, None),
-                below=Text(
-                    "Stretch your legs long behind you", "Allongez les jambes derrière vous"
-                ),
+                below=N_("Stretch your legs long behind you"),
             ),
         ),
     ),
@@ -825,24 +883,19 @@ FLEXIBILITY_POSES = [
                 "hand_to_foot",
                 high=0.45,
                 ideal=(None, 0.2),
-                above=Text(
-                    "Reach back and hold your ankles", "Attrapez vos chevilles derrière vous"
-                ),
+                above=N_("Reach back and hold your ankles"),
             ),
             _target(
                 "knee_angle",
                 high=115.0,
                 ideal=(None, 90.0),
-                above=Text(
-                    "Bend your knees: heels toward your hips",
-                    "Pliez les genoux : talons vers les fesses",
-                ),
+                above=N_("Bend your knees: heels toward your hips"),
             ),
             _target(
                 "thigh_lift",
                 low=90.0,
                 ideal=(105.0, None),
-                below=Text("Lift your knees off the floor", "Décollez les genoux du sol"),
+                below=N_("Lift your knees off the floor"),
             ),
             _target("torso_elevation", low=10.0, high=55.0, ideal=(25.0, None), below=LIFT_CHEST),
             _target("hip_height", high=0.0),
@@ -862,13 +915,8 @@ FLEXIBILITY_POSES = [
                 low=-25.0,
                 high=40.0,
                 ideal=(-10.0, 25.0),
-                below=Text(
-                    "Lift your chest level with your hips",
-                    "Remontez la poitrine au niveau des hanches",
-                ),
-                above=Text(
-                    "Lower your chest: keep your back level", "Baissez la poitrine : le dos à plat"
-                ),
+                below=N_("Lift your chest level with your hips"),
+                above=N_("Lower your chest: keep your back level"),
             ),
             _target("wrist_height", high=-0.5, side="any"),
             _target("hip_height", low=0.3),
@@ -876,27 +924,21 @@ FLEXIBILITY_POSES = [
                 "thigh_lift",
                 low=60.0,
                 ideal=(85.0, None),
-                below=Text(
-                    "Lift your knee to hip height behind you",
-                    "Montez le genou à hauteur de hanche derrière vous",
-                ),
+                below=N_("Lift your knee to hip height behind you"),
                 side="upper",
             ),
             _target(
                 "knee_angle",
                 high=125.0,
                 ideal=(None, 80.0),
-                above=Text(
-                    "Bend your raised knee: foot toward your head",
-                    "Pliez le genou levé : le pied vers la tête",
-                ),
+                above=N_("Bend your raised knee: foot toward your head"),
                 side="upper",
             ),
             _target(
                 "ankle_rise",
                 low=0.1,
                 ideal=(0.5, None),
-                below=Text("Lift your raised foot higher", "Montez le pied levé plus haut"),
+                below=N_("Lift your raised foot higher"),
                 side="upper",
             ),
         ),
@@ -914,25 +956,20 @@ FLEXIBILITY_POSES = [
                 low=55.0,
                 high=130.0,
                 ideal=(70.0, 110.0),
-                below=Text("Lift your hips up off your heels", "Décollez les hanches des talons"),
-                above=Text(
-                    "Bring your knees under your hips", "Placez les genoux sous les hanches"
-                ),
+                below=N_("Lift your hips up off your heels"),
+                above=N_("Bring your knees under your hips"),
             ),
             _target(
                 "thigh_tilt",
                 high=40.0,
                 ideal=(None, 20.0),
-                above=Text(
-                    "Push your hips forward over your knees",
-                    "Poussez les hanches au-dessus des genoux",
-                ),
+                above=N_("Push your hips forward over your knees"),
             ),
             _target(
                 "hand_to_foot",
                 high=0.5,
                 ideal=(None, 0.2),
-                above=Text("Reach back for your heels", "Attrapez vos talons"),
+                above=N_("Reach back for your heels"),
             ),
         ),
         needs=BODY,
@@ -950,19 +987,14 @@ FLEXIBILITY_POSES = [
                 "ankle_rise",
                 low=0.3,
                 ideal=(0.8, None),
-                below=Text(
-                    "Lift your back foot toward your head", "Montez le pied arrière vers la tête"
-                ),
+                below=N_("Lift your back foot toward your head"),
                 side="upper",
             ),
             _target(
                 "hand_to_foot",
                 high=0.6,
                 ideal=(None, 0.25),
-                above=Text(
-                    "Reach overhead and hold your back foot",
-                    "Attrapez le pied arrière au-dessus de la tête",
-                ),
+                above=N_("Reach overhead and hold your back foot"),
             ),
             _target("torso_elevation", low=45.0, ideal=(65.0, None), below=LIFT_CHEST),
         ),
@@ -982,7 +1014,7 @@ FLEXIBILITY_POSES = [
                 "ankle_rise",
                 low=-0.4,
                 ideal=(0.2, None),
-                below=Text("Lift your foot higher", "Montez le pied plus haut"),
+                below=N_("Lift your foot higher"),
                 side="upper",
             ),
             _target("knee_angle_3d", low=90.0, ideal=(150.0, None), below=RAISED_LEG, side="upper"),
@@ -990,9 +1022,7 @@ FLEXIBILITY_POSES = [
                 "hand_to_foot",
                 high=0.5,
                 ideal=(None, 0.25),
-                above=Text(
-                    "Hold your raised foot with your hand", "Tenez le pied levé avec la main"
-                ),
+                above=N_("Hold your raised foot with your hand"),
             ),
             _target("hip_drop", low=0.9, ideal=(1.1, None), below=STAND_TALL),
             ON_A_LEG,
@@ -1010,10 +1040,7 @@ FLEXIBILITY_POSES = [
                 "leg_spread",
                 low=130.0,
                 ideal=(165.0, None),
-                below=Text(
-                    "Lift your leg higher, toward vertical",
-                    "Montez la jambe plus haut, vers la verticale",
-                ),
+                below=N_("Lift your leg higher, toward vertical"),
             ),
             _target("knee_angle", low=145.0, ideal=(165.0, None), below=STANDING_LEG, side="lower"),
             _target("knee_angle", low=120.0, ideal=(160.0, None), below=RAISED_LEG, side="upper"),
@@ -1034,26 +1061,20 @@ FLEXIBILITY_POSES = [
                 "torso_elevation",
                 high=-15.0,
                 ideal=(None, -50.0),
-                above=Text(
-                    "Fold your chest toward your standing leg",
-                    "Rapprochez la poitrine de la jambe d'appui",
-                ),
+                above=N_("Fold your chest toward your standing leg"),
             ),
             _target(
                 "hip_angle",
                 high=65.0,
                 ideal=(None, 35.0),
-                above=Text(
-                    "Bring your chest closer to your standing leg",
-                    "Rapprochez encore la poitrine de la jambe d'appui",
-                ),
+                above=N_("Bring your chest closer to your standing leg"),
                 side="lower",
             ),
             _target(
                 "leg_spread",
                 low=100.0,
                 ideal=(150.0, None),
-                below=Text("Lift your back leg higher", "Montez la jambe arrière plus haut"),
+                below=N_("Lift your back leg higher"),
             ),
             _target("knee_angle", low=140.0, ideal=(165.0, None), below=STANDING_LEG, side="lower"),
             _target("knee_angle", low=120.0, ideal=(160.0, None), below=RAISED_LEG, side="upper"),
@@ -1076,10 +1097,7 @@ FLEXIBILITY_POSES = [
                 low=-0.1,
                 high=0.85,
                 ideal=(None, 0.4),
-                above=Text(
-                    "Fold forward: chest toward your thighs",
-                    "Penchez-vous en avant : la poitrine vers les cuisses",
-                ),
+                above=N_("Fold forward: chest toward your thighs"),
             ),
         ),
     ),
@@ -1096,15 +1114,13 @@ FLEXIBILITY_POSES = [
                 "torso_tilt",
                 low=7.0,
                 ideal=(15.0, None),
-                below=Text("Lean further to the side", "Penchez-vous davantage sur le côté"),
+                below=N_("Lean further to the side"),
             ),
             _target(
                 "wrist_height",
                 low=0.3,
                 ideal=(0.8, None),
-                below=Text(
-                    "Reach your arm up over your head", "Tendez le bras au-dessus de la tête"
-                ),
+                below=N_("Reach your arm up over your head"),
                 side="any",
             ),
         ),
@@ -1112,6 +1128,131 @@ FLEXIBILITY_POSES = [
     ),
 ]
 
+
+# Range-of-motion assessments: the furthest a joint goes, held, against published normal ranges
+# (AAOS, as tabulated by Norkin & White; docs/events.md). A movement is read in the plane the
+# camera sees: side-on for flexion, facing the camera for abduction and side bends. Shoulder and
+# hip have one of each, measured in whichever view the person shows; the limbs' assessments also
+# come for one side (`_left`, `_right`), which side-on means that side toward the camera.
+KNEE_FLEXION = Movement(
+    "knee",
+    "flexion",
+    "side",
+    "knee_flexion",
+    (0, 135),
+    N_("Bend your knee as far as you can, heel toward your buttock, and hold it there"),
+    N_("Knee flexion"),
+)
+HIP_ABDUCTION = Movement(
+    "hip",
+    "abduction",
+    "front",
+    "hip_abduction",
+    (0, 45),
+    N_("Lift your leg out to the side as far as you can and hold it there"),
+    N_("Hip abduction"),
+    lifted_leg=True,
+)
+HIP_FLEXION = Movement(
+    "hip",
+    "flexion",
+    "side",
+    "hip_flexion",
+    (0, 120),
+    N_("Raise your knee toward your chest as far as you can and hold it there"),
+    N_("Hip flexion"),
+)
+SHOULDER_ABDUCTION = Movement(
+    "shoulder",
+    "abduction",
+    "front",
+    "shoulder_abduction",
+    (0, 180),
+    N_("Raise your arm out to the side and up as far as you can and hold it there"),
+    N_("Shoulder abduction"),
+)
+SHOULDER_FLEXION = Movement(
+    "shoulder",
+    "flexion",
+    "side",
+    "shoulder_flexion",
+    (0, 180),
+    N_("Raise your arm forward and up as far as you can and hold it there"),
+    N_("Shoulder flexion"),
+)
+ELBOW_FLEXION = Movement(
+    "elbow",
+    "flexion",
+    "side",
+    "elbow_flexion",
+    (0, 150),
+    N_("Bend your elbow as far as you can and hold it there"),
+    N_("Elbow flexion"),
+)
+NECK_LATERAL_FLEXION = Movement(
+    "neck",
+    "lateral_flexion",
+    "front",
+    "neck_lateral_flexion",
+    (0, 45),
+    N_("Tilt your head, ear toward your shoulder, as far as you can and hold it there"),
+    N_("Neck side bend"),
+)
+BACK_LATERAL_FLEXION = Movement(
+    "back",
+    "lateral_flexion",
+    "front",
+    "trunk_lateral_flexion",
+    (0, 35),
+    N_("Bend sideways, sliding your hand down your leg, as far as you can and hold it there"),
+    N_("Trunk side bend"),
+)
+
+
+def _assessment(
+    id_: str,
+    label: str,
+    movements: tuple[Movement, ...],
+    needs: tuple[str, ...],
+    side: str | None = None,
+) -> Exercise:
+    views = {movement.view for movement in movements}
+    return Exercise(
+        id=f"{id_}_{side}" if side else id_,
+        kind="assessment",
+        view=views.pop() if len(views) == 1 else "either",
+        label=f"{label} ({side})" if side else label,
+        phases=(),
+        needs=needs,
+        category="range_of_motion",
+        # A movement is measured in its own view: the person is asked to turn until they do.
+        fixed_view=True,
+        rom=movements,
+        side=side,
+    )
+
+
+_LIMB_ASSESSMENTS = (
+    ("knee_rom", "Knee range of motion", (KNEE_FLEXION,), ("hip", "knee", "ankle")),
+    ("hip_rom", "Hip range of motion", (HIP_ABDUCTION, HIP_FLEXION), ("shoulder", "hip", "knee")),
+    (
+        "shoulder_rom",
+        "Shoulder range of motion",
+        (SHOULDER_FLEXION, SHOULDER_ABDUCTION),
+        ("shoulder", "elbow", "hip"),
+    ),
+    ("elbow_rom", "Elbow range of motion", (ELBOW_FLEXION,), ("shoulder", "elbow", "wrist")),
+)
+ASSESSMENTS = [
+    *(
+        _assessment(id_, label, movements, needs, side)
+        for id_, label, movements, needs in _LIMB_ASSESSMENTS
+        for side in (None, "left", "right")
+    ),
+    # The spine bends to either side: its side is where it bends, measured both ways at once.
+    _assessment("neck_rom", "Neck range of motion", (NECK_LATERAL_FLEXION,), ("ear", "shoulder")),
+    _assessment("back_rom", "Back range of motion", (BACK_LATERAL_FLEXION,), ("shoulder", "hip")),
+]
 
 _DEFINITIONS = [
     Exercise(
@@ -1127,7 +1268,13 @@ _DEFINITIONS = [
             "front": _single("knee_angle_3d", 170.0, 100.0),
         },
         phases=("standing", "descending", "bottom", "rising"),
-        counting=Counting(floor=0.25, min_rep_ms=600.0, tempo_ms=(1200.0, 6000.0), both_sides=True),
+        # Brisk real squats (one every 1.1 s, MediaPipe's demo clip) take 550-650 ms from leaving
+        # the standing position to the count.
+        # Both knees bend, together and about as far (a dancer dipping on one knee while the other
+        # bends a little is not squatting).
+        counting=Counting(
+            floor=0.25, min_rep_ms=400.0, tempo_ms=(1200.0, 6000.0), both_sides=True, alike=True
+        ),
         checks=(
             Check(
                 "knees_cave",
@@ -1135,7 +1282,7 @@ _DEFINITIONS = [
                 "<",
                 0.7,
                 "bottom",
-                Text("Push your knees out", "Poussez les genoux vers l'extérieur"),
+                N_("Push your knees out"),
                 15,
                 0.1,
                 ("front",),
@@ -1146,10 +1293,7 @@ _DEFINITIONS = [
                 "<",
                 0.7,
                 "rep",
-                Text(
-                    "Set your feet shoulder-width apart",
-                    "Écartez les pieds à la largeur des épaules",
-                ),
+                N_("Set your feet shoulder-width apart"),
                 5,
                 0.1,
                 ("front",),
@@ -1164,20 +1308,28 @@ _DEFINITIONS = [
                 ">",
                 40.0,
                 "bottom",
-                Text(
-                    "Sit back: keep your knees behind your toes",
-                    "Reculez les hanches : genoux derrière les orteils",
-                ),
+                N_("Sit back: keep your knees behind your toes"),
                 10,
                 5,
+                ("side",),
+            ),
+            # Heels lifting about 20 degrees (0.25 shin lengths above the toes); side-on only,
+            # where heel and toes are at the same distance from the camera.
+            Check(
+                "heels_up",
+                "heel_raise",
+                ">",
+                0.25,
+                "bottom",
+                N_("Keep your heels on the floor"),
+                10,
+                0.05,
                 ("side",),
             ),
         ),
         start=STANDING,
         needs=LEGS,
-        depth_cue=Text(
-            "Go lower: thighs to parallel", "Descendez plus bas : cuisses parallèles au sol"
-        ),
+        depth_cue=N_("Go lower: thighs to parallel"),
     ),
     Exercise(
         id="push_up",
@@ -1210,10 +1362,7 @@ _DEFINITIONS = [
                 "<",
                 160.0,
                 "rep",
-                Text(
-                    "Keep your body straight: don't let your hips sag",
-                    "Gardez le corps droit : ne laissez pas les hanches s'affaisser",
-                ),
+                N_("Keep your body straight: don't let your hips sag"),
                 20,
                 5,
                 ("side",),
@@ -1224,17 +1373,14 @@ _DEFINITIONS = [
                 ">",
                 205.0,
                 "rep",
-                Text(
-                    "Lower your hips in line with your body",
-                    "Abaissez les hanches dans l'alignement du corps",
-                ),
+                N_("Lower your hips in line with your body"),
                 10,
                 5,
                 ("side",),
             ),
         ),
-        requires=(Condition("torso_elevation", low=-30.0, high=45.0),),
-        start=LYING,
+        requires=(Condition("torso_elevation", low=-30.0, high=45.0), BODY_IN_LINE),
+        start=Start((*LYING.conditions, ARMS_HOLD_THE_BODY), PUSH_UP_POSITION),
         needs=BODY,
         front=FrontView(
             # The legs hide behind the body; hips behind the shoulders tell a push-up from a
@@ -1242,22 +1388,22 @@ _DEFINITIONS = [
             needs=("shoulder", "elbow", "wrist"),
             start=Start(
                 (Condition("hip_drop", high=0.9), Condition("wrist_drop", low=0.9)),
-                Text(
-                    "Get into push-up position, arms straight",
-                    "Mettez-vous en position de pompe, bras tendus",
-                ),
+                PUSH_UP_POSITION,
             ),
             requires=(Condition("hip_drop", high=0.9),),
         ),
-        depth_cue=Text("Lower your chest: elbows to 90°", "Descendez la poitrine : coudes à 90°"),
+        depth_cue=N_("Lower your chest: elbows to 90°"),
     ),
     Exercise(
         id="lunge",
         kind="repetition",
         view="side",
         label="Lunge",
+        # Side-on, the hips' drop between the feet: the near knee is the front one in one
+        # alternating lunge and the back one in the next, which many people bend far less, and
+        # the far leg is mostly hidden; the hips drop the same whichever leg steps forward.
         signals={
-            "side": _single("knee_angle", 170.0, 90.0),
+            "side": _single("hip_above_feet", 1.05, 0.55),
             "front": _single("knee_angle_3d", 170.0, 90.0),
         },
         phases=("standing", "descending", "bottom", "rising"),
@@ -1269,10 +1415,7 @@ _DEFINITIONS = [
                 ">",
                 20.0,
                 "bottom",
-                Text(
-                    "Keep your front knee behind your toes",
-                    "Gardez le genou avant derrière les orteils",
-                ),
+                N_("Keep your front knee behind your toes"),
                 15,
                 5,
                 ("side",),
@@ -1283,18 +1426,16 @@ _DEFINITIONS = [
                 ">",
                 25.0,
                 "bottom",
-                Text("Keep your torso upright", "Gardez le buste droit"),
+                N_("Keep your torso upright"),
                 10,
                 5,
                 ("side",),
             ),
         ),
-        start=STANDING,
+        start=UPRIGHT_ON_FEET,
         needs=LEGS,
         steady=False,  # stepping in and out moves the hips
-        depth_cue=Text(
-            "Go lower: back knee toward the floor", "Descendez plus bas : genou arrière vers le sol"
-        ),
+        depth_cue=N_("Go lower: back knee toward the floor"),
     ),
     Exercise(
         id="side_lunge",
@@ -1309,7 +1450,7 @@ _DEFINITIONS = [
         start=STANDING,
         steady=False,
         needs=LEGS,
-        depth_cue=Text("Sit deeper into the bent leg", "Descendez davantage sur la jambe fléchie"),
+        depth_cue=N_("Sit deeper into the bent leg"),
     ),
     Exercise(
         id="deadlift",
@@ -1318,7 +1459,13 @@ _DEFINITIONS = [
         label="Deadlift",
         signals=_both_views(_single("hip_angle", 170.0, 95.0)),
         phases=("standing", "hinging", "bottom", "lifting"),
-        counting=Counting(floor=0.25, min_rep_ms=800.0, tempo_ms=(1500.0, 7000.0), both_sides=True),
+        counting=Counting(
+            floor=0.25,
+            min_rep_ms=800.0,
+            tempo_ms=(1500.0, 7000.0),
+            both_sides=True,
+            bottom_start=True,
+        ),
         checks=(
             Check(
                 "squatting",
@@ -1326,10 +1473,7 @@ _DEFINITIONS = [
                 "<",
                 110.0,
                 "bottom",
-                Text(
-                    "Hinge at the hips: keep only a soft bend in the knees",
-                    "Basculez depuis les hanches : genoux juste légèrement fléchis",
-                ),
+                N_("Hinge at the hips: keep only a soft bend in the knees"),
                 10,
                 10,
                 ("side",),
@@ -1337,22 +1481,17 @@ _DEFINITIONS = [
         ),
         start=STANDING,
         needs=LEGS,
-        depth_cue=Text(
-            "Hinge lower: push your hips back", "Descendez plus : poussez les hanches en arrière"
-        ),
+        depth_cue=N_("Hinge lower: push your hips back"),
     ),
     _curl(
         "bicep_curl",
         "Bicep curl",
-        Text("Curl all the way up", "Montez jusqu'en haut du mouvement"),
+        N_("Curl all the way up"),
     ),
     _curl(
         "hammer_curl",
         "Hammer curl",
-        Text(
-            "Curl all the way up, thumbs facing up",
-            "Montez jusqu'en haut, pouces vers le haut",
-        ),
+        N_("Curl all the way up, thumbs facing up"),
     ),
     Exercise(
         id="tricep_dip",
@@ -1369,10 +1508,7 @@ _DEFINITIONS = [
                 "<",
                 60.0,
                 "bottom",
-                Text(
-                    "Stop at 90°: don't dip too deep",
-                    "Arrêtez-vous à 90° : ne descendez pas trop bas",
-                ),
+                N_("Stop at 90°: don't dip too deep"),
                 10,
                 5,
             ),
@@ -1382,10 +1518,7 @@ _DEFINITIONS = [
                 ">",
                 30.0,
                 "rep",
-                Text(
-                    "Keep your torso upright, close to the bench",
-                    "Gardez le buste droit, près du banc",
-                ),
+                N_("Keep your torso upright, close to the bench"),
                 10,
                 5,
                 ("side",),
@@ -1393,9 +1526,7 @@ _DEFINITIONS = [
         ),
         start=UPRIGHT,
         needs=ARMS,
-        depth_cue=Text(
-            "Lower until your elbows reach 90°", "Descendez jusqu'à ce que les coudes soient à 90°"
-        ),
+        depth_cue=N_("Lower until your elbows reach 90°"),
     ),
     Exercise(
         id="shoulder_press",
@@ -1412,10 +1543,7 @@ _DEFINITIONS = [
                 "<",
                 145.0,
                 "bottom",
-                Text(
-                    "Press all the way up: straighten your arms",
-                    "Poussez jusqu'en haut : tendez les bras",
-                ),
+                N_("Press all the way up: straighten your arms"),
                 10,
                 10,
             ),
@@ -1425,10 +1553,7 @@ _DEFINITIONS = [
                 "<",
                 -15.0,
                 "rep",
-                Text(
-                    "Don't arch your back: brace your core",
-                    "Ne cambrez pas le dos : gainez-vous",
-                ),
+                N_("Don't arch your back: brace your core"),
                 15,
                 5,
                 ("side",),
@@ -1436,10 +1561,12 @@ _DEFINITIONS = [
         ),
         start=UPRIGHT,
         needs=ARMS,
-        depth_cue=Text("Press all the way overhead", "Poussez complètement au-dessus de la tête"),
+        depth_cue=N_("Press all the way overhead"),
     ),
-    _raise("lateral_raise", "front", "Lateral raise", Condition("arm_plane", low=45.0)),
-    _raise("front_raise", "side", "Front raise", Condition("arm_plane", high=45.0)),
+    _raise("lateral_raise", "front", "Lateral raise", Condition("arm_plane", low=45.0), "front"),
+    # Counted facing the camera too (the wrists rise in the image either way): asking the person
+    # to turn first cost the first rep of sets filmed from the front.
+    _raise("front_raise", "either", "Front raise", Condition("arm_plane", high=45.0), "side"),
     Exercise(
         id="glute_bridge",
         kind="repetition",
@@ -1455,7 +1582,7 @@ _DEFINITIONS = [
                 ">",
                 140.0,
                 "rep",
-                Text("Bring your feet closer to your hips", "Rapprochez les pieds des fesses"),
+                N_("Bring your feet closer to your hips"),
                 10,
                 10,
                 ("side",),
@@ -1463,10 +1590,7 @@ _DEFINITIONS = [
         ),
         start=LYING,
         needs=LEGS,
-        depth_cue=Text(
-            "Lift your hips higher: squeeze your glutes",
-            "Montez les hanches plus haut : serrez les fessiers",
-        ),
+        depth_cue=N_("Lift your hips higher: squeeze your glutes"),
     ),
     Exercise(
         id="calf_raise",
@@ -1483,30 +1607,27 @@ _DEFINITIONS = [
                 "<",
                 150.0,
                 "rep",
-                Text(
-                    "Keep your legs straight: rise through your ankles",
-                    "Gardez les jambes tendues : montez par les chevilles",
-                ),
+                N_("Keep your legs straight: rise through your ankles"),
                 10,
                 10,
             ),
         ),
         start=STANDING,
         needs=FEET,
-        depth_cue=Text("Rise higher onto your toes", "Montez plus haut sur la pointe des pieds"),
+        depth_cue=N_("Rise higher onto your toes"),
     ),
     _jack(
         "jumping_jack",
         "Jumping jack",
         1.0,
-        Text("Jump your feet wider", "Sautez les pieds plus écartés"),
+        N_("Jump your feet wider"),
         300.0,
     ),
     _jack(
         "low_impact_jack",
         "Low-impact jack",
         0.8,
-        Text("Step your foot out wider", "Écartez davantage le pied"),
+        N_("Step your foot out wider"),
         400.0,
     ),
     Exercise(
@@ -1524,7 +1645,7 @@ _DEFINITIONS = [
                 "<",
                 -15.0,
                 "rep",
-                Text("Stay tall: don't lean back", "Restez grand : ne vous penchez pas en arrière"),
+                N_("Stay tall: don't lean back"),
                 10,
                 5,
                 ("side",),
@@ -1532,9 +1653,7 @@ _DEFINITIONS = [
         ),
         start=STANDING,
         needs=LEGS,
-        depth_cue=Text(
-            "Drive your knees up to hip height", "Montez les genoux à hauteur de hanches"
-        ),
+        depth_cue=N_("Drive your knees up to hip height"),
     ),
     Exercise(
         id="mountain_climber",
@@ -1551,10 +1670,7 @@ _DEFINITIONS = [
                 "<",
                 -10.0,
                 "rep",
-                Text(
-                    "Keep your hips down, in line with your shoulders",
-                    "Gardez les hanches basses, alignées avec les épaules",
-                ),
+                N_("Keep your hips down, in line with your shoulders"),
                 10,
                 5,
                 ("side",),
@@ -1562,7 +1678,7 @@ _DEFINITIONS = [
         ),
         start=LYING,
         needs=LEGS,
-        depth_cue=Text("Drive your knee toward your chest", "Ramenez le genou vers la poitrine"),
+        depth_cue=N_("Drive your knee toward your chest"),
     ),
     Exercise(
         id="leg_raise",
@@ -1579,14 +1695,14 @@ _DEFINITIONS = [
                 "<",
                 140.0,
                 "rep",
-                Text("Keep your legs straight", "Gardez les jambes tendues"),
+                N_("Keep your legs straight"),
                 15,
                 10,
             ),
         ),
         start=LYING,
         needs=LEGS,
-        depth_cue=Text("Raise your legs to vertical", "Montez les jambes jusqu'à la verticale"),
+        depth_cue=N_("Raise your legs to vertical"),
     ),
     Exercise(
         id="sit_up",
@@ -1596,12 +1712,24 @@ _DEFINITIONS = [
         signals=_both_views(_single("torso_elevation", 5.0, 60.0)),
         phases=("lying", "curling up", "up", "lowering"),
         counting=Counting(floor=0.2, min_rep_ms=600.0, tempo_ms=(1000.0, 5000.0), both_sides=True),
+        checks=(
+            # The chin pulled to the chest at the top (hands pulling on the head): about 60
+            # degrees of neck flexion against the trunk, 20-25 held neutral.
+            Check(
+                "neck_pull",
+                "neck_flexion",
+                ">",
+                50.0,
+                "bottom",
+                N_("Don't pull on your neck: keep your chin off your chest"),
+                10,
+                5,
+                ("side",),
+            ),
+        ),
         start=LYING,
         needs=LEGS,
-        depth_cue=Text(
-            "Curl up higher: chest toward your knees",
-            "Montez plus haut : la poitrine vers les genoux",
-        ),
+        depth_cue=N_("Curl up higher: chest toward your knees"),
     ),
     Exercise(
         id="plank",
@@ -1616,10 +1744,7 @@ _DEFINITIONS = [
                 "<",
                 165.0,
                 "hold",
-                Text(
-                    "Lift your hips in line with your body",
-                    "Remontez les hanches dans l'alignement du corps",
-                ),
+                N_("Lift your hips in line with your body"),
                 20,
                 5,
             ),
@@ -1629,17 +1754,22 @@ _DEFINITIONS = [
                 ">",
                 212.0,
                 "hold",
-                Text("Lower your hips", "Abaissez les hanches"),
+                N_("Lower your hips"),
                 10,
                 5,
             ),
         ),
+        # A plank is the body held up on the forearms or hands, legs straight. Hips too high or
+        # too low are its faults, however far: real piked planks (Exercise-Correction's labelled
+        # ones) bend the body line to 266 degrees with the shoulders 48 below the hips, and are
+        # held and told to lower the hips. Folded past a right angle at the hips (a downward
+        # dog, 285-315 in MediaPipe's real yoga flow) it is another pose.
         hold=Hold(
             conditions=(
-                Condition("torso_elevation", low=-25.0, high=45.0),
-                Condition("body_line", low=140.0, high=235.0),
-                Condition("elbow_drop", low=0.25),
+                Condition("torso_elevation", low=-60.0, high=45.0),
+                Condition("body_line", low=140.0, high=280.0),
                 Condition("knee_angle", low=130.0),
+                AnyOf((PLANK_ARMS, PLANK_OFF_THE_FLOOR)),
             ),
             target_s=60.0,
         ),
@@ -1661,10 +1791,7 @@ _DEFINITIONS = [
                 ">",
                 105.0,
                 "hold",
-                Text(
-                    "Slide lower: thighs parallel to the floor",
-                    "Descendez : cuisses parallèles au sol",
-                ),
+                N_("Slide lower: thighs parallel to the floor"),
                 10,
                 5,
             ),
@@ -1674,7 +1801,7 @@ _DEFINITIONS = [
                 "<",
                 75.0,
                 "hold",
-                Text("Come up a little: knees at 90°", "Remontez un peu : genoux à 90°"),
+                N_("Come up a little: knees at 90°"),
                 5,
                 5,
             ),
@@ -1684,7 +1811,7 @@ _DEFINITIONS = [
                 ">",
                 20.0,
                 "hold",
-                Text("Keep your back against the wall", "Gardez le dos contre le mur"),
+                N_("Keep your back against the wall"),
                 10,
                 5,
                 ("side",),
@@ -1708,6 +1835,7 @@ _DEFINITIONS = [
     *FLEXIBILITY_POSES,
     *WELLNESS,
     *PHYSICAL_TESTS,
+    *ASSESSMENTS,
     Exercise(
         id="jump_analysis",
         kind="jump",

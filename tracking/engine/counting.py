@@ -16,10 +16,18 @@ Thresholds, in progress units (1.0 = the textbook range):
   the ceiling, and nothing below the floor (a twitch) ever counts;
 - returning: back within 35 % of the rep's own depth (hysteresis that scales with the rep);
 - starting from home: within `max(floor, threshold / 2)` of it;
-- a rep shorter than the exercise's `min_rep_ms` is noise. All timing is in milliseconds.
+- a rep shorter than the exercise's `min_rep_ms` is noise: timed from when it left rest to when it
+  came back, each between the two frames around it, so that no frame rate shortens it. All timing
+  is in milliseconds.
 
 A movement that left rest and came back without reaching the count threshold, but went past the
 floor, is an attempt.
+
+Most sets start at rest at the top, so a person first seen past the count threshold is mid-rep
+and that fragment is not a rep. An exercise whose sets may start at the bottom
+(`Counting.bottom_start`: a deadlift from the floor) is in a rep there instead, measured from the
+textbook start, and it counts when the person reaches the top: that half of a rep needs half of
+`min_rep_ms`.
 """
 
 from collections import deque
@@ -35,6 +43,8 @@ MAX_REP_MS = 20_000.0
 REST_FOLLOW_MS = 3_000.0
 STILL_SPEED = 0.25  # progress per second
 HOME_SETTLE_MS = 2_000.0
+# Still this long at rest before a first rep: its start was seen (not a person caught mid-rep).
+SETTLED_MS = 250.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,9 @@ class RepCandidate:
     peak_progress: float  # progress at the deepest point (textbook scale)
     threshold: float
     reached: bool
+    # False when the movement was already under way when the person was first seen (or the set
+    # started at the bottom): its duration is then only a lower bound.
+    start_seen: bool = True
 
     @property
     def duration_ms(self) -> float:
@@ -61,9 +74,16 @@ class RepCandidate:
 
     def overlap_share(self, other: "RepCandidate") -> float:
         """Shared time over the shorter of the two reps."""
-        shared = min(self.end_ms, other.end_ms) - max(self.start_ms, other.start_ms)
         shorter = min(self.duration_ms, other.duration_ms)
-        return max(0.0, shared) / shorter if shorter > 0 else 0.0
+        return self._shared_ms(other) / shorter if shorter > 0 else 0.0
+
+    def coincidence(self, other: "RepCandidate") -> float:
+        """Shared time over the longer of the two reps: 1 when they start and end together."""
+        longer = max(self.duration_ms, other.duration_ms)
+        return self._shared_ms(other) / longer if longer > 0 else 0.0
+
+    def _shared_ms(self, other: "RepCandidate") -> float:
+        return max(0.0, min(self.end_ms, other.end_ms) - max(self.start_ms, other.start_ms))
 
 
 class RepDetector:
@@ -81,11 +101,14 @@ class RepDetector:
         "peak_progress",
         "start_ms",
         "rest_ms",
+        "left_ms",
         "threshold",
         "reached",
         "progression",
         "_depths",
         "last_update_ms",
+        "from_bottom",
+        "settled",
         "_last_p",
     )
 
@@ -107,20 +130,17 @@ class RepDetector:
         self.peak_progress = 0.0
         self.start_ms = 0.0
         self.rest_ms: float | None = None
+        self.left_ms = 0.0
         self.reached = False
         self.progression = 0.0
         self.last_update_ms: float | None = None
+        self.from_bottom = False
+        self.settled = False  # seen at rest (still, or back from a movement) since first seen
         self._last_p = 0.0
 
     @property
     def in_rep(self) -> bool:
         return self.phase != 0
-
-    def seed_rest(self, progress: float, seen_ms: float) -> None:
-        """Start from a known rest position: the most start-like one seen while getting ready,
-        and when the person was last there (a rep may begin before counting does)."""
-        self.top = self.home = progress
-        self.rest_ms = seen_ms
 
     def counted(self, depth: float) -> None:
         """A rep from this detector counted: learn the person's range of motion."""
@@ -135,19 +155,24 @@ class RepDetector:
         return min(max(adapted, counting.floor), max(difficulty.ceiling, counting.floor))
 
     def update(self, t_ms: float, progress: float) -> RepCandidate | None:
-        last_t = self.last_update_ms
+        last_t, last_p = self.last_update_ms, self._last_p
         dt = t_ms - last_t if last_t is not None else 0.0
-        speed = (progress - self._last_p) / dt * 1000.0 if dt > 0 else 0.0
+        speed = (progress - last_p) / dt * 1000.0 if dt > 0 else 0.0
         self.last_update_ms, self._last_p = t_ms, progress
         if self.rest_ms is None:
             self.rest_ms = t_ms
         if self.top is None:
             self.top = self.home = progress
+            if self.counting.bottom_start and progress >= self.threshold:
+                self.top = self.home = 0.0
+                self.phase, self.start_ms, self.from_bottom = 2, t_ms, True
+                self.depth, self.peak_ms, self.peak_progress = progress, t_ms, progress
+                self.reached = True
             return None
         leave = self.counting.floor / 2
         excursion = progress - self.top
         if self.phase == 0:
-            return self._at_rest(t_ms, progress, excursion, leave, dt, speed)
+            return self._at_rest(t_ms, progress, excursion, leave, dt, speed, last_t, last_p)
         if t_ms - self.start_ms > MAX_REP_MS:
             # Stayed away far too long (sat down, walked off): start over from here.
             self.phase, self.top, self.progression = 0, progress, 0.0
@@ -161,8 +186,10 @@ class RepDetector:
             self.phase = 2 if self.reached else 1
         else:
             self.phase = 3
-        if excursion <= RETURN_SHARE * self.depth:
-            return self._returned(t_ms, progress)
+        returned = RETURN_SHARE * self.depth
+        if excursion <= returned:
+            back_ms = _crossing(last_t, last_p - self.top, t_ms, excursion, returned)
+            return self._returned(t_ms, progress, back_ms)
         if self.reached:
             span = max(self.depth * (1 - RETURN_SHARE), 1e-6)
             self.progression = 50.0 + 50.0 * min(1.0, max(0.0, (self.depth - excursion) / span))
@@ -170,14 +197,18 @@ class RepDetector:
             self.progression = 50.0 * min(1.0, max(0.0, excursion / self.threshold))
         return None
 
-    def _at_rest(self, t_ms, progress, excursion, leave, dt, speed) -> None:
+    def _at_rest(self, t_ms, progress, excursion, leave, dt, speed, last_t, last_p) -> None:
         self.progression = 0.0
+        if excursion > leave / 4 and self.rest_ms == last_t:
+            # Leaving rest: when, between the last frame at rest and this one.
+            self.left_ms = _crossing(last_t, last_p - self.top, t_ms, excursion, leave / 4)
         still = abs(speed) < STILL_SPEED
         if excursion <= 0.0:
             self.top = progress
         elif still and dt > 0:
             self.top += excursion * min(1.0, dt / REST_FOLLOW_MS)
         self.still_ms = self.still_ms + dt if still else 0.0
+        self.settled = self.settled or self.still_ms >= SETTLED_MS
         if self.top < self.home or self.still_ms >= HOME_SETTLE_MS:
             self.home = self.top
         if excursion <= leave / 4:
@@ -190,7 +221,7 @@ class RepDetector:
             self.reached = excursion >= self.threshold
         return None
 
-    def _returned(self, t_ms: float, progress: float) -> RepCandidate | None:
+    def _returned(self, t_ms: float, progress: float, back_ms: float) -> RepCandidate | None:
         candidate = RepCandidate(
             start_ms=self.start_ms,
             end_ms=t_ms,
@@ -199,12 +230,29 @@ class RepDetector:
             peak_progress=self.peak_progress,
             threshold=self.threshold,
             reached=self.reached,
+            start_seen=self.settled and not self.from_bottom,
         )
+        self.settled = True
         self.phase, self.top, self.rest_ms = 0, progress, t_ms
         self.depth, self.reached = 0.0, False
-        too_short = candidate.duration_ms < self.counting.min_rep_ms
+        # How long the movement took, from the moment it left rest to the moment it came back,
+        # each between the two frames around it: the same at any frame rate.
+        if self.from_bottom:
+            took_ms, min_ms = back_ms - self.start_ms, self.counting.min_rep_ms / 2
+        else:
+            took_ms, min_ms = back_ms - self.left_ms, self.counting.min_rep_ms
+        self.from_bottom = False
+        too_short = took_ms < min_ms
         if too_short or candidate.depth < self.counting.floor:
             self.progression = 0.0
             return None
         self.progression = 100.0 if candidate.reached else 0.0
         return candidate
+
+
+def _crossing(t0: float | None, value0: float, t1: float, value1: float, level: float) -> float:
+    """When a signal sampled at t0 and t1 crossed `level`, linearly between the two samples."""
+    if t0 is None or value1 == value0:
+        return t1
+    share = (level - value0) / (value1 - value0)
+    return t0 + min(1.0, max(0.0, share)) * (t1 - t0)

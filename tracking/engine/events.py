@@ -2,11 +2,27 @@
 
 What each event means, when it is sent, and examples: docs/events.md. Events are plain dicts ready
 for JSON, keys in the documented order (stored upload events keep it). The engine computes the
-values; these functions only give them their contract names (and the jump events their rounding,
-shared by the live and the final measurement).
+values; these functions only give them their contract names (and their rounding: every timestampMs
+in whole milliseconds, the jump events' measurements shared by the live and the final one).
 """
 
 from tracking.engine.scoring import grade_for
+
+
+def _ms(t: float) -> int:
+    """A timestamp as a person would write it: whole milliseconds (10200, not 10200.000000000002
+    from a 10 fps clip's frame times)."""
+    return round(t)
+
+
+def on_wall_clock(events: list[dict], origin_ms: float) -> list[dict]:
+    """`timestampMs` as the contract has it (a Unix time in milliseconds) for a live session whose
+    time 0 was at Unix time `origin_ms`. The engine counts in the tracker's own time; only these
+    stamps are moved. Uploads keep the time within the video."""
+    for event in events:
+        if "timestampMs" in event:
+            event["timestampMs"] = _ms(origin_ms + event["timestampMs"])
+    return events
 
 
 def posture(
@@ -38,7 +54,7 @@ def keypoints(
     return {
         "type": "keypoints",
         "frameId": frame_id,
-        "timestampMs": timestamp_ms,
+        "timestampMs": _ms(timestamp_ms),
         "score": score,
         "data": points,
         "keypoints": points,
@@ -50,7 +66,7 @@ def keypoints_batch(*, frames: list[dict]) -> dict:
 
 
 def angles(*, frame_id: int | None, timestamp_ms: float, sides: dict) -> dict:
-    return {"type": "angles", "frameId": frame_id, "timestampMs": timestamp_ms, "data": sides}
+    return {"type": "angles", "frameId": frame_id, "timestampMs": _ms(timestamp_ms), "data": sides}
 
 
 def progression(*, value: int, phase: str | None = None) -> dict:
@@ -61,15 +77,18 @@ def progression(*, value: int, phase: str | None = None) -> dict:
     return event
 
 
-def scores(*, score: float | None, average: float | None) -> dict:
+def scores(*, score: float | None, average: float | None) -> dict | None:
     """The `form_score` object of counter events (and the fields of form_score): this rep's or
-    hold's score (None: the average's) and the average so far; 0 and F before there is any."""
+    hold's score (None: the average's) and the average so far. None while nothing was scored: a
+    tracker that counted nothing has no grade, rather than an F for a person never seen."""
     if score is None:
         score = average
+    if score is None:
+        return None
     return {
-        "score": round(score) if score is not None else 0,
+        "score": round(score),
         "avg_score": round(average, 1) if average is not None else 0,
-        "grade": grade_for(score) if score is not None else "F",
+        "grade": grade_for(score),
     }
 
 
@@ -153,7 +172,7 @@ def exercise_summary(
     reference: str | None = None,
 ) -> dict:
     """`results`: the analysis' own fields (counter, reps, history...); the reference's id is
-    sent by reference sessions (`kind` "reference")."""
+    sent by reference trackers (`kind` "reference")."""
     summary = {"type": "exercise_summary", "exercise": exercise}
     if kind == "reference":
         summary["reference"] = reference
@@ -161,7 +180,7 @@ def exercise_summary(
     summary |= {
         "durationMs": round(last_ms - first_ms),
         "total_time_ms": round(last_ms - first_ms),
-        "timestampMs": last_ms,
+        "timestampMs": _ms(last_ms),
     }
     return summary
 
@@ -184,12 +203,12 @@ def jump_calibration(
         "baselineY": round(baseline_y, 1),
         "visibleHips": visible_hips,
         "message": message,
-        "timestampMs": timestamp_ms,
+        "timestampMs": _ms(timestamp_ms),
     }
 
 
 def jump_started(*, message: str, timestamp_ms: float) -> dict:
-    return {"type": "jump_started", "message": message, "timestampMs": timestamp_ms}
+    return {"type": "jump_started", "message": message, "timestampMs": _ms(timestamp_ms)}
 
 
 def _flight(height_cm: float, air_time_s: float) -> dict:
@@ -230,7 +249,7 @@ def jump_height(
         "measuring": not landed,
         "landed": landed,
         "final": landed,
-        "timestampMs": timestamp_ms,
+        "timestampMs": _ms(timestamp_ms),
     }
 
 
@@ -258,7 +277,7 @@ def jump_result(
         "takeoffMs": round(takeoff_ms, 1),
         "landingMs": round(landing_ms, 1),
         **_hips(baseline_y, min_y, side_used, visible_hips),
-        "timestampMs": timestamp_ms,
+        "timestampMs": _ms(timestamp_ms),
     }
 
 
@@ -267,7 +286,7 @@ def jump_discarded(*, reason: str, message: str, timestamp_ms: float) -> dict:
         "type": "jump_discarded",
         "reason": reason,
         "userMessage": message,
-        "timestampMs": timestamp_ms,
+        "timestampMs": _ms(timestamp_ms),
     }
 
 
@@ -288,11 +307,118 @@ def jump_summary(*, results: list[dict], timestamp_ms: float) -> dict:
         "minJumpHeight": min(heights, default=0.0),
         "avgAirTimeSeconds": round(air_time / count, 3) if count else 0.0,
         "jumps": [{key: result[key] for key in JUMP_FIELDS} for result in results],
-        "timestampMs": timestamp_ms,
+        "timestampMs": _ms(timestamp_ms),
     }
 
 
-# Not the engine's own: what a page or live session ignored of its request (tracking.params).
+# -- range of motion --------------------------------------------------------------------------
+
+
+def _rom_reading(
+    *,
+    joint: str,
+    movement: str,
+    side: str,
+    view: str,
+    degrees: float,
+    uncertainty: float,
+    normal: tuple[float, float],
+    source: str,
+    held_ms: float,
+) -> dict:
+    """One measured movement: the held peak in degrees (0 in the anatomical position) ± its
+    uncertainty, the published normal range and the share of it reached."""
+    low, high = normal
+    return {
+        "joint": joint,
+        "movement": movement,
+        "side": side,
+        "view": view,
+        "degrees": round(degrees, 1),
+        "uncertainty": round(uncertainty, 1),
+        "normalRange": [low, high],
+        "normalSource": source,
+        "shareOfNormal": round(degrees / high, 2),
+        "heldMs": round(held_ms),
+    }
+
+
+def rom_measurement(*, assessment: str, attempt: int, timestamp_ms: float, **reading) -> dict:
+    """One attempt's held peak (`attempt`: its number for this side and movement, from 1);
+    `timestampMs`: when the peak was held. `reading`: _rom_reading's fields."""
+    return {
+        "type": "rom_measurement",
+        "assessment": assessment,
+        **_rom_reading(**reading),
+        "attempt": attempt,
+        "timestampMs": _ms(timestamp_ms),
+    }
+
+
+def rom_summary(
+    *, assessment: str, results: list[dict], disclaimer: str, first_ms: float, last_ms: float
+) -> dict:
+    """The end of an assessment: its best measurement per side and movement (`results`: their
+    rom_measurement events), with how many attempts each had."""
+    best: dict[tuple[str, str, str], dict] = {}
+    attempts: dict[tuple[str, str, str], int] = {}
+    for result in results:
+        key = (result["joint"], result["movement"], result["side"])
+        attempts[key] = attempts.get(key, 0) + 1
+        if key not in best or result["degrees"] > best[key]["degrees"]:
+            best[key] = result
+    keep = ("type", "assessment", "attempt", "timestampMs")
+    return {
+        "type": "rom_summary",
+        "assessment": assessment,
+        "results": [
+            {name: value for name, value in result.items() if name not in keep}
+            | {"attempts": attempts[key]}
+            for key, result in best.items()
+        ],
+        "disclaimer": disclaimer,
+        "durationMs": round(last_ms - first_ms),
+        "timestampMs": _ms(last_ms),
+    }
+
+
+# Not the engine's own: the upload lifecycle (tracking.uploads) and what a page or live session
+# ignored of its request (tracking.params).
+
+
+def initialization(
+    *,
+    message: str,
+    ready: bool,
+    source: str,
+    upload_id: str,
+    status: str,
+    progress: int | None = None,
+) -> dict:
+    """An upload's progress (contract §4.2 "initialization"): `source` video or image, `status`
+    the upload's (queued, processing, done); `progress` 0-100 until it is done."""
+    event = {
+        "type": "initialization",
+        "message": message,
+        "ready": ready,
+        "source": source,
+        "uploadId": upload_id,
+        "status": status,
+    }
+    if progress is not None:
+        event["progress"] = progress
+    return event
+
+
+def export_ready(*, url: str) -> dict:
+    """`url`: a signed link to the annotated MP4 (PoseTracker: a blob URL)."""
+    return {"type": "export_ready", "url": url}
+
+
+def image_overlay(*, url: str) -> dict:
+    """`url` and `image`: the same signed link to the photo with the skeleton drawn (PoseTracker:
+    a data URL)."""
+    return {"type": "image_overlay", "url": url, "image": url}
 
 
 def warning(*, code: str, message: str, parameters: list[str], problems: list[dict]) -> dict:
@@ -305,4 +431,141 @@ def warning(*, code: str, message: str, parameters: list[str], problems: list[di
         "message": message,
         "parameters": parameters,
         "details": {"problems": problems},
+    }
+
+
+# -- workouts (FormTrack's own: tracking.engine.tracker.WorkoutTracker) ------------------------
+
+
+def workout_started(
+    *,
+    workout_id: str | None,
+    name: str | None,
+    steps: list[dict],
+    timestamp_ms: float,
+    start: tuple[int, int] | None = None,
+) -> dict:
+    """`steps`: each step's WorkoutStep.to_dict(), with its 1-based `index`. `start`: the
+    (step, set), 1-based, a reconnected page continues from; None from the first set."""
+    return {
+        "type": "workout_started",
+        "workout": workout_id,
+        "name": name,
+        "steps": steps,
+        "from": {"index": start[0], "set": start[1]} if start else None,
+        "timestampMs": _ms(timestamp_ms),
+    }
+
+
+def workout_next(*, index: int, set_number: int, step: dict) -> dict:
+    """What comes after a set or a rest: the step (its to_dict) and which of its sets."""
+    return {
+        "index": index,
+        "set": set_number,
+        "exercise": step["exercise"],
+        "reference": step["reference"],
+        "target": step["target"],
+        "unit": step["unit"],
+    }
+
+
+def workout_step(
+    *,
+    index: int,
+    steps: int,
+    set_number: int,
+    step: dict,
+    done: bool,
+    next_step: dict | None,
+    timestamp_ms: float,
+    count: int | None = None,
+    reps: int | None = None,
+) -> dict:
+    """A set starts (`done` false) or ends (`done` true, with its `count` in the target's unit;
+    `reps` too when a time target counted reps). `index`, `set`: 1-based; `steps`: how many."""
+    event = {
+        "type": "workout_step",
+        "index": index,
+        "steps": steps,
+        "set": set_number,
+        "sets": step["sets"],
+        "exercise": step["exercise"],
+        "reference": step["reference"],
+        "target": step["target"],
+        "unit": step["unit"],
+        "done": done,
+    }
+    if done:
+        event["count"] = count
+        if reps is not None:
+            event["reps"] = reps
+    event |= {"next": next_step, "timestampMs": _ms(timestamp_ms)}
+    return event
+
+
+def rest(*, seconds_left: int, seconds: int, next_step: dict, timestamp_ms: float) -> dict:
+    """At the start of a rest, then each time its whole seconds left go down (never 0: the next
+    set's workout_step ends it)."""
+    return {
+        "type": "rest",
+        "secondsLeft": seconds_left,
+        "seconds": seconds,
+        "next": next_step,
+        "timestampMs": _ms(timestamp_ms),
+    }
+
+
+def workout_set(
+    *, set_number: int, count: int, reps: int | None, completed: bool, summary: dict
+) -> dict:
+    """One set of a step in workout_summary: `summary`, its tracker's exercise_summary."""
+    result = {"set": set_number, "count": count}
+    if reps is not None:
+        result["reps"] = reps
+    return result | {
+        "completed": completed,
+        "average_score": summary["average_score"],
+        "grade": summary["grade"],
+        "durationMs": summary["durationMs"],
+    }
+
+
+def workout_step_result(
+    *, index: int, step: dict, history: list[dict], average: float | None, duration_ms: int
+) -> dict:
+    """One step in workout_summary: its sets (`history`, workout_set's), their total `count`
+    against `target` × `sets`, the average score of their reps or holds and its grade."""
+    total = {"count": sum(result["count"] for result in history)}
+    if any("reps" in result for result in history):
+        total["reps"] = sum(result.get("reps", 0) for result in history)
+    return {
+        "index": index,
+        **step,
+        "setsDone": sum(result["completed"] for result in history),
+        **total,
+        **average_fields(average),
+        "durationMs": duration_ms,
+        "history": history,
+    }
+
+
+def workout_summary(
+    *,
+    workout_id: str | None,
+    name: str | None,
+    completed: bool,
+    steps: list[dict],
+    first_ms: float,
+    last_ms: float,
+) -> dict:
+    """When the last set ends (`completed`), or when the session finishes before. `steps`:
+    workout_step_result's, every step of the workout (those not reached with no sets)."""
+    return {
+        "type": "workout_summary",
+        "workout": workout_id,
+        "name": name,
+        "completed": completed,
+        "steps": steps,
+        "durationMs": round(last_ms - first_ms),
+        "timestampMs": _ms(last_ms),
     }

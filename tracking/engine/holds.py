@@ -14,8 +14,8 @@ holding or still getting into the pose.
 from dataclasses import dataclass
 
 from tracking.engine import events as contract
-from tracking.engine.body import Coach, SidePicker, Smoother
-from tracking.engine.catalog import Condition, Difficulty, Exercise, Target, Text
+from tracking.engine.body import CUE_SHARE, FAULT_WINDOW_MS, Coach, FaultWatch, SidePicker, Smoother
+from tracking.engine.catalog import AnyOf, Condition, Difficulty, Exercise, Target
 from tracking.engine.metrics import OTHER_SIDE, PER_SIDE_METRICS, SIDES, Frame, higher_ankle
 from tracking.engine.scoring import Evidence, RepScore, score_hold
 
@@ -82,11 +82,8 @@ class HoldTimer:
         self.held_ms += step
 
 
-# A hold check is cued once it has been failing for most of the last second or so: a running
-# share of time failing (time constant CUE_WINDOW_MS) above CUE_SHARE. A steady fault gets there
-# in about 0.9 s; a swaying one that fails at each swing gets there too; a single bad frame never.
-CUE_WINDOW_MS = 1_000.0
-CUE_SHARE = 0.4
+# A pose's target is cued as a hold's checks are (body.FaultWatch): once short of its ideal for
+# a running share of time above CUE_SHARE; a swaying fault that fails at each swing gets there too.
 # Getting into position moves the hips: sway counts from this long into a hold.
 SETTLE_MS = 1_000.0
 
@@ -97,8 +94,9 @@ class HoldAnalysis:
     def __init__(self, exercise: Exercise, difficulty: Difficulty, params, coach: Coach):
         self.exercise = exercise
         self.difficulty = difficulty
-        self.want_recommendations = bool(params.recommendations)
         self.want_progression = bool(params.progression)
+        # What progression counts towards: the catalog's hold, or a workout step's own target.
+        self.target_s = exercise.hold.target_s
         self.coach = coach
         self.smoother = Smoother()
         self.picker = SidePicker(exercise.needs)
@@ -106,28 +104,33 @@ class HoldAnalysis:
         self.view = "front"
         self._checks: tuple = ()
         self._evidence: Evidence | None = None
-        self._fault_share: dict[str, float] = {}
+        self._target_share: dict[int, float] = {}
+        self.watch = FaultWatch(coach, difficulty.tolerance)
         self._last_t: float | None = None
         self._scores: list[RepScore] = []  # one per finished hold, parallel to timer.segments
         self._seconds_sent = 0
         self._progress_sent: int | None = None
 
-    def start(self, view: str) -> None:
+    def start(self, view: str) -> list[dict]:
         self.view = view
         self._checks = tuple(
             c for c in self.exercise.checks if c.phase == "hold" and view in c.views
         )
+        return []
 
     def pause(self) -> None:
         self._close_segment()
         self.timer.stop()
+        self.watch.reset()
         self.smoother.reset()
         self.picker.reset()
 
-    def warm_up(self, frame: Frame, view: str) -> None:
+    def warm_up(self, frame: Frame, view: str, placed: bool) -> bool:
+        """A hold is timed once the person is ready: nothing before it makes them ready."""
         self.picker.update(frame)
+        return False
 
-    def clear_warm_up(self) -> None:
+    def unmeasured(self, t: float) -> None:
         """Holds keep nothing from the warm-up."""
 
     def _value(self, frame: Frame, metric: str, side: str | None):
@@ -150,13 +153,17 @@ class HoldAnalysis:
     def in_pose(self, frame: Frame, side: str) -> bool:
         """Whether this frame is within every condition and target of the hold (smoothed)."""
         hold = self.exercise.hold
-        for condition in (*hold.conditions, *hold.targets):
-            results = [condition.holds(v) for v in self._values(frame, condition, side)]
-            if not (any(results) if condition.side == "any" else all(results)):
-                return False
-        return True
+        return all(self._within(frame, c, side) for c in (*hold.conditions, *hold.targets))
 
-    def _reading(self, frame: Frame, target: Target, side: str) -> tuple[float, Text | None]:
+    def _within(self, frame: Frame, condition: Condition | AnyOf, side: str) -> bool:
+        if isinstance(condition, AnyOf):
+            return any(
+                all(self._within(frame, c, side) for c in option) for option in condition.options
+            )
+        results = [condition.holds(v) for v in self._values(frame, condition, side)]
+        return any(results) if condition.side == "any" else all(results)
+
+    def _reading(self, frame: Frame, target: Target, side: str) -> tuple[float, str | None]:
         """How far a target is from its ideal (0 within it, 1 at the accepted edge) and the cue
         toward it: the best side for "any", the worst for "both"; unseen, no reading."""
         readings = [
@@ -169,11 +176,11 @@ class HoldAnalysis:
         pick = min if target.side == "any" else max
         return pick(readings, key=lambda reading: reading[0])
 
-    def _share(self, key: str, failing: bool, weight: float) -> float:
-        """The running share of time `key` has been failing (time constant CUE_WINDOW_MS)."""
-        share = self._fault_share.get(key, 0.0)
+    def _share(self, index: int, failing: bool, weight: float) -> float:
+        """The running share of time target `index` has been short of its ideal."""
+        share = self._target_share.get(index, 0.0)
         share += weight * ((1.0 if failing else 0.0) - share)
-        self._fault_share[key] = share
+        self._target_share[index] = share
         return share
 
     def update(self, frame: Frame) -> list[dict]:
@@ -186,31 +193,30 @@ class HoldAnalysis:
             self._close_segment()
         step = 0.0 if self._last_t is None else max(0.0, min(t - self._last_t, MAX_STEP_MS))
         self._last_t = t
-        weight = min(1.0, step / CUE_WINDOW_MS)
+        weight = min(1.0, step / FAULT_WINDOW_MS)
         # Targets guide the person into the pose and, once held, toward its ideal.
-        due: list[tuple[float, Text]] = []
+        due: list[tuple[float, str]] = []
         shortfalls = []
         for index, target in enumerate(self.exercise.hold.targets):
             shortfall, cue = self._reading(frame, target, side)
             shortfalls.append(min(1.0, shortfall))
-            if self._share(f"target:{index}", cue is not None, weight) >= CUE_SHARE and cue:
+            if self._share(index, cue is not None, weight) >= CUE_SHARE and cue:
                 due.append((shortfall, cue))
         due.sort(key=lambda item: -item[0])
         texts = [cue for _, cue in due]
-        if not self.timer.holding:
-            for check in self._checks:
-                self._fault_share.pop(check.id, None)
-        else:
-            if self._evidence is None:
-                self._evidence = Evidence(SETTLE_MS)
-            faults = []
+        # The hold's checks are judged while it is held.
+        readings = {}
+        if self.timer.holding:
             for check in self._checks:
                 value = self._value(frame, check.metric, side)
-                failing = value is not None and check.is_fault(value, self.difficulty.tolerance)
-                if failing:
-                    faults.append(check.id)
-                if self._share(check.id, failing, weight) >= CUE_SHARE:
-                    texts.append(check.message)
+                if value is not None:
+                    readings[check] = value
+        texts.extend(check.message for check in self.watch.update(t, readings))
+        if self.timer.holding:
+            if self._evidence is None:
+                self._evidence = Evidence(SETTLE_MS)
+            tolerance = self.difficulty.tolerance
+            faults = [check.id for check, v in readings.items() if check.is_fault(v, tolerance)]
             self._evidence.observe(
                 t,
                 faults,
@@ -223,12 +229,9 @@ class HoldAnalysis:
             if seconds > self._seconds_sent:
                 self._seconds_sent = seconds
                 events.append(contract.counter(current_count=seconds, form_score=self.form_score()))
-        if self.want_recommendations and texts:
-            cues = self.coach.cues(t, texts)
-            if cues:
-                events.append(contract.recommendations(cues=cues))
+        events.extend(self.coach.event(t, texts))
         if self.want_progression:
-            value = min(100, int(100 * self.timer.held_ms / (1000 * self.exercise.hold.target_s)))
+            value = min(100, int(100 * self.timer.held_ms / (1000 * self.target_s)))
             if value != self._progress_sent:
                 self._progress_sent = value
                 events.insert(0, contract.progression(value=value))
@@ -304,7 +307,7 @@ class HoldAnalysis:
             "time_under_tension_ms": round(held),
             "held_ms": round(held),
             "longest_hold_ms": round(max((s.held_ms for s in self.timer.segments), default=0.0)),
-            "target_s": self.exercise.hold.target_s,
+            "target_s": self.target_s,
             "tempo": {},
             "unit": "seconds",
         }

@@ -54,7 +54,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from tracking.engine import events as contract
-from tracking.engine.catalog import Text
+from tracking.engine.i18n import N_, spoken, translate
 from tracking.engine.metrics import VISIBILITY_GATE, Frame, torso_length
 from tracking.engine.pose import (
     LEFT_ANKLE,
@@ -122,33 +122,16 @@ PLACEMENT_NEEDS = (
 )
 
 TEXTS = {
-    "move_in": Text("Move fully into the frame", "Placez-vous entièrement dans le cadre"),
-    "hold_still": Text("Hold still...", "Ne bougez plus..."),
-    "ready": Text("Ready - tracking started", "Prêt - suivi démarré"),
-    "calibrated": Text(
-        "Calibration complete - ready to jump", "Calibration terminée - prêt à sauter"
-    ),
-    "started": Text("Jump detected - measuring height", "Saut détecté - mesure de la hauteur"),
-    "moved_toward_phone": Text(
-        "You moved toward the phone: jump straight up, in place",
-        "Vous vous êtes rapproché du téléphone : sautez droit, sur place",
-    ),
-    "jump_timeout": Text(
-        "That was too long for a jump: land on the same floor and try again",
-        "Trop long pour un saut : retombez sur le même sol et recommencez",
-    ),
-    "tracking_lost": Text(
-        "We lost sight of you during the jump: stay fully in the frame",
-        "Nous vous avons perdu de vue pendant le saut : restez entièrement dans le cadre",
-    ),
-    "no_flight_detected": Text(
-        "No flight detected: push off the floor with both feet",
-        "Aucun envol détecté : décollez du sol avec les deux pieds",
-    ),
-    "too_small": Text(
-        "Jump too small to measure: jump higher",
-        "Saut trop petit pour être mesuré : sautez plus haut",
-    ),
+    "move_in": N_("Move fully into the frame"),
+    "hold_still": N_("Hold still..."),
+    "ready": N_("Ready - tracking started"),
+    "calibrated": N_("Calibration complete - ready to jump"),
+    "started": N_("Jump detected - measuring height"),
+    "moved_toward_phone": N_("You moved toward the phone: jump straight up, in place"),
+    "jump_timeout": N_("That was too long for a jump: land on the same floor and try again"),
+    "tracking_lost": N_("We lost sight of you during the jump: stay fully in the frame"),
+    "no_flight_detected": N_("No flight detected: push off the floor with both feet"),
+    "too_small": N_("Jump too small to measure: jump higher"),
 }
 
 
@@ -275,7 +258,7 @@ def _parabola(points: list[tuple[float, float]]) -> tuple[float, float, float] |
 class JumpAnalyzer:
     def __init__(self, params):
         self.exercise = params.exercise if params.exercise == "jump_analysis" else "air_time_jump"
-        self.language = params.language if params.language in ("en", "fr") else "en"
+        self.language = spoken(params.language)
         self.calibrated_height = self.exercise == "jump_analysis"
         if self.calibrated_height and not params.user_height_cm:
             raise ValueError("jump_analysis needs user_height_cm")
@@ -652,7 +635,7 @@ class JumpAnalyzer:
     # -- messages -----------------------------------------------------------------------------
 
     def _text(self, key: str) -> str:
-        return TEXTS[key].in_language(self.language)
+        return translate(TEXTS[key], self.language)
 
     def _posture(
         self, key: str, ready: bool, requirements: list[str], missing: list[str]

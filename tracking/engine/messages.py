@@ -1,33 +1,26 @@
-"""User-facing engine messages that do not belong to one exercise, in English and French.
+"""User-facing engine messages that do not belong to one exercise, said in the tracker's language.
 
 Exercise cues (form checks, depth cues, start positions) live with their exercise in the catalog.
 """
 
-from tracking.engine.catalog import Text
+from tracking.engine.i18n import N_, translate
 
-MESSAGES: dict[str, Text] = {
-    "step_in": Text(
-        "Step into the frame so your whole body is visible",
-        "Placez-vous dans le cadre, le corps entier visible",
-    ),
-    "show_body": Text(
-        "Keep your full body in frame",
-        "Gardez tout votre corps dans le cadre",
-    ),
-    "face_camera": Text("Face the camera", "Placez-vous face à la caméra"),
-    "profile_camera": Text("Turn sideways to the camera", "Mettez-vous de profil face à la caméra"),
-    "move_back": Text("Move back from the camera", "Reculez un peu de la caméra"),
-    "move_closer": Text("Come closer to the camera", "Rapprochez-vous de la caméra"),
-    "move_left": Text("Move a little to the left", "Décalez-vous un peu vers la gauche"),
-    "move_right": Text("Move a little to the right", "Décalez-vous un peu vers la droite"),
-    "hold_still": Text("Hold still…", "Ne bougez plus…"),
-    "ready": Text("Ready! Start when you want", "Prêt ! Commencez quand vous voulez"),
-    "lost": Text(
-        "We lost you: come back into the frame",
-        "Nous ne vous voyons plus : revenez dans le cadre",
-    ),
+MESSAGES: dict[str, str] = {
+    "step_in": N_("Step into the frame so your whole body is visible"),
+    "show_body": N_("Keep your full body in frame"),
+    "face_camera": N_("Face the camera"),
+    "profile_camera": N_("Turn sideways to the camera"),
+    "turn_left_side": N_("Turn your left side toward the camera"),
+    "turn_right_side": N_("Turn your right side toward the camera"),
+    "move_back": N_("Move back from the camera"),
+    "move_closer": N_("Come closer to the camera"),
+    "move_left": N_("Move a little to the left"),
+    "move_right": N_("Move a little to the right"),
+    "hold_still": N_("Hold still…"),
+    "ready": N_("Ready! Start when you want"),
+    "lost": N_("We lost you: come back into the frame"),
 }
 
 
 def message(key: str, language: str) -> str:
-    return MESSAGES[key].in_language(language)
+    return translate(MESSAGES[key], language)

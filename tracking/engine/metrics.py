@@ -249,13 +249,48 @@ def shin_lean(f: Frame, side: str) -> float | None:
     return math.atan2((f.x[k] - f.x[a]) * direction, f.y[a] - f.y[k]) * _DEGREES
 
 
+# Thigh and shin are each about 0.85 torso lengths (Winter's anthropometry), and keep that length
+# seen side-on. A segment looking shorter than SIDE_ON_SEGMENT torso lengths is not seen side-on:
+# it points at the camera, or the model has merged or swapped the two legs' knees and ankles (a
+# side-on lunge's legs cross in the image), which reads a vertical shin as leaning 30-66 degrees.
+SIDE_ON_SEGMENT = 0.6
+
+
+def _side_on_length(f: Frame, side: str, *joint_names: str) -> float | None:
+    """The length in pixels of the limb path through `joint_names` on this side, when every joint
+    is seen and the path looks as long as it does side-on (SIDE_ON_SEGMENT a segment)."""
+    torso = f.metric("torso_length")
+    indices = [JOINTS[side][name] for name in joint_names]
+    if torso is None or not f.visible(*indices):
+        return None
+    x, y = f.x, f.y
+    pairs = list(zip(indices, indices[1:], strict=False))
+    total = sum(math.hypot(x[a] - x[b], y[a] - y[b]) for a, b in pairs)
+    return total if total >= SIDE_ON_SEGMENT * len(pairs) * torso else None
+
+
 def front_shin_lean(f: Frame, side: str | None = None) -> float | None:
-    """Shin lean of the leading leg (the ankle further forward), as in a lunge."""
+    """Shin lean of the leading leg (the ankle further forward), as in a lunge; not read when that
+    shin is not seen side-on."""
     direction = f.metric("facing")
     if direction is None:
         return None
     leading = max(SIDES, key=lambda s: f.x[JOINTS[s]["ankle"]] * direction)
+    if _side_on_length(f, leading, "knee", "ankle") is None:
+        return None
     return f.metric("shin_lean", leading)
+
+
+def forearm_sideways(f: Frame, side: str) -> float | None:
+    """How far the wrist is out to the side of its elbow, in torso lengths, facing the camera
+    (negative across the body). A curl raises the forearm in front of the elbow: it moves 0.1-0.2
+    over real curls; a shoulder's external rotation swings the forearm out to the side, 0.5."""
+    joints = JOINTS[side]
+    e, w = joints["elbow"], joints["wrist"]
+    if not _both(f, "shoulder") or not f.visible(e, w):
+        return None
+    outward = 1.0 if f.x[joints["shoulder"]] > f.x[JOINTS[OTHER_SIDE[side]]["shoulder"]] else -1.0
+    return _scaled(f, (f.x[w] - f.x[e]) * outward)
 
 
 def upper_arm_angle(f: Frame, side: str) -> float | None:
@@ -378,6 +413,14 @@ def shoulder_width_ratio(f: Frame, side: str | None = None) -> float | None:
     return _scaled(f, gap)
 
 
+def shoulder_stack(f: Frame, side: str | None = None) -> float | None:
+    """How far one shoulder is above the other in the image, in torso lengths: near 0 with the
+    shoulders level (upright, or face down seen side-on), about 0.5 rolled onto one side."""
+    if not _both(f, "shoulder"):
+        return None
+    return _scaled(f, abs(f.y[LEFT_SHOULDER] - f.y[RIGHT_SHOULDER]))
+
+
 def _below_shoulders(f: Frame, joint: str) -> float | None:
     """How far a joint pair's midpoint is below the shoulders' midpoint, in shoulder widths:
     facing the camera, the scale that stays put when the torso points at it (head-on floor
@@ -487,6 +530,23 @@ def hip_height(f: Frame, side: str | None = None) -> float | None:
     return (lower - _centre(f, "hip")[1]) / legs
 
 
+def hip_above_feet(f: Frame, side: str) -> float | None:
+    """This hip above the lowest foot point seen (heel, toes or ankle of either foot), in this
+    leg's hip-knee-ankle lengths: about 1.07 standing, 0.5-0.7 at the bottom of real lunges
+    (Exercise-Correction's lunge stages) whichever leg is in front, because the hips drop between
+    the feet. Side-on: the path is only a leg's length when the leg is seen side-on."""
+    leg = _side_on_length(f, side, "hip", "knee", "ankle")
+    if leg is None:
+        return None
+    feet = [
+        f.y[JOINTS[s][point]]
+        for s in SIDES
+        for point in ("ankle", "heel", "foot")
+        if f.visible(JOINTS[s][point])
+    ]
+    return (max(feet) - f.y[JOINTS[side]["hip"]]) / leg
+
+
 def hand_to_foot(f: Frame, side: str | None = None) -> float | None:
     """The nearest wrist to a foot (ankle, heel or toes), in torso lengths: under 0.3 holding a
     foot (bow, camel, king pigeon), about 1.5 standing with the arms down."""
@@ -533,6 +593,26 @@ def _from_vertical(upper: str, lower: str) -> Callable[[Frame, str], float | Non
         return math.atan2(abs(f.x[u] - f.x[lo]), f.y[lo] - f.y[u]) * _DEGREES
 
     return measure
+
+
+def neck_flexion(f: Frame, side: str) -> float | None:
+    """The head bowed toward the chest against the trunk, degrees, side-on: how far the ear-to-nose
+    line tilts toward the hips from square to the hip-shoulder line. About 20-25 with the head
+    neutral (the nose sits below the ear), about 60 with the chin pulled to the chest; negative
+    with the head tipped back."""
+    joints = JOINTS[side]
+    h, s, e = joints["hip"], joints["shoulder"], joints["ear"]
+    if not f.visible(h, s, e, NOSE):
+        return None
+    x, y = f.x, f.y
+    tx, ty = x[s] - x[h], y[s] - y[h]
+    trunk = math.hypot(tx, ty)
+    if trunk < 1e-6:
+        return None
+    hx, hy = x[NOSE] - x[e], y[NOSE] - y[e]
+    toward_hips = -(hx * tx + hy * ty) / trunk
+    across = abs(hx * ty - hy * tx) / trunk
+    return math.atan2(toward_hips, across) * _DEGREES
 
 
 def toes_to_head(f: Frame, side: str) -> float | None:
@@ -614,6 +694,152 @@ def hip_centre_x(f: Frame, side: str | None = None) -> float | None:
     return sum(f.x[i] for i in hips) / len(hips)
 
 
+# -- range of motion ---------------------------------------------------------------------------
+# Clinical angles, as a goniometer reads them: 0 in the anatomical position, positive in the
+# movement's direction, per side. Each reads one side's movement in the plane the camera sees (the
+# assessment's view), tracking.engine.rom turns it into a held peak.
+
+
+def _unit(x: float, y: float) -> tuple[float, float] | None:
+    norm = math.hypot(x, y)
+    return (x / norm, y / norm) if norm > 1e-6 else None
+
+
+def _swing(
+    base: tuple[float, float], moving: tuple[float, float], toward: tuple[float, float]
+) -> float | None:
+    """The angle from `base` to `moving`, degrees, positive rotating toward `toward` (a direction
+    not along `base`). Past -90 it reads on past 180 (an arm raised beyond overhead reads 190,
+    as a goniometer would, rather than -170)."""
+    d = _unit(*base)
+    if d is None:
+        return None
+    along = toward[0] * d[0] + toward[1] * d[1]
+    p = _unit(toward[0] - along * d[0], toward[1] - along * d[1])
+    if p is None:
+        return None
+    angle = (
+        math.atan2(moving[0] * p[0] + moving[1] * p[1], moving[0] * d[0] + moving[1] * d[1])
+        * _DEGREES
+    )
+    return angle + 360.0 if angle < -90.0 else angle
+
+
+def _outward(f: Frame, side: str, joint: str) -> tuple[float, float]:
+    """From the other side's joint to this side's, in the image: toward `side` of the body."""
+    a, b = JOINTS[side][joint], JOINTS[OTHER_SIDE[side]][joint]
+    return f.x[a] - f.x[b], f.y[a] - f.y[b]
+
+
+def _flexion(first: str, middle: str, last: str) -> Callable[[Frame, str], float | None]:
+    """180 minus the joint's interior angle: 0 with the limb straight."""
+    interior = _joint_angle(first, middle, last)
+
+    def measure(f: Frame, side: str) -> float | None:
+        angle = interior(f, side)
+        return None if angle is None else 180.0 - angle
+
+    return measure
+
+
+def shoulder_abduction(f: Frame, side: str) -> float | None:
+    """Facing the camera: the upper arm from the trunk's line (shoulder toward hip), out to the
+    side. 0 hanging, 90 level, 180 overhead, more past it."""
+    joints, other = JOINTS[side], JOINTS[OTHER_SIDE[side]]
+    s, e, h = joints["shoulder"], joints["elbow"], joints["hip"]
+    if not f.visible(s, e, h, other["shoulder"]):
+        return None
+    x, y = f.x, f.y
+    return _swing(
+        (x[h] - x[s], y[h] - y[s]), (x[e] - x[s], y[e] - y[s]), _outward(f, side, "shoulder")
+    )
+
+
+def shoulder_flexion(f: Frame, side: str) -> float | None:
+    """Side-on: the upper arm from the trunk's line, forward (the way the person faces) and up.
+    0 hanging, 180 overhead; negative behind the body (extension)."""
+    joints = JOINTS[side]
+    s, e, h = joints["shoulder"], joints["elbow"], joints["hip"]
+    ahead = f.metric("facing")
+    if ahead is None or not f.visible(s, e, h):
+        return None
+    x, y = f.x, f.y
+    return _swing((x[h] - x[s], y[h] - y[s]), (x[e] - x[s], y[e] - y[s]), (ahead, 0.0))
+
+
+def hip_abduction(f: Frame, side: str) -> float | None:
+    """Facing the camera: the thigh (hip to knee) out to the side from the pelvis' own down (square
+    to the hip-to-hip line), as a goniometer set on both hip bones reads it: a tilt of the pelvis
+    is not abduction. 0 standing, negative crossing inward."""
+    joints, other = JOINTS[side], JOINTS[OTHER_SIDE[side]]
+    h, k = joints["hip"], joints["knee"]
+    if not f.visible(h, k, other["hip"]):
+        return None
+    ox, oy = _outward(f, side, "hip")
+    down = (-oy, ox) if ox >= 0 else (oy, -ox)  # square to the hips, toward the feet
+    return _swing(down, (f.x[k] - f.x[h], f.y[k] - f.y[h]), (ox, oy))
+
+
+def _trunk_up(f: Frame) -> tuple[float, float]:
+    """Hip centre to shoulder centre when the hips are seen, else straight up the image."""
+    if _both(f, "hip"):
+        hx, hy = _centre(f, "hip")
+        sx, sy = _centre(f, "shoulder")
+        return sx - hx, sy - hy
+    return 0.0, -1.0
+
+
+def neck_lateral_flexion(f: Frame, side: str) -> float | None:
+    """Facing the camera: the head's midline (the shoulders' centre to the nose) from the trunk's
+    line, toward this side's shoulder (ear to shoulder); negative bending the other way."""
+    if not _both(f, "shoulder") or not f.visible(NOSE):
+        return None
+    sx, sy = _centre(f, "shoulder")
+    head = (f.x[NOSE] - sx, f.y[NOSE] - sy)
+    return _swing(_trunk_up(f), head, _outward(f, side, "shoulder"))
+
+
+def trunk_lateral_flexion(f: Frame, side: str) -> float | None:
+    """Facing the camera: the trunk (hip centre to shoulder centre) from vertical, bending toward
+    this side; negative bending the other way."""
+    if not _both(f, "shoulder", "hip"):
+        return None
+    hx, hy = _centre(f, "hip")
+    sx, sy = _centre(f, "shoulder")
+    return _swing((0.0, -1.0), (sx - hx, sy - hy), _outward(f, side, "hip"))
+
+
+def _indices(*names: str) -> Callable[[str], tuple[int, ...]]:
+    """The landmarks a measurement reads on `side` ("other_…": the other side's, "nose")."""
+
+    def of(side: str) -> tuple[int, ...]:
+        found = []
+        for name in names:
+            if name == "nose":
+                found.append(NOSE)
+            elif name.startswith("other_"):
+                found.append(JOINTS[OTHER_SIDE[side]][name.removeprefix("other_")])
+            else:
+                found.append(JOINTS[side][name])
+        return tuple(found)
+
+    return of
+
+
+# The landmarks each range-of-motion measurement reads, on a side: how well they are seen is part
+# of the measurement's uncertainty.
+ROM_LANDMARKS: dict[str, Callable[[str], tuple[int, ...]]] = {
+    "shoulder_abduction": _indices("hip", "shoulder", "elbow", "other_shoulder"),
+    "shoulder_flexion": _indices("hip", "shoulder", "elbow"),
+    "hip_abduction": _indices("hip", "knee", "other_hip"),
+    "hip_flexion": _indices("shoulder", "hip", "knee"),
+    "knee_flexion": _indices("hip", "knee", "ankle"),
+    "elbow_flexion": _indices("shoulder", "elbow", "wrist"),
+    "neck_lateral_flexion": _indices("shoulder", "other_shoulder", "nose"),
+    "trunk_lateral_flexion": _indices("shoulder", "other_shoulder", "hip", "other_hip"),
+}
+
+
 # name -> measure(frame, side); side is "left"/"right" for one-side measurements, None otherwise.
 METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "knee_angle": _joint_angle("hip", "knee", "ankle"),
@@ -628,6 +854,7 @@ METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "elbow_drop": elbow_drop,
     "shin_lean": shin_lean,
     "upper_arm_angle": upper_arm_angle,
+    "forearm_sideways": forearm_sideways,
     "thigh_lift": thigh_lift,
     "wrist_height": wrist_height,
     "heel_raise": heel_raise,
@@ -638,6 +865,7 @@ METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "facing": facing,
     "front_shin_lean": front_shin_lean,
     "shoulder_width_ratio": shoulder_width_ratio,
+    "shoulder_stack": shoulder_stack,
     "wrist_drop": wrist_drop,
     "hip_drop": hip_drop,
     "knee_feet_ratio": knee_feet_ratio,
@@ -650,14 +878,24 @@ METRICS: dict[str, Callable[[Frame, str | None], float | None]] = {
     "neck_length": neck_length,
     "leg_spread": leg_spread,
     "hip_height": hip_height,
+    "hip_above_feet": hip_above_feet,
     "hand_to_foot": hand_to_foot,
     "ankle_rise": ankle_rise,
     "shin_tilt": _from_vertical("knee", "ankle"),
     "thigh_tilt": _from_vertical("hip", "knee"),
     "toes_to_head": toes_to_head,
+    "neck_flexion": neck_flexion,
     "shin_ground_angle": shin_ground_angle,
     "trunk_angle": trunk_angle,
     "wrist_to_ankle": wrist_to_ankle,
+    "shoulder_abduction": shoulder_abduction,
+    "shoulder_flexion": shoulder_flexion,
+    "hip_abduction": hip_abduction,
+    "hip_flexion": _flexion("shoulder", "hip", "knee"),
+    "knee_flexion": _flexion("hip", "knee", "ankle"),
+    "elbow_flexion": _flexion("shoulder", "elbow", "wrist"),
+    "neck_lateral_flexion": neck_lateral_flexion,
+    "trunk_lateral_flexion": trunk_lateral_flexion,
 }
 
 # Measurements taken on one body side; the rest describe the whole body.
@@ -675,6 +913,7 @@ PER_SIDE_METRICS = frozenset(
         "elbow_drop",
         "shin_lean",
         "upper_arm_angle",
+        "forearm_sideways",
         "thigh_lift",
         "wrist_height",
         "heel_raise",
@@ -687,5 +926,8 @@ PER_SIDE_METRICS = frozenset(
         "shin_ground_angle",
         "trunk_angle",
         "wrist_to_ankle",
+        "hip_above_feet",
+        "neck_flexion",
+        *ROM_LANDMARKS,
     }
 )

@@ -30,28 +30,32 @@ _ANGLE_INDICES = {
 def keypoints_event(
     frame: Frame | None,
     blazepose: bool,
-    capture_size: tuple[int, int] | None,
+    mirrored: bool,
     frame_id: int | None,
     timestamp_ms: float,
 ) -> dict:
-    """x and y in pixels of the capture size (the host's width/height when given, else the image);
-    score is the landmark's visibility. No person: an empty list, so the host clears its overlay."""
+    """x and y normalised to the picture (0..1), on the mirrored preview when `mirrored` (the live
+    page shows the front camera as a mirror: contract §4.3); z is the landmark's depth on x's scale
+    (negative: nearer the camera than the hips); score is its visibility. Names stay the body's:
+    a mirrored left_wrist is still the person's left wrist. An unknown landmark is 0, 0, 0 with
+    score 0. No person: an empty list, so the host clears its overlay."""
     points: list[dict] = []
     mean_score = 0.0
     if frame is not None:
-        sx = sy = 1.0
-        if capture_size is not None:
-            sx, sy = capture_size[0] / frame.width, capture_size[1] / frame.height
-        x, y, v = frame.x, frame.y, frame.v
+        width, height = frame.width, frame.height
+        xs, ys, zs, v = frame.x, frame.y, frame.z, frame.v
         for name, index in BLAZEPOSE_KEYPOINTS if blazepose else COCO_KEYPOINTS:
-            xi, yi = x[index], y[index]
-            if xi != xi or yi != yi:  # NaN: the landmark is unknown
-                xi = yi = 0.0
+            x, y, z = xs[index] / width, ys[index] / height, zs[index] / width
+            if x != x or y != y or z != z:  # NaN: the landmark is unknown
+                x = y = z = 0.0
+            elif mirrored:
+                x = 1.0 - x
             points.append(
                 {
                     "name": name,
-                    "x": round(xi * sx, 1),
-                    "y": round(yi * sy, 1),
+                    "x": round(x, 4),
+                    "y": round(y, 4),
+                    "z": round(z, 4),
                     "score": round(v[index], 3),
                 }
             )
@@ -79,20 +83,20 @@ def angles_event(frame: Frame, frame_id: int | None, timestamp_ms: float) -> dic
 
 
 class FrameOutputs:
-    """A session's `keypoints` (every frame) and `angles` (at most every ANGLES_INTERVAL_MS) events,
-    as the request asks for them. `width` and `height`: the host's capture size, when both given."""
+    """A tracker's `keypoints` (every frame) and `angles` (at most every ANGLES_INTERVAL_MS) events,
+    as the request asks for them; keypoints on the mirrored preview when `mirrored`."""
 
-    def __init__(self, *, keypoints: bool, angles: bool, blazepose: bool, width, height):
+    def __init__(self, *, keypoints: bool, angles: bool, blazepose: bool, mirrored: bool):
         self.keypoints = keypoints
         self.angles = angles
         self.blazepose = blazepose
-        self.capture_size = (width, height) if width and height else None
+        self.mirrored = mirrored
         self._last_angles_t: float | None = None
 
     def events(self, frame: Frame | None, frame_id: int | None, t: float) -> list[dict]:
         events = []
         if self.keypoints:
-            events.append(keypoints_event(frame, self.blazepose, self.capture_size, frame_id, t))
+            events.append(keypoints_event(frame, self.blazepose, self.mirrored, frame_id, t))
         if self.angles and frame is not None:
             last = self._last_angles_t
             if last is None or t - last >= ANGLES_INTERVAL_MS or t < last:

@@ -3,7 +3,7 @@
 A test (an exercise with `test`, e.g. back_flexibility_test) is counted like any repetition; what
 it adds is measured over that repetition: `peaks` (the extremes of its metrics, named as in the
 contract), `flags` (yes/no readings of the peaks), `camera` (where the phone seemed to stand), the
-`disclaimer`, the `method` and an `interpretation` {tone, title, text} in the session's language.
+`disclaimer`, the `method` and an `interpretation` {tone, title, text} in the tracker's language.
 
 The camera's height comes from the standing body's proportions. A phone level with the hips sees
 a standing person undistorted; a phone low and tilted up sees the legs longer against the trunk
@@ -16,14 +16,13 @@ in ML Kit's standing photos read 1.5 (middle half 1.4-1.6) and Winter's anthropo
 from statistics import median
 
 from tracking.engine import events as contract
-from tracking.engine.catalog import PhysicalTest, Text
+from tracking.engine.catalog import PhysicalTest
+from tracking.engine.i18n import N_, translate
 from tracking.engine.metrics import JOINTS, Frame
 
-DISCLAIMER = Text(
+DISCLAIMER = N_(
     "In addition to the Terms of Use, this is a FormTrack algorithm opinion from pose-estimation "
-    "data. It is not a medical or professional opinion.",
-    "En complément des conditions d'utilisation, ceci est un avis de l'algorithme de FormTrack, "
-    "tiré de données d'estimation de pose. Ce n'est pas un avis médical ou professionnel.",
+    "data. It is not a medical or professional opinion."
 )
 LEG_OVER_TRUNK = 1.6
 CAMERA_BAND = 0.12
@@ -77,16 +76,16 @@ def analysis(test: PhysicalTest, extremes: dict, camera: dict, language: str) ->
         if peak.key in extremes
     }
     flags = {flag.key: flag.reads(peaks) for flag in test.flags}
-    tone, title, text = READINGS[test.reading](peaks, flags, camera)
+    tone, title, text = READINGS[test.reading](peaks, flags, camera, language)
     return contract.physical_test_analysis(
         peaks=peaks,
         flags=flags,
         camera=camera,
-        disclaimer=DISCLAIMER.in_language(language),
-        method=test.method.in_language(language),
+        disclaimer=translate(DISCLAIMER, language),
+        method=translate(test.method, language),
         tone=tone,
-        title=title.in_language(language),
-        text=" ".join(sentence.in_language(language) for sentence in text),
+        title=title,
+        text=" ".join(text),
     )
 
 
@@ -98,27 +97,23 @@ ANKLE_ABOVE_SOLE = 0.08
 STRONG_FOLD_DEG = 60.0
 PARTIAL_FOLD_DEG = 40.0
 TITLES = {
-    "strong": Text("Deep forward fold", "Flexion avant profonde"),
-    "partial": Text("Partial forward fold", "Flexion avant partielle"),
-    "limited": Text("Limited forward fold", "Flexion avant limitée"),
+    "strong": N_("Deep forward fold"),
+    "partial": N_("Partial forward fold"),
+    "limited": N_("Limited forward fold"),
 }
 CAMERA_SENTENCES = {
-    "ground": Text(
-        "The phone seemed to be low, near the floor: angles are read as seen from there.",
-        "Le téléphone semblait bas, près du sol : les angles sont lus depuis ce point de vue.",
-    ),
-    "mid": Text(
-        "The phone seemed to be about level with the hips.",
-        "Le téléphone semblait à peu près à hauteur des hanches.",
-    ),
-    "high": Text(
-        "The phone seemed to be above the hips: angles are read as seen from there.",
-        "Le téléphone semblait au-dessus des hanches : les angles sont lus depuis ce point de vue.",
-    ),
+    "ground": N_("The phone seemed to be low, near the floor: angles are read as seen from there."),
+    "mid": N_("The phone seemed to be about level with the hips."),
+    "high": N_("The phone seemed to be above the hips: angles are read as seen from there."),
 }
 
 
-def _back_flexibility(peaks: dict, flags: dict, camera: dict) -> tuple[str, Text, list[Text]]:
+def _back_flexibility(
+    peaks: dict, flags: dict, camera: dict, language: str
+) -> tuple[str, str, list[str]]:
+    def say(message: str, **details: float) -> str:
+        return translate(message, language).format(**details)
+
     trunk = peaks.get("trunk_angle_deg", 0.0)
     knee = peaks.get("knee_angle_deg")
     reach = peaks.get("wrist_to_ankle")
@@ -129,50 +124,30 @@ def _back_flexibility(peaks: dict, flags: dict, camera: dict) -> tuple[str, Text
         tone = "partial"
     else:
         tone = "limited"
-    text = [
-        Text(
-            f"Your trunk folded {trunk:.0f}° from vertical.",
-            f"Votre tronc s'est incliné de {trunk:.0f}° par rapport à la verticale.",
-        )
-    ]
+    text = [say(N_("Your trunk folded {trunk:.0f}° from vertical."), trunk=trunk)]
     if knee is not None:
         text.append(
-            Text(
-                f"Your knees stayed straight ({knee:.0f}°).",
-                f"Vos genoux sont restés tendus ({knee:.0f}°).",
-            )
+            say(N_("Your knees stayed straight ({knee:.0f}°)."), knee=knee)
             if straight
-            else Text(
-                f"Your knees bent to {knee:.0f}°: part of the fold came from the knees.",
-                f"Vos genoux se sont pliés jusqu'à {knee:.0f}° : une partie de la flexion venait "
-                "des genoux.",
+            else say(
+                N_("Your knees bent to {knee:.0f}°: part of the fold came from the knees."),
+                knee=knee,
             )
         )
     if reach is not None:
         if reach >= ANKLE_ABOVE_SOLE:
-            text.append(
-                Text(
-                    "Your hands reached the floor, below your ankles.",
-                    "Vos mains ont atteint le sol, sous vos chevilles.",
-                )
-            )
+            text.append(say(N_("Your hands reached the floor, below your ankles.")))
         elif reach >= -ANKLE_ABOVE_SOLE:
-            text.append(
-                Text(
-                    "Your hands reached about the level of your ankles.",
-                    "Vos mains sont arrivées à peu près au niveau des chevilles.",
-                )
-            )
+            text.append(say(N_("Your hands reached about the level of your ankles.")))
         else:
             text.append(
-                Text(
-                    f"Your hands stopped {-reach:.2f} leg lengths above your ankles.",
-                    f"Vos mains se sont arrêtées à {-reach:.2f} longueur de jambe au-dessus "
-                    "des chevilles.",
+                say(
+                    N_("Your hands stopped {above:.2f} leg lengths above your ankles."),
+                    above=-reach,
                 )
             )
-    text.append(CAMERA_SENTENCES[camera["placement"]])
-    return tone, TITLES[tone], text
+    text.append(say(CAMERA_SENTENCES[camera["placement"]]))
+    return tone, say(TITLES[tone]), text
 
 
 READINGS = {"back_flexibility": _back_flexibility}

@@ -3,7 +3,9 @@
 Before counting, every frame is checked in this order and the first problem is reported:
 1. the joints the exercise needs are visible and inside the image (both sides facing the camera,
    one side side-on: alternating exercises then count the far leg only while it is visible);
-2. the camera view: facing (shoulder width at least 0.3 torso lengths) or side-on (at most 0.55).
+2. the camera view: facing (shoulder width at least 0.3 torso lengths) or side-on (at most 0.55);
+   side-on, an assessment of one side (a range of motion's `_left` or `_right`) wants that side
+   toward the camera (the better seen one, else the nearer).
    A person who keeps another view for VIEW_GRACE_MS is counted in the view they chose (every
    repetition exercise has a signal for both views): asking forever would only block them. Unless
    the start position cannot be seen in their view (a push-up filmed head-on), or the exercise is
@@ -11,9 +13,13 @@ Before counting, every frame is checked in this order and the first problem is r
    camera draw the same lines): then the view is still what they are asked to change;
 3. distance: the visible body spans at least a quarter of the image;
 4. the exercise's start position (standing, lying...).
-All must pass for READY_STABLE_MS in a row ("hold still") before counting starts. Once counting, a
-person whose needed joints are not visible for LOST_AFTER_MS is lost: counting pauses, and starts
-again only after the same checks.
+All must pass for READY_STABLE_MS in a row ("hold still") before counting starts, or the analysis
+confirms the person was ready from what they did (`confirm`: a repetition that began or ended in
+the start position, tracking/engine/reps.py). Once counting, a person whose needed joints are not
+visible for LOST_AFTER_MS is lost: counting pauses, and starts again only after the same checks.
+
+Once ready, the posture event says so: "Ready!", or for an assessment what to do (its movement's
+cue in that view).
 
 A reference movement has no camera view or start position of its own: it needs the landmarks its
 movement uses, the torso among them, visible and inside the image (JointNeeds). The same gate,
@@ -25,8 +31,9 @@ with the same timing, places and loses the person for both (ExerciseNeeds, Joint
 from dataclasses import dataclass
 
 from tracking.engine import events as contract
-from tracking.engine.body import view_of
+from tracking.engine.body import SIDE_SWITCH_MARGIN, view_of
 from tracking.engine.catalog import Exercise, Start
+from tracking.engine.i18n import translate
 from tracking.engine.messages import message
 from tracking.engine.metrics import JOINTS, SIDES, VISIBILITY_GATE, Frame
 from tracking.engine.pose import LANDMARK_NAMES, LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
@@ -105,6 +112,16 @@ def assess(
             (),
             view,
         )
+    wanted_side = exercise.side
+    if wanted_side is not None and view == "side" and near_side(frame, needs) != wanted_side:
+        return Placement(
+            False,
+            message(f"turn_{wanted_side}_side", language),
+            "turn-around",
+            ("side_to_camera",),
+            (),
+            view,
+        )
     seen = [i for i, visibility in enumerate(frame.v) if visibility >= VISIBILITY_GATE]
     if _extent(frame, seen) < MIN_BODY_EXTENT:
         return Placement(
@@ -113,9 +130,19 @@ def assess(
     start = exercise.start_in(view)
     if start is not None and not any(_in_start(frame, start, side) for side in complete):
         return Placement(
-            False, start.cue.in_language(language), "in-frame", ("start_position",), (), view
+            False, translate(start.cue, language), "in-frame", ("start_position",), (), view
         )
     return Placement(True, message("hold_still", language), "in-frame", ("hold_still",), (), view)
+
+
+def near_side(frame: Frame, needs: tuple[str, ...]) -> str:
+    """Side-on, the side toward the camera: the one whose `needs` are clearly better seen, else
+    the nearer by BlazePose's depth."""
+    seen = {side: sum(frame.v[JOINTS[side][name]] for name in needs) / len(needs) for side in SIDES}
+    if abs(seen["left"] - seen["right"]) >= SIDE_SWITCH_MARGIN:
+        return max(SIDES, key=seen.__getitem__)
+    depth = {side: sum(frame.z[JOINTS[side][name]] for name in needs) for side in SIDES}
+    return min(SIDES, key=depth.__getitem__)
 
 
 def _in_start(frame: Frame, start: Start, side: str) -> bool:
@@ -183,6 +210,11 @@ class ExerciseNeeds:
     def lost(self, frame: Frame | None, language: str) -> Placement:
         return _lost(language)
 
+    def ready_message(self, view: str | None, language: str) -> str:
+        """An assessment's ready tells what to do in this view; the rest say "Ready!"."""
+        movement = next((m for m in self.exercise.rom if m.view == view), None)
+        return translate(movement.cue, language) if movement else message("ready", language)
+
 
 class JointNeeds:
     """What a movement known only by its landmarks needs (a reference movement): every one of
@@ -221,6 +253,9 @@ class JointNeeds:
 
     def lost(self, frame: Frame | None, language: str) -> Placement:
         return _lost(language, self._names(self._unseen(frame)))
+
+    def ready_message(self, view: str | None, language: str) -> str:
+        return message("ready", language)
 
 
 class PostureGate:
@@ -275,11 +310,17 @@ class PostureGate:
             self._ok_since = t_ms
         if t_ms - self._ok_since < READY_STABLE_MS:
             return self._event(placement), placement
+        return self.confirm(), placement
+
+    def confirm(self) -> dict | None:
+        """The person is ready now (held still in place, or shown ready by their own movement):
+        the posture event that says so."""
         self.state = "ready"
         self._absent_since = None
         self._wrong_view_since = None
-        ready = Placement(True, message("ready", self.language), "in-frame", (), (), placement.view)
-        return self._event(ready), ready
+        text = self.needs.ready_message(self.view, self.language)
+        ready = Placement(True, text, "in-frame", (), (), self.view)
+        return self._event(ready)
 
     def _event(self, placement: Placement) -> dict | None:
         key = (placement.message, placement.direction, placement.ok, self.state)

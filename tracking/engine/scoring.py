@@ -1,7 +1,8 @@
 """Per-rep and per-hold scores (0-100) and A-F grades.
 
 A rep's score blends depth (range of motion against the textbook turn, scaled by difficulty),
-tempo (inside the exercise's tempo band) and stability (how far the hips travel sideways), then
+tempo (inside the exercise's tempo band; a rep already under way when first seen is never too
+fast) and stability (how far the hips travel sideways), then
 subtracts the weight of every failed form check:
 
     score = 100 * (0.6 * depth + 0.2 * tempo + 0.2 * stability) - sum(failed check weights)
@@ -28,6 +29,7 @@ GRADE_ORDER = ("A", "B", "C", "D", "F")
 DEPTH_WEIGHT, TEMPO_WEIGHT, STABILITY_WEIGHT = 0.6, 0.2, 0.2
 # A rep whose depth scores below this is reported as shallow (and cued).
 SHALLOW_DEPTH = 0.6
+SHALLOW = "shallow"  # that fault's name in a rep's `faults`
 # A "rep" phase check fails when its fault covers this share of the rep.
 REP_FAULT_SHARE = 0.3
 # Hip travel (torso lengths) that starts to cost stability, and the span over which it costs all.
@@ -178,7 +180,11 @@ def score_rep(
         score = round(100.0 * _unit(peak_progress))
         return RepScore(score, grade_for(score), _unit(peak_progress), 1.0, 1.0)
     depth = depth_score(peak_progress, difficulty)
-    tempo = tempo_score(candidate.duration_ms, exercise.counting.tempo_ms)
+    band = exercise.counting.tempo_ms
+    # A rep whose start was not seen lasted at least what was seen: too slow can be told, too
+    # fast cannot.
+    seen_ms = candidate.duration_ms if candidate.start_seen else max(candidate.duration_ms, band[0])
+    tempo = tempo_score(seen_ms, band)
     stability = stability_score(evidence.sway) if exercise.steady else 1.0
     failed = []
     for check in exercise.checks:
@@ -194,7 +200,7 @@ def score_rep(
     score = round(max(0.0, min(100.0, blended - sum(check.weight for check in failed))))
     faults = [check.id for check in failed]
     if depth < SHALLOW_DEPTH:
-        faults.append("shallow")
+        faults.append(SHALLOW)
     return RepScore(score, grade_for(score), depth, tempo, stability, faults, failed)
 
 

@@ -44,7 +44,7 @@ _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # depend on timing (a video analysed again gives the same events). A worker started for the
 # video also imports for about 0.7 s, which only its first video waits for.
 WORKER_HEAD_START_S = 0.2
-FRAME_SECONDS = {"lite": 0.019, "full": 0.024, "heavy": 0.061}
+FRAME_SECONDS = {"lite": 0.011, "full": 0.015, "heavy": 0.048}
 
 
 def peak_rss_mb() -> float:
@@ -70,22 +70,28 @@ def reset_peak_rss() -> None:
 
 
 class StageTimer:
-    """Seconds spent per named stage, accumulated."""
+    """Seconds spent per named stage, accumulated: elapsed (`seconds`) and this process's CPU
+    time (`cpu_seconds`, all its threads: MediaPipe's graph runs in its own). On a machine busy
+    with other work elapsed time grows and CPU time hardly does."""
 
     def __init__(self):
         self.seconds: dict[str, float] = defaultdict(float)
+        self.cpu_seconds: dict[str, float] = defaultdict(float)
 
     @contextmanager
     def stage(self, name: str):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[name] += time.perf_counter() - started
+            self.cpu_seconds[name] += time.process_time() - cpu_started
 
-    def add(self, seconds: dict[str, float]) -> None:
+    def add(self, seconds: dict[str, float], cpu_seconds: dict[str, float]) -> None:
         for name, value in seconds.items():
             self.seconds[name] += value
+        for name, value in cpu_seconds.items():
+            self.cpu_seconds[name] += value
 
 
 def estimate_frames(
@@ -159,6 +165,7 @@ def split_frames(
 class ChunkResult:
     poses: list[Pose]
     stage_seconds: dict[str, float]
+    stage_cpu_seconds: dict[str, float]
     peak_rss_mb: float
     error: tuple[str, str] | None = None  # a MediaError's (code, message)
 
@@ -167,7 +174,7 @@ class PoseWorker:
     """A `python -m tracking.pose.chunks` process that estimates chunks, one job at a time.
 
     Started once and reused: its imports (cv2, mediapipe) cost about 0.7 core-seconds, as much
-    as estimating 35 frames. Each job gets a new estimator, as each chunk is a new stream. On
+    as estimating 60 frames. Each job gets a new estimator, as each chunk is a new stream. On
     stdout it writes a line per frame estimated, then "done" once the job's result is written.
     It ends when its stdin closes, so it never outlives the process that started it.
     """
@@ -380,7 +387,7 @@ def _run_job(job: dict) -> ChunkResult:
         error = None
     except MediaError as media_error:
         error = (media_error.code, media_error.message)
-    return ChunkResult(poses, dict(timer.seconds), peak_rss_mb(), error)
+    return ChunkResult(poses, dict(timer.seconds), dict(timer.cpu_seconds), peak_rss_mb(), error)
 
 
 def main() -> None:

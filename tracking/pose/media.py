@@ -20,20 +20,16 @@ import filetype
 import numpy as np
 from PIL import Image
 
+from config.errors import FormTrackError
+
 # Formats OpenCV decodes here; filetype also knows e.g. GIF, HEIC and AVIF, which it cannot.
 IMAGE_MIMES = frozenset({"image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff"})
 # Frame rates outside this range are broken metadata, not video.
 _FRAME_RATE_RANGE = (0.5, 1000.0)
 
 
-class MediaError(Exception):
-    """`status` is the HTTP status a refused upload answers with."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class MediaError(FormTrackError):
+    """A file that cannot be analysed; `status` is what a refused upload answers with."""
 
 
 @dataclass(frozen=True)

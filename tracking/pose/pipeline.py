@@ -20,12 +20,13 @@ from pathlib import Path
 import cv2
 
 from tracking.engine import events as contract
-from tracking.engine import open_session
-from tracking.engine.catalog import EXERCISES, Text, resolve_exercise
+from tracking.engine.catalog import EXERCISES, resolve_exercise
+from tracking.engine.i18n import N_, translate
 from tracking.engine.messages import message
 from tracking.engine.metrics import JOINTS, SIDES, Frame
 from tracking.engine.outputs import angles_event, keypoints_event
 from tracking.engine.pose import Pose
+from tracking.engine.tracker import open_tracker
 from tracking.pose.chunks import (
     FRAME_SECONDS,
     WORKER_HEAD_START_S,
@@ -47,17 +48,22 @@ from tracking.pose.media import (
 )
 from tracking.pose.render import (
     AnnotatedVideoWriter,
+    PreviewEncoder,
     draw_skeleton,
     draw_status,
     export_size,
     render_image_overlay,
 )
-from tracking.pose.skeleton import SKELETONS, skeleton_name
+from tracking.pose.skeleton import SKELETONS, skeleton_name, style_for
 
 # Worker processes cost about a second each to start: not worth it for short videos.
 MIN_SECONDS_PER_WORKER = 10.0
 WORKER_OVERLAP_S = 0.5
-FULL_BODY = Text("Full body visible", "Corps entier visible")
+# The preview is encoded while the video is analysed, and takes far less: waited for at most this
+# long after the analysis (at least PREVIEW_MIN_WAIT_S), so a stuck encoder never holds the job.
+PREVIEW_WAIT_PER_VIDEO_S = 0.5
+PREVIEW_MIN_WAIT_S = 30.0
+FULL_BODY = N_("Full body visible")
 
 
 @dataclass
@@ -76,10 +82,12 @@ def analyze_file(
     export_path: str | os.PathLike | None = None,
     overlay_path: str | os.PathLike | None = None,
     timeline_path: str | os.PathLike | None = None,
+    preview_path: str | os.PathLike | None = None,
     analysis_fps: float = 15.0,
     workers: int = 1,
     limits: MediaLimits = DEFAULT_LIMITS,
     reference_signature: dict | None = None,
+    make_estimator: Callable[[str, str], PoseEstimator] = PoseEstimator,
 ) -> AnalysisResult:
     """Analyse one image or video file (the kind is sniffed from its content).
 
@@ -89,11 +97,15 @@ def analyze_file(
     event as it is produced. export_path receives the annotated MP4 of a video, overlay_path the
     PNG overlay of an image, timeline_path a video's pose timeline (JSON: the skeleton and the
     counter at each analysed frame, what a page draws over the original video instead of
-    downloading an annotated copy; see write_timeline). workers > 1 splits a video of at least
-    MIN_SECONDS_PER_WORKER per worker across that many processes (stats' stage seconds then add
-    up all processes' time; peak_rss_mb is this process's peak during the analysis,
-    workers_peak_rss_mb the workers').
+    downloading an annotated copy; see write_timeline), preview_path a small H.264 copy of a video
+    that every browser plays, to draw the timeline over (render.PreviewEncoder; not written when
+    encoding fails: stats' preview_error says why). workers > 1 splits a video of at least
+    MIN_SECONDS_PER_WORKER per worker across that many processes (stats' stage seconds, elapsed
+    in stages_s and CPU in stages_cpu_s, then add up all processes' time; peak_rss_mb is this
+    process's peak during the analysis, workers_peak_rss_mb the workers').
     reference_signature: the movement signature when params.reference is set.
+    make_estimator(model, mode): this process's pose estimator (bench/accuracy.py passes one that
+    replays MediaPipe's landmarks of a file it has already analysed).
     Raises media.MediaError when the file cannot be analysed.
     """
     if analysis_fps <= 0:
@@ -104,14 +116,13 @@ def analyze_file(
     timer = StageTimer()
     with timer.stage("decode"):
         kind = sniff_media_kind(path, limits=limits)
-    run = _Run(params, timer, progress, on_event)
+    run = _Run(params, timer, progress, on_event, make_estimator)
     if kind == "image":
         summary, stats = _analyze_image(path, run, overlay_path, limits)
     else:
-        session = open_session(params, reference_signature)
-        summary, stats = _analyze_video(
-            path, run, session, export_path, timeline_path, analysis_fps, workers, limits
-        )
+        tracker = open_tracker(params, reference_signature)
+        outputs = (export_path, timeline_path, preview_path)
+        summary, stats = _analyze_video(path, run, tracker, *outputs, analysis_fps, workers, limits)
     progress.report(100)
     wall_s = time.perf_counter() - started
     stats |= {
@@ -119,6 +130,7 @@ def analyze_file(
         "model": params.mediapipe_model,
         "wall_s": round(wall_s, 3),
         "stages_s": {name: round(seconds, 3) for name, seconds in timer.seconds.items()},
+        "stages_cpu_s": {name: round(seconds, 3) for name, seconds in timer.cpu_seconds.items()},
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
     if kind == "video":
@@ -145,14 +157,25 @@ class _Progress:
 class _Run:
     """What one analysis collects: events in order, and what the annotated video shows."""
 
-    def __init__(self, params, timer: StageTimer, progress: _Progress, on_event):
+    def __init__(self, params, timer: StageTimer, progress: _Progress, on_event, make_estimator):
         self.params = params
+        self.make_estimator = make_estimator
         self.timer = timer
         self.progress = progress
         self.events: list[dict] = []
+        # When in the video each event happened (ms), in step with `events`: the time of the frame
+        # that produced it; the closing ones, the last frame's.
+        self.event_times_ms: list[float] = []
+        self.now_ms = 0.0
         self._on_event = on_event
         self.skeleton = skeleton_name(blazepose=params.blazepose)
+        # How the `skeleton` parameter draws it: None, not at all.
+        self.style = style_for(params.skeleton)
         self.pose_only = params.exercise is None and params.reference is None
+        # What the counter panel shows: a count (and grade), but for an assessment, which
+        # measures angles (its rom_summary) and counts nothing.
+        exercise = EXERCISES.get(resolve_exercise(params.exercise)) if params.exercise else None
+        self.counted = not self.pose_only and not (exercise and exercise.kind == "assessment")
         self.count: int | None = None
         self.form_score: dict | None = None
         # (count, grade) as they stood after each analysed frame, by frame id: what is drawn.
@@ -168,6 +191,7 @@ class _Run:
                 self.count = event.get("current_count", self.count)
                 self.form_score = event.get("form_score") or self.form_score
             self.events.append(event)
+            self.event_times_ms.append(round(self.now_ms, 1))
             if self._on_event is not None:
                 self._on_event(event)
 
@@ -179,20 +203,22 @@ def _analyze_image(path, run: _Run, overlay_path, limits) -> tuple[dict, dict]:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     run.progress.report(10)
     with run.timer.stage("inference"):
-        with PoseEstimator(params.mediapipe_model, "image") as estimator:
+        with run.make_estimator(params.mediapipe_model, "image") as estimator:
             pose = estimator.estimate(rgb, 0.0, frame_id=0)
     run.progress.report(80)
     frame = Frame(pose) if pose.landmarks is not None else None
     events = [_posture_event(frame, params.language)]
     if params.keypoints or run.pose_only:
-        capture_size = (params.width, params.height) if params.width and params.height else None
-        events.append(keypoints_event(frame, params.blazepose, capture_size, 0, 0.0))
+        events.append(
+            keypoints_event(frame, params.blazepose, mirrored=False, frame_id=0, timestamp_ms=0)
+        )
     if frame is not None and params.angles:
         events.append(angles_event(frame, 0, 0.0))
     run.emit(events)
     if overlay_path is not None:
         with run.timer.stage("storage"):
-            Path(overlay_path).write_bytes(render_image_overlay(image, pose, skeleton=run.skeleton))
+            overlay = render_image_overlay(image, pose, skeleton=run.skeleton, style=run.style)
+            Path(overlay_path).write_bytes(overlay)
     height, width = image.shape[:2]
     summary = {
         "media": "image",
@@ -204,7 +230,7 @@ def _analyze_image(path, run: _Run, overlay_path, limits) -> tuple[dict, dict]:
 
 
 def _analyze_video(
-    path, run: _Run, session, export_path, timeline_path, analysis_fps, workers, limits
+    path, run: _Run, tracker, export_path, timeline_path, preview_to, analysis_fps, workers, limits
 ) -> tuple[dict, dict]:
     params = run.params
     with run.timer.stage("decode"):
@@ -226,6 +252,11 @@ def _analyze_video(
     # Progress: estimation is most of the work, unless a second pass must draw the export.
     estimated_share = 70 if export_path is not None and others else 95
     with ExitStack() as resources:
+        preview = None
+        if preview_to is not None:
+            preview = resources.enter_context(
+                PreviewEncoder(path, preview_to, max_s=limits.max_duration_s)
+            )
         writer = None
         if export_path is not None:
             size = export_size(info.width, info.height)
@@ -243,7 +274,7 @@ def _analyze_video(
                     limits=limits,
                 )
             )
-        with PoseEstimator(params.mediapipe_model, "video") as estimator:
+        with run.make_estimator(params.mediapipe_model, "video") as estimator:
             # Each frame of this process's chunk is estimated, fed to the engine and drawn
             # while it is decoded.
             for frame, pose in estimate_frames(
@@ -255,7 +286,7 @@ def _analyze_video(
                 limits=limits,
                 shared_cores=bool(others),
             ):
-                _feed(session, pose, run, poses)
+                _feed(tracker, pose, run, poses)
                 if writer is not None:
                     _write_annotated(writer, frame, pose, run.statuses[pose.frame_id], run)
                 done = len(poses) + (pool.frames_done() if pool is not None else 0)
@@ -268,9 +299,9 @@ def _analyze_video(
                 )
             )
             for result in results:
-                run.timer.add(result.stage_seconds)
+                run.timer.add(result.stage_seconds, result.stage_cpu_seconds)
                 for pose in result.poses:
-                    _feed(session, pose, run, poses)
+                    _feed(tracker, pose, run, poses)
             if writer is not None:
                 # A frame's counter needs the engine's state there, known only now: decode the
                 # workers' part of the video again to draw it.
@@ -278,7 +309,13 @@ def _analyze_video(
                     path, others[0].start_frame, writer, poses, run, analysis_fps, limits
                 )
         with run.timer.stage("engine"):
-            final_events = session.finish()
+            final_events = tracker.finish()
+        preview_error = None
+        if preview is not None:
+            with run.timer.stage("preview"):
+                preview_error = preview.finish(
+                    max(PREVIEW_MIN_WAIT_S, PREVIEW_WAIT_PER_VIDEO_S * info.duration_s)
+                )
     run.emit(_closing_events(final_events, run))
     if timeline_path is not None:
         with run.timer.stage("storage"):
@@ -294,6 +331,8 @@ def _analyze_video(
     }
     if pool is not None:
         stats["workers_peak_rss_mb"] = [round(result.peak_rss_mb, 1) for result in results]
+    if preview_error is not None:
+        stats["preview_error"] = preview_error
     if writer is not None:
         stats["export_codec"] = writer.codec
         stats["export_browser_playable"] = writer.browser_playable
@@ -306,12 +345,16 @@ def _analyze_video(
         "final_count": run.count,
         "exercise_summary": summary_event,
     }
+    rom_summary = next((e for e in run.events if e.get("type") == "rom_summary"), None)
+    if rom_summary is not None:
+        summary["rom_summary"] = rom_summary
     return summary, stats
 
 
-def _feed(session, pose: Pose, run: _Run, poses: list[Pose]) -> None:
+def _feed(tracker, pose: Pose, run: _Run, poses: list[Pose]) -> None:
+    run.now_ms = pose.timestamp_ms
     with run.timer.stage("engine"):
-        events = session.feed(pose)
+        events = tracker.feed(pose)
     run.emit(events)
     run.statuses[pose.frame_id] = (run.count, run.grade)
     poses.append(pose)
@@ -320,8 +363,9 @@ def _feed(session, pose: Pose, run: _Run, poses: list[Pose]) -> None:
 def _write_annotated(writer, frame, pose: Pose, status, run: _Run) -> None:
     """Draw onto the decoded frame itself (it is not used afterwards) and write it."""
     with run.timer.stage("storage"):
-        draw_skeleton(frame, pose, skeleton=run.skeleton)
-        if not run.pose_only:
+        if run.style is not None:
+            draw_skeleton(frame, pose, skeleton=run.skeleton, style=run.style)
+        if run.counted:
             count, grade = status
             draw_status(frame, count=count or 0, grade=grade)
         writer.write(frame)
@@ -354,17 +398,20 @@ def write_timeline(path, poses: list[Pose], run: _Run, width: int, height: int) 
     """The video's poses and counter as JSON, for drawing over the original video:
 
     {"version": 1, "width", "height", "skeleton": "coco" | "blazepose",
+     "style": skeleton.style_for(params.skeleton) (null: draw no skeleton),
      "points": [landmark indices drawn], "edges": [[a, b], ...],
-     "frames": [[t_ms, count, grade, [x0, y0, v0, x1, ...] | null], ...]}
+     "frames": [[t_ms, count, grade, [x0, y0, v0, x1, ...] | null], ...],
+     "eventTimesMs": [t_ms of each event of the analysis, in order]}
 
     x and y are normalised to the frame (3 decimals), v is the visibility (2 decimals), for all
     33 landmarks; count and grade are as they stood after the frame (null before the first rep,
-    and always null without an exercise or reference).
+    and always null without an exercise or reference, or for an assessment). eventTimesMs lets a
+    page post each event as its replay reaches the moment it happened.
     """
     points, edges = SKELETONS[run.skeleton]
     frames = []
     for pose in poses:
-        count, grade = (None, None) if run.pose_only else run.statuses[pose.frame_id]
+        count, grade = run.statuses[pose.frame_id] if run.counted else (None, None)
         flat = None
         if pose.landmarks is not None:
             flat = [
@@ -378,9 +425,11 @@ def write_timeline(path, poses: list[Pose], run: _Run, width: int, height: int) 
         "width": width,
         "height": height,
         "skeleton": run.skeleton,
+        "style": run.style,
         "points": list(points),
         "edges": [list(edge) for edge in edges],
         "frames": frames,
+        "eventTimesMs": run.event_times_ms,
     }
     Path(path).write_text(json.dumps(timeline, separators=(",", ":")))
 
@@ -391,8 +440,10 @@ def _closing_events(final_events: list[dict], run: _Run) -> list[dict]:
     params = run.params
     closing = []
     exercise = EXERCISES.get(resolve_exercise(params.exercise) or "") if params.exercise else None
-    # Jumps report jump events, not a counter.
-    counted = params.reference is not None or (exercise is not None and exercise.kind != "jump")
+    # Jumps report jump events and assessments measurements, not a counter.
+    counted = params.reference is not None or (
+        exercise is not None and "counter" in exercise.outputs
+    )
     has_final_counter = any(e.get("type") == "counter" and e.get("final") for e in final_events)
     if counted and not has_final_counter:
         closing.append(
@@ -425,7 +476,7 @@ def _posture_event(frame: Frame | None, language: str) -> dict:
             for joint in ("shoulder", "hip", "knee", "ankle")
             if not frame.visible(JOINTS[side][joint])
         ]
-        text = message("show_body", language) if missing else FULL_BODY.in_language(language)
+        text = message("show_body", language) if missing else translate(FULL_BODY, language)
     ready = frame is not None and not missing
     return contract.posture(
         message=text,

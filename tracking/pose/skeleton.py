@@ -1,9 +1,14 @@
 """The one skeleton every picture of a pose draws: which BlazePose landmarks are shown and joined,
-from what visibility, in which colours and how thick.
+from what visibility, in which colours and how thick, and what the `skeleton` parameter changes.
 
 render.py burns it into exported videos and photos; the pages draw it with
-static/formtrack/skeleton.js, fed with definition() (the {% skeleton_definition %} template tag).
+static/formtrack/skeleton.js, fed with definition() (the {% skeleton_definition %} template tag),
+and the upload page's replay with the style the pose timeline carries (style_for).
 """
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from tracking.engine.pose import COCO_TO_BLAZEPOSE, LANDMARK_INDEX, LANDMARK_NAMES
 
@@ -99,9 +104,10 @@ LANDMARK_SIDES: tuple[str, ...] = tuple(
     for name in LANDMARK_NAMES
 )
 
-# The live page's looks, by the `skeleton` parameter (a style name, or "#rgb"/"#rrggbb" for the
-# bones' colour with white points; any other name draws "default"): one colour for the bones,
-# one for the points, and an optional glow.
+# The looks the `skeleton` parameter names (a style name, or "#rgb"/"#rrggbb" for the bones'
+# colour with white points): one colour for the bones, one for the points, and an optional glow.
+# Anything else draws the picture's default look: "default" on the live page, each side in its
+# colour on analysis pictures (style_for).
 STYLES: dict[str, dict[str, str]] = {
     "default": {"line": "rgba(255,255,255,0.9)", "point": "#40c057"},
     "green": {"line": "#40c057", "point": "#ffffff"},
@@ -112,6 +118,33 @@ STYLES: dict[str, dict[str, str]] = {
     "dark": {"line": "#1b1f24", "point": "#f8f9fa"},
     "neon": {"line": "#39ff14", "point": "#ff2bd6", "glow": "#39ff14"},
 }
+
+
+# A style with no colours of its own: each side in its colour.
+SIDE_COLOURED: Mapping[str, str] = MappingProxyType({})
+_HEX_COLOUR = re.compile(r"#(?:[0-9a-f]{3}|[0-9a-f]{6})")
+
+
+def is_look(name: str) -> bool:
+    """Whether `skeleton=name` names a look drawn here: a style or a hex colour (PoseTracker's
+    dashboard preset ids name none)."""
+    name = name.lower()
+    return name in STYLES or bool(_HEX_COLOUR.fullmatch(name))
+
+
+def style_for(skeleton: bool | str) -> dict[str, str] | None:
+    """How analysis pictures (exports, photo overlays, the upload page's replay) draw a request's
+    `skeleton` parameter: None for none (false); a style (STYLES, or a hex colour for the bones
+    with white points), as the live page draws it; {} for each side in its colour (true: their
+    default look, which shows a mirrored side at a glance)."""
+    if skeleton is False:
+        return None
+    if skeleton is True:
+        return {}
+    name = skeleton.lower()
+    if _HEX_COLOUR.fullmatch(name):
+        return {"line": name, "point": "#ffffff"}
+    return dict(STYLES.get(name, {}))
 
 
 def skeleton_name(*, blazepose: bool) -> str:

@@ -1,7 +1,7 @@
 // The front camera: opening it (with the error codes of the contract), stopping it, and its
 // picture as a JPEG for server inference.
 import { config } from "../bridge.js";
-import { text } from "./text.js";
+import { text } from "../text.js";
 
 const params = config.params || {};
 const SERVER_FRAME_WIDTH = 320;
@@ -29,46 +29,49 @@ function cameraConstraints() {
   return { audio: false, video };
 }
 
+// The contract's code, the message the host gets (the person's words, translated) and the title
+// the person reads above it.
 function cameraError(error) {
   const name = (error && error.name) || "";
   if (name === "NotAllowedError" || name === "PermissionDeniedError" || name === "SecurityError") {
-    return ["camera_permission_denied", text.camera_permission_denied];
+    return { code: "camera_permission_denied", message: text.camera_permission_denied, title: text.camera_denied_title, name };
   }
   if (name === "NotReadableError" || name === "TrackStartError" || name === "AbortError") {
-    return ["camera_not_found", text.camera_busy];
+    return { code: "camera_not_found", message: text.camera_busy, title: text.camera_busy_title, name };
   }
-  return ["camera_not_found", text.camera_not_found];
+  return { code: "camera_not_found", message: text.camera_not_found, title: text.camera_not_found_title, name };
 }
 
-function toCode([code, message]) {
-  return { code, message };
-}
-
-// Plays the camera in `video`; throws {code, message, name} when it cannot.
+// Plays the camera in `video`; throws {code, message, title, name} when it cannot.
 export async function openCamera(video, stats) {
   if (params.is_android) await whenVisible();
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    const insecure = !window.isSecureContext;
-    throw { code: insecure ? "camera_permission_denied" : "camera_not_found", message: insecure ? text.camera_insecure : text.camera_not_found, name: insecure ? "SecurityError" : "NotSupportedError" };
+    if (window.isSecureContext) throw cameraError({ name: "NotSupportedError" });
+    throw { code: "camera_permission_denied", message: text.camera_insecure, title: text.camera_unavailable_title, name: "SecurityError" };
   }
   let stream;
   try {
     stream = await navigator.mediaDevices.getUserMedia(cameraConstraints());
   } catch (error) {
-    if (error && error.name !== "OverconstrainedError") throw Object.assign({ name: error.name }, toCode(cameraError(error)));
+    if (error && error.name !== "OverconstrainedError") throw cameraError(error);
     // No camera meets even "ideal" hints on some devices: any camera is better than none.
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: false, video: true });
     } catch (retry) {
-      throw Object.assign({ name: retry.name }, toCode(cameraError(retry)));
+      throw cameraError(retry);
     }
   }
   stats.cameraStartedAt = Date.now();
   video.srcObject = stream;
   video.muted = true;
   video.playsInline = true;
-  if (video.readyState < 1) await new Promise((resolve) => video.addEventListener("loadedmetadata", resolve, { once: true }));
-  await video.play();
+  try {
+    if (video.readyState < 1) await new Promise((resolve) => video.addEventListener("loadedmetadata", resolve, { once: true }));
+    await video.play();
+  } catch (error) {
+    stopCamera(video);
+    throw cameraError(error);
+  }
   stats.video = { width: video.videoWidth, height: video.videoHeight };
 }
 

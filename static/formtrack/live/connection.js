@@ -16,10 +16,11 @@ const FINAL_CLOSE_CODES = new Set([1000, 4400, 4401, 4403, 4422, 4429]);
 const CLOSE_IDLE = 4408;
 
 export class LiveConnection {
-  // `page`, the page's side: inference() "browser" or "server", stopped(), onEvent(event) for the
-  // engine's events, onAck(ack), onLost(closeCode) when reconnecting starts, onResumed() when a
-  // new session took over, onFailed(refusal) when it gives up: refused (the server's error event)
-  // or null when the connection stayed lost too long.
+  // `page`, the page's side: inference() "browser" or "server", workoutFrom() the workout's set
+  // to continue at ("2.3") or null, stopped(), onEvent(event) for the engine's events,
+  // onAck(ack), onLost(closeCode) when reconnecting starts, onResumed() when a new session took
+  // over, onFailed(refusal) when it gives up: refused (the server's error event) or null when the
+  // connection stayed lost too long.
   constructor(stats, page) {
     this.stats = stats;
     this.page = page;
@@ -28,6 +29,7 @@ export class LiveConnection {
     this.attempt = 0;
     this.lostSince = null; // when the connection was lost, while reconnecting
     this.sessionOrigin = 0;
+    this.finishSent = false;
     this.resetCounters();
   }
 
@@ -46,6 +48,9 @@ export class LiveConnection {
   url() {
     const query = new URLSearchParams(config.accessQuery);
     query.set("inference", this.page.inference());
+    // Mid-workout, a new session continues at the set under way rather than at the first.
+    const from = this.page.workoutFrom();
+    if (from) query.set("workoutFrom", from);
     return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/pose_tracker/tracking?" + query;
   }
 
@@ -185,9 +190,12 @@ export class LiveConnection {
     }, delay);
   }
 
+  // Once: a finish asked for while connecting is sent when the page finds the socket open.
   finish() {
     const socket = this.socket;
     this.status = "finished";
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "finish" }));
+    if (this.finishSent || !socket || socket.readyState !== WebSocket.OPEN) return;
+    this.finishSent = true;
+    socket.send(JSON.stringify({ type: "finish" }));
   }
 }

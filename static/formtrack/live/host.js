@@ -1,7 +1,18 @@
 // What the host app hears from the live page besides the engine's events (docs/integration.md):
 // the boot sequence, warnings said once, one running count across reconnects, and the host's
-// request to finish.
+// request to finish. Messages for the app's developer (errors, warnings, what the plan switched
+// off) go to the host and to the console, never over the person: the refused page loads this
+// module for that too.
 import { config, post } from "../bridge.js";
+
+export function toConsole(event) {
+  if (event.type !== "error" && event.type !== "warning") return;
+  const log = event.type === "error" ? console.error : console.warn;
+  log("FormTrack " + event.type + " " + event.code + ": " + event.message, event);
+}
+
+// bridge.js posts them as the page starts.
+for (const event of config.initialEvents || []) toConsole(event);
 
 const onceKey = (event) => event.type + ":" + (event.code || "");
 // Plan gating is announced with the page (initialEvents): said once.
@@ -12,6 +23,7 @@ export function postOnce(event) {
   if (postedOnce.has(key)) return;
   postedOnce.add(key);
   post(event);
+  toConsole(event);
 }
 
 export function warn(code, message, extra) {
@@ -26,6 +38,9 @@ export function initialization(message, ready) {
 const count = { total: 0, offset: 0, resumedSessions: 0 };
 
 export function continuedCount(event) {
+  // A workout's counts are per set, and a new session starts the set under way again from 0
+  // (workoutFrom): nothing to continue.
+  if (config.workout) return event;
   let continued = event;
   if (count.offset && event.type === "counter") {
     continued = Object.assign({}, event, { current_count: count.offset + (event.current_count || 0) });

@@ -1,6 +1,7 @@
-// Pose inference in the browser: a MediaPipe landmarker on the GPU or the CPU, in a Web Worker
-// (pose-worker.js, a classic worker) when runInWorker asks for it, and the speed checks that move
-// to the CPU or hand inference to the server.
+// Pose inference in the browser: the pose runtime downloaded once with its progress, a MediaPipe
+// landmarker on the GPU or the CPU, in a Web Worker (pose-worker.js, a classic worker) when
+// runInWorker asks for it, and the speed checks that move to the CPU or hand inference to the
+// server.
 import { config, post } from "../bridge.js";
 import { warn } from "./host.js";
 
@@ -14,11 +15,14 @@ const MODEL_LOAD_TIMEOUT_MS = 60000;
 
 const absolute = (path) => new URL(path, location.href).href;
 const root = document.getElementById("formtrack-root");
+// Each file by the URL the page names (content-hashed in production): the runtime's wasm for
+// browsers with SIMD and without, and the model the parameters ask for.
 const urls = {
   bundleModule: root.dataset.visionModule,
   bundleClassic: absolute(root.dataset.visionClassic),
-  wasm: absolute(root.dataset.visionWasm),
-  model: absolute(root.dataset.models + "pose_landmarker_" + (params.mediapipe_model || "lite") + ".task"),
+  wasm: { wasmLoaderPath: absolute(root.dataset.wasmLoader), wasmBinaryPath: absolute(root.dataset.wasmBinary) },
+  wasmNoSimd: { wasmLoaderPath: absolute(root.dataset.wasmLoaderNosimd), wasmBinaryPath: absolute(root.dataset.wasmBinaryNosimd) },
+  model: absolute(root.dataset.model),
   worker: root.dataset.worker,
 };
 
@@ -36,32 +40,92 @@ function probeWebGL() {
   }
 }
 
-function landmarkerOptions(delegate) {
-  return { baseOptions: { modelAssetPath: urls.model, delegate }, runningMode: "VIDEO", numPoses: 1 };
+function landmarkerOptions(delegate, model) {
+  return { baseOptions: { modelAssetBuffer: model, delegate }, runningMode: "VIDEO", numPoses: 1 };
 }
 
+// The bytes at `url`, with onBytes(loaded, total) as they arrive (total 0 when not announced).
+// Unless `keep`, only their count: then a file the browser has cached is not read at all.
+async function download(url, signal, onBytes, keep = true) {
+  if (!keep) {
+    const cached = await fetch(url, { signal, cache: "only-if-cached", mode: "same-origin" }).catch(() => null);
+    if (cached && cached.ok) {
+      const total = Number(cached.headers.get("Content-Length")) || 1;
+      cached.body.cancel();
+      onBytes(total, total);
+      return null;
+    }
+  }
+  const response = await fetch(url, { signal });
+  if (!response.ok) throw new Error(url + " answered HTTP " + response.status);
+  const total = Number(response.headers.get("Content-Length")) || 0;
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (keep) chunks.push(value);
+    loaded += value.length;
+    onBytes(loaded, total);
+  }
+  if (!keep) return null;
+  const bytes = new Uint8Array(loaded);
+  let at = 0;
+  for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.length; }
+  return bytes;
+}
+
+// The runtime's two large files: the model, whose bytes every landmarker of the page and its worker
+// is made from (it starts downloading first), and the wasm binary this browser runs, fetched here
+// only to show its progress when the browser does not have it yet: the runtime compiles it from
+// its URL, out of the HTTP cache, and compiled that way the browser keeps the compiled code for
+// the next visit. onProgress(percent), or null while the sizes are unknown.
+async function downloadRuntime(signal, onProgress) {
+  const files = [{ loaded: 0, total: 0 }, { loaded: 0, total: 0 }];
+  const progress = (index) => (loaded, total) => {
+    files[index] = { loaded, total };
+    const known = files.every((file) => file.total);
+    const sum = (key) => files.reduce((all, file) => all + file[key], 0);
+    onProgress(known ? Math.min(100, Math.floor((100 * sum("loaded")) / sum("total"))) : null);
+  };
+  const model = download(urls.model, signal, progress(1));
+  model.catch(() => {}); // awaited below
+  const vision = await import(urls.bundleModule);
+  const fileset = (await vision.FilesetResolver.isSimdSupported()) ? urls.wasm : urls.wasmNoSimd;
+  await download(fileset.wasmBinaryPath, signal, progress(0), false);
+  const bytes = await model;
+  return { vision, fileset, model: bytes };
+}
+
+// The frame's fields of the landmarks message (docs/protocol.md): image landmarks [x, y, z,
+// visibility] to 1e-5 (about 1.2 KB of JSON instead of 4 KB), and world landmarks [x, y, z],
+// metres around the hips, to the millimetre. The worker's results are packed here too.
 function pack(result) {
   const pose = result && result.landmarks && result.landmarks[0];
-  if (!pose) return null;
+  if (!pose) return { landmarks: null, world: null };
+  const world = result.worldLandmarks && result.worldLandmarks[0];
   const r = (v) => Math.round((v || 0) * 1e5) / 1e5;
-  return pose.map((p) => [r(p.x), r(p.y), r(p.z), r(p.visibility)]);
+  const mm = (v) => Math.round((v || 0) * 1e3) / 1e3;
+  return {
+    landmarks: pose.map((p) => [r(p.x), r(p.y), r(p.z), r(p.visibility)]),
+    world: world ? world.map((p) => [mm(p.x), mm(p.y), mm(p.z)]) : null,
+  };
 }
 
 function withTimeout(promise, ms, what) {
   return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(what + " timed out")), ms))]);
 }
 
-async function mainThreadRunner(delegate) {
-  const vision = await import(urls.bundleModule);
-  const fileset = await vision.FilesetResolver.forVisionTasks(urls.wasm);
-  const landmarker = await vision.PoseLandmarker.createFromOptions(fileset, landmarkerOptions(delegate));
+async function mainThreadRunner(delegate, runtime) {
+  const landmarker = await runtime.vision.PoseLandmarker.createFromOptions(runtime.fileset, landmarkerOptions(delegate, runtime.model));
   return {
     delegate,
     worker: false,
     async detect(source, timestamp) {
       const started = performance.now();
-      const landmarks = pack(landmarker.detectForVideo(source, timestamp));
-      return { landmarks, ms: performance.now() - started };
+      const frame = pack(landmarker.detectForVideo(source, timestamp));
+      return { ...frame, ms: performance.now() - started };
     },
     close() { landmarker.close(); },
   };
@@ -71,7 +135,7 @@ function workerSupported() {
   return typeof Worker === "function" && typeof createImageBitmap === "function" && typeof OffscreenCanvas === "function";
 }
 
-function workerRunner(delegate) {
+function workerRunner(delegate, runtime) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(urls.worker);
     const pending = new Map();
@@ -85,8 +149,8 @@ function workerRunner(delegate) {
         const id = nextId++;
         const answer = new Promise((done, failed) => pending.set(id, { done, failed }));
         worker.postMessage({ type: "frame", id, bitmap, timestamp }, [bitmap]);
-        const landmarks = await answer;
-        return { landmarks, ms: performance.now() - started };
+        const frame = await answer;
+        return { ...frame, ms: performance.now() - started };
       },
       close() {
         worker.postMessage({ type: "close" });
@@ -100,7 +164,7 @@ function workerRunner(delegate) {
         const waiting = pending.get(message.id);
         pending.delete(message.id);
         if (message.type === "failure" && message.stage === "init") { worker.terminate(); reject(new Error(message.message)); }
-        else if (waiting && message.type === "result") waiting.done(message.landmarks);
+        else if (waiting && message.type === "result") waiting.done(pack(message.result));
         else if (waiting) waiting.failed(new Error(message.message));
       }
     };
@@ -111,24 +175,24 @@ function workerRunner(delegate) {
       for (const waiting of pending.values()) waiting.failed(error);
       reject(error);
     };
-    worker.postMessage({ type: "init", bundleUrl: urls.bundleClassic, wasmUrl: urls.wasm, modelUrl: urls.model, delegate });
+    worker.postMessage({ type: "init", bundleUrl: urls.bundleClassic, fileset: runtime.fileset, model: runtime.model, delegate });
   });
 }
 
 // A landmarker in a worker when asked for and possible, else on the page (said in a warning).
-async function createRunner(delegate) {
+async function createRunner(delegate, runtime) {
   if (params.run_in_worker) {
     if (!workerSupported()) {
       warn("worker_unavailable", "Pose inference runs on the page: this browser cannot run it in a Web Worker.");
     } else {
       try {
-        return await withTimeout(workerRunner(delegate), MODEL_LOAD_TIMEOUT_MS, "the pose worker");
+        return await withTimeout(workerRunner(delegate, runtime), MODEL_LOAD_TIMEOUT_MS, "the pose worker");
       } catch (error) {
         warn("worker_unavailable", "Pose inference runs on the page: the Web Worker failed (" + error.message + ").");
       }
     }
   }
-  return withTimeout(mainThreadRunner(delegate), MODEL_LOAD_TIMEOUT_MS, "loading the pose model");
+  return withTimeout(mainThreadRunner(delegate, runtime), MODEL_LOAD_TIMEOUT_MS, "loading the pose model");
 }
 
 function median(values) {
@@ -146,9 +210,34 @@ export class BrowserInference {
     this.inferences = 0;
     this.gpuTrial = null;
     this.lastTimestamp = 0;
+    this.runtime = null; // the download, once started
+    this.prepared = null; // the download and the first landmarker, once started
+    this.closed = false;
+    this.cancelDownload = new AbortController();
   }
 
-  async start() {
+  // Starts the runtime's download (once), with onProgress(percent or null) as it goes.
+  download(onProgress) {
+    if (!this.runtime) {
+      this.runtime = withTimeout(downloadRuntime(this.cancelDownload.signal, onProgress), MODEL_LOAD_TIMEOUT_MS, "downloading the pose model");
+      this.runtime.catch(() => {}); // start() reports it
+    }
+    return this.runtime;
+  }
+
+  // Starts (once) all that the first inference waits for: the download, compiling the runtime
+  // and setting up a landmarker. It is the longest part of the page's start-up, so the page
+  // starts it first and connects and opens the camera meanwhile.
+  prepare(onProgress) {
+    if (!this.prepared) {
+      this.prepared = this.makeRunner(onProgress);
+      this.prepared.catch(() => {}); // start() reports it
+    }
+    return this.prepared;
+  }
+
+  async makeRunner(onProgress) {
+    const runtime = await this.download(onProgress);
     const gl = probeWebGL();
     let delegate = "CPU";
     let fallback = null;
@@ -159,15 +248,22 @@ export class BrowserInference {
     }
     let runner;
     try {
-      runner = await createRunner(delegate);
+      runner = await createRunner(delegate, runtime);
     } catch (error) {
       if (delegate !== "GPU") throw error;
       fallback = "the GPU delegate failed (" + error.message + ")";
       delegate = "CPU";
-      runner = await createRunner(delegate);
+      runner = await createRunner(delegate, runtime);
     }
+    return { runner, webgl: gl.webgl, fallback };
+  }
+
+  // Puts the prepared landmarker to work (after the host heard the page is loading the model).
+  async start() {
+    const { runner, webgl, fallback } = await this.prepare(() => {});
+    if (this.closed) return; // close() closes it
     if (fallback) warn("backend_fallback_wasm", "Pose inference runs on the CPU (wasm): " + fallback + ".");
-    this.use(runner, gl.webgl);
+    this.use(runner, webgl);
   }
 
   use(runner, webgl) {
@@ -179,7 +275,7 @@ export class BrowserInference {
     post({ type: "environment", poseBackend: runner.delegate === "GPU" ? "webgl" : "wasm", webgl, worker: runner.worker, inference: "browser" });
   }
 
-  // {landmarks, ms} of the video's current frame, from the current runner.
+  // {landmarks, world, ms} of the video's current frame, from the current runner.
   detect(video, now) {
     const timestamp = Math.max(now, this.lastTimestamp + 1); // VIDEO mode needs increasing timestamps
     this.lastTimestamp = timestamp;
@@ -217,7 +313,7 @@ export class BrowserInference {
     const trial = { gpu: this.runner, gpuMs, cpu: null, settled: false };
     this.gpuTrial = trial;
     try {
-      trial.cpu = await createRunner("CPU");
+      trial.cpu = await createRunner("CPU", await this.runtime);
     } catch (error) {
       trial.settled = true; // keep the GPU: it works, only slowly
       return;
@@ -247,8 +343,13 @@ export class BrowserInference {
   }
 
   close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelDownload.abort();
     const runner = this.runner;
     this.runner = null;
     if (runner) runner.close();
+    // Not started yet: the landmarker being set up is closed once it is.
+    else if (this.prepared) this.prepared.then(({ runner: made }) => made.close(), () => {});
   }
 }

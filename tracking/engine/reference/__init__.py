@@ -2,7 +2,7 @@
 movement is counted and scored against it, live and on uploads.
 
     signature = build_signature(poses, start_ms=..., end_ms=...)  # JSON-serialisable dict
-    tracker = ReferenceTracker(params, signature)  # the same interface as TrackingSession
+    tracker = ReferenceTracker(params, signature)  # the same interface as ExerciseTracker
     for pose in poses:
         send(tracker.feed(pose))
     send(tracker.finish())

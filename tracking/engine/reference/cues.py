@@ -1,9 +1,9 @@
 """Cues from a compared repetition: the body part that differs most from the reference, as
-something to do ("Bend your left elbow more"), in English and French."""
+something to do ("Bend your left elbow more"), said in the tracker's language."""
 
 import math
 
-from tracking.engine.catalog import Text
+from tracking.engine.i18n import N_
 from tracking.engine.reference.comparison import Comparison
 from tracking.engine.reference.signature import CHANNELS, MIRROR_ORDER, Channel, Reference
 
@@ -12,97 +12,60 @@ CUE_MIN_SHARE = 0.2
 CUE_MIN = {"angle": math.radians(15.0), "position": 0.12}
 
 
-def _cue_texts(en: tuple[str, str, str], fr: tuple[str, str, str]) -> dict[str, Text]:
-    """(left, right, both) in English and French."""
-    return {side: Text(en[i], fr[i]) for i, side in enumerate(("left", "right", "both"))}
+def _sides(left: str, right: str, both: str) -> dict[str, str]:
+    return {"left": left, "right": right, "both": both}
 
 
 # (joint, what to do) -> texts. Angles are interior angles: larger is straighter.
-CUES: dict[tuple[str, str], dict[str, Text]] = {
-    ("elbow", "bend"): _cue_texts(
-        ("Bend your left elbow more", "Bend your right elbow more", "Bend your elbows more"),
-        (
-            "Pliez davantage le coude gauche",
-            "Pliez davantage le coude droit",
-            "Pliez davantage les coudes",
-        ),
+CUES: dict[tuple[str, str], dict[str, str]] = {
+    ("elbow", "bend"): _sides(
+        N_("Bend your left elbow more"),
+        N_("Bend your right elbow more"),
+        N_("Bend your elbows more"),
     ),
-    ("elbow", "straighten"): _cue_texts(
-        ("Straighten your left elbow", "Straighten your right elbow", "Straighten your elbows"),
-        ("Tendez davantage le bras gauche", "Tendez davantage le bras droit", "Tendez les bras"),
+    ("elbow", "straighten"): _sides(
+        N_("Straighten your left elbow"),
+        N_("Straighten your right elbow"),
+        N_("Straighten your elbows"),
     ),
-    ("shoulder", "raise"): _cue_texts(
-        ("Raise your left arm higher", "Raise your right arm higher", "Raise your arms higher"),
-        (
-            "Levez le bras gauche plus haut",
-            "Levez le bras droit plus haut",
-            "Levez les bras plus haut",
-        ),
+    ("shoulder", "raise"): _sides(
+        N_("Raise your left arm higher"),
+        N_("Raise your right arm higher"),
+        N_("Raise your arms higher"),
     ),
-    ("shoulder", "lower"): _cue_texts(
-        (
-            "Don't raise your left arm so high",
-            "Don't raise your right arm so high",
-            "Don't raise your arms so high",
-        ),
-        (
-            "Levez le bras gauche moins haut",
-            "Levez le bras droit moins haut",
-            "Levez les bras moins haut",
-        ),
+    ("shoulder", "lower"): _sides(
+        N_("Don't raise your left arm so high"),
+        N_("Don't raise your right arm so high"),
+        N_("Don't raise your arms so high"),
     ),
-    ("hip", "bend"): _cue_texts(
-        ("Bend more at your left hip", "Bend more at your right hip", "Bend more at the hips"),
-        (
-            "Fléchissez davantage la hanche gauche",
-            "Fléchissez davantage la hanche droite",
-            "Fléchissez davantage les hanches",
-        ),
+    ("hip", "bend"): _sides(
+        N_("Bend more at your left hip"),
+        N_("Bend more at your right hip"),
+        N_("Bend more at the hips"),
     ),
-    ("hip", "straighten"): _cue_texts(
-        ("Open your left hip more", "Open your right hip more", "Open your hips more"),
-        (
-            "Ouvrez davantage la hanche gauche",
-            "Ouvrez davantage la hanche droite",
-            "Ouvrez davantage les hanches",
-        ),
+    ("hip", "straighten"): _sides(
+        N_("Open your left hip more"), N_("Open your right hip more"), N_("Open your hips more")
     ),
-    ("knee", "bend"): _cue_texts(
-        ("Bend your left knee more", "Bend your right knee more", "Bend your knees more"),
-        (
-            "Pliez davantage le genou gauche",
-            "Pliez davantage le genou droit",
-            "Pliez davantage les genoux",
-        ),
+    ("knee", "bend"): _sides(
+        N_("Bend your left knee more"), N_("Bend your right knee more"), N_("Bend your knees more")
     ),
-    ("knee", "straighten"): _cue_texts(
-        ("Straighten your left leg", "Straighten your right leg", "Straighten your legs"),
-        (
-            "Tendez davantage la jambe gauche",
-            "Tendez davantage la jambe droite",
-            "Tendez davantage les jambes",
-        ),
+    ("knee", "straighten"): _sides(
+        N_("Straighten your left leg"), N_("Straighten your right leg"), N_("Straighten your legs")
     ),
-    ("wrist", "raise"): _cue_texts(
-        ("Raise your left hand higher", "Raise your right hand higher", "Raise your hands higher"),
-        (
-            "Levez la main gauche plus haut",
-            "Levez la main droite plus haut",
-            "Levez les mains plus haut",
-        ),
+    ("wrist", "raise"): _sides(
+        N_("Raise your left hand higher"),
+        N_("Raise your right hand higher"),
+        N_("Raise your hands higher"),
     ),
-    ("wrist", "lower"): _cue_texts(
-        ("Keep your left hand lower", "Keep your right hand lower", "Keep your hands lower"),
-        (
-            "Gardez la main gauche plus basse",
-            "Gardez la main droite plus basse",
-            "Gardez les mains plus basses",
-        ),
+    ("wrist", "lower"): _sides(
+        N_("Keep your left hand lower"),
+        N_("Keep your right hand lower"),
+        N_("Keep your hands lower"),
     ),
 }
 TRUNK_CUES = {
-    "upright": Text("Keep your upper body more upright", "Gardez le buste plus droit"),
-    "lean": Text("Lean your upper body more", "Penchez davantage le buste"),
+    "upright": N_("Keep your upper body more upright"),
+    "lean": N_("Lean your upper body more"),
 }
 # Channels cues are given on: joint angles, and hand height (y grows downwards in the image).
 _CUE_CHANNELS = tuple(
@@ -124,7 +87,7 @@ def _what_to_do(channel: Channel, deviation: float, reference_value: float) -> s
     return "bend" if deviation > 0 else "straighten"
 
 
-def cue_for(reference: Reference, comparison: Comparison) -> Text | None:
+def cue_for(reference: Reference, comparison: Comparison) -> str | None:
     """The body part that differs most from the reference, as something to do; None when nothing
     differs by a noticeable amount."""
     deviations = comparison.deviations

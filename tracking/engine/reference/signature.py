@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from config.errors import FormTrackError
 from tracking.engine.catalog import DIFFICULTIES, Counting
 from tracking.engine.counting import RepDetector
 from tracking.engine.metrics import VISIBILITY_GATE
@@ -51,9 +52,14 @@ MIN_EXCURSION_MS = 150.0
 SCALE_QUANTILE = 0.75
 
 
-class SignatureError(ValueError):
+class SignatureError(FormTrackError, ValueError):
     """The span cannot make a signature (too few frames with a person, no movement), or a stored
-    signature is not one this engine reads."""
+    signature is not one this engine reads (UNREADABLE: the reference must be rebuilt)."""
+
+    UNREADABLE = "reference_unreadable"
+
+    def __init__(self, message: str, code: str = "no_movement_found"):
+        super().__init__(code, message, 409)
 
 
 # -- channels ---------------------------------------------------------------------------------
@@ -332,17 +338,23 @@ class Reference:
             reliability = np.array(signature["reliability"], dtype=float)
             duration = float(signature["duration_ms"])
         except (KeyError, TypeError, ValueError) as error:
-            raise SignatureError(f"Not a movement signature: {error}") from error
+            raise SignatureError(
+                f"Not a movement signature: {error}", SignatureError.UNREADABLE
+            ) from error
         if version != SIGNATURE_VERSION or names != CHANNEL_NAMES:
             raise SignatureError(
                 f"Signature version {version} is not readable by this engine "
-                f"(version {SIGNATURE_VERSION}): rebuild the reference."
+                f"(version {SIGNATURE_VERSION}): rebuild the reference.",
+                SignatureError.UNREADABLE,
             )
         shape_ok = series.shape == (SAMPLES, len(CHANNELS)) and reliability.shape == (
             len(CHANNELS),
         )
         if not shape_ok or not np.isfinite(series).all() or not np.isfinite(reliability).all():
-            raise SignatureError("The signature's series are malformed: rebuild the reference.")
+            raise SignatureError(
+                "The signature's series are malformed: rebuild the reference.",
+                SignatureError.UNREADABLE,
+            )
         self.series = series
         self.duration_ms = duration
         self.reliability = reliability
@@ -355,7 +367,9 @@ class Reference:
         norms = np.sqrt((self.movement * deviation**2).sum(axis=1))
         self.peak = float(norms.max())
         if self.peak <= 0:
-            raise SignatureError("The signature does not move: rebuild the reference.")
+            raise SignatureError(
+                "The signature does not move: rebuild the reference.", SignatureError.UNREADABLE
+            )
         far = norms >= DIRECTION_LEVEL * self.peak
         self.directions = (deviation[far] * self.movement) / (
             norms[far, None] * self.peak * self.scale

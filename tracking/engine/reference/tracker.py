@@ -21,6 +21,7 @@ from tracking.engine.body import Coach, ProgressionPacer
 from tracking.engine.catalog import DIFFICULTIES
 from tracking.engine.counting import RepCandidate
 from tracking.engine.filters import OneEuroFilter
+from tracking.engine.i18n import spoken
 from tracking.engine.metrics import VISIBILITY_GATE, Frame
 from tracking.engine.outputs import FrameOutputs
 from tracking.engine.pose import LANDMARK_INDEX, Pose
@@ -118,37 +119,36 @@ def _needed_landmarks(reference: Reference) -> tuple[int, ...]:
 
 class ReferenceTracker:
     """One person's stream of poses in, events out, counting and scoring repetitions of a
-    reference movement. Same interface as TrackingSession: feed(pose) per frame, then finish().
+    reference movement. Same interface as ExerciseTracker: feed(pose) per frame, then finish().
 
     `params` is duck-typed (tracking.params.TrackingParams or any object with its fields):
-    reference, recommendations, progression, keypoints, angles, blazepose, width,
-    height, language, difficulty."""
+    reference, recommendations, progression, keypoints, angles, blazepose, language,
+    difficulty. `mirrored` and `screen`: as open_tracker's."""
 
-    def __init__(self, params, signature: dict):
+    def __init__(self, params, signature: dict, *, mirrored: bool = False, screen: bool = False):
         self.params = params
         self.reference = Reference(signature)
         language = getattr(params, "language", "en")
-        self.language = language if language in ("en", "fr") else "en"
+        self.language = spoken(language)
         difficulty = getattr(params, "difficulty", None) or "medium"
         self.difficulty = DIFFICULTIES.get(difficulty) or DIFFICULTIES["medium"]
         # Easy accepts deviations a fifth larger, hard a fifth smaller.
         self.leniency = 1.0 + 0.2 * self.difficulty.tolerance
-        self.want_recommendations = bool(getattr(params, "recommendations", False))
         self.want_progression = bool(getattr(params, "progression", False))
         self.outputs = FrameOutputs(
             keypoints=bool(getattr(params, "keypoints", False)),
             angles=bool(getattr(params, "angles", False)),
             blazepose=bool(getattr(params, "blazepose", False)),
-            width=getattr(params, "width", None),
-            height=getattr(params, "height", None),
+            mirrored=mirrored,
         )
-        self.coach = Coach(self.language)
+        heard = screen or bool(getattr(params, "recommendations", False))
+        self.coach = Coach(self.language, heard=heard)
         self.gate = PostureGate(JointNeeds(_needed_landmarks(self.reference)), self.language)
 
         reference = self.reference
-        # An excursion is at least one of the reference's, at the fastest tempo accepted.
-        shortest = reference.duration_ms / reference.excursions / MAX_TEMPO_RATIO
-        self.detector = excursion_detector(reference.duration_ms, shortest, self.difficulty)
+        # Only twitches are too short for an excursion: the tempo is judged on the whole
+        # repetition, its lead-in and tail included as in the reference's duration (`_verify`).
+        self.detector = excursion_detector(reference.duration_ms, 0.0, self.difficulty)
         self.smoother = OneEuroFilter()
         self._buffer_ms = MAX_TEMPO_RATIO * reference.duration_ms + 1000.0
         # (time, channel values, channel visibility, smoothed progress) of recent frames.
@@ -326,11 +326,8 @@ class ReferenceTracker:
             for excursion in group:
                 self.detector.counted(excursion.candidate.depth)
             events.extend(self._count(_Rep(len(self.reps) + 1, start_ms, end_ms, comparison)))
-        if self.want_recommendations:
-            cue = cue_for(reference, comparison)
-            said = self.coach.cues(end_ms, [cue]) if cue is not None else []
-            if said:
-                events.append(contract.recommendations(cues=said))
+        cue = cue_for(reference, comparison)
+        events.extend(self.coach.event(end_ms, [cue] if cue is not None else []))
         return events, failure
 
     def _count(self, rep: _Rep) -> list[dict]:

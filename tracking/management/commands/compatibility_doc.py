@@ -1,7 +1,8 @@
 """`manage.py compatibility_doc`: write the generated sections of docs/compatibility.md.
 
-The parameters section is the table of tracking/param_table.py; edit the table, then run this.
-`--check` changes nothing and fails when the file is out of date (a test runs it).
+The parameters section is the table of tracking/param_table.py, the events section that of
+tracking/event_table.py; edit a table, then run this. `--check` changes nothing and fails when the
+file is out of date (a test runs it).
 """
 
 import re
@@ -10,8 +11,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from tracking.engine.i18n import LANGUAGES
+from tracking.event_table import DEFAULT_BUILDER, EVENTS, Event
 from tracking.param_messages import message
-from tracking.param_table import LANGUAGES, PARAMETERS, Parameter
+from tracking.param_table import MAX_EXTERNAL_ID_CHARS, PARAMETERS, Parameter
 
 DOC = Path(settings.BASE_DIR) / "docs" / "compatibility.md"
 SECTIONS = {
@@ -35,8 +38,11 @@ _TYPES = {
     "language": "language tag",
     "text": "text",
     "url": "http(s) URL",
+    "external_id": "opaque id",
     "colour": "colour",
     "timer": "boolean or seconds",
+    "workout": "UUID or steps",
+    "set_position": "step.set",
 }
 _PAGES = {("tracking", "upload"): "both", ("tracking",): "live", ("upload",): "upload"}
 
@@ -58,6 +64,12 @@ def _values(parameter: Parameter) -> str:
         return shown
     if parameter.kind == "language":
         return ", ".join(LANGUAGES)
+    if parameter.kind == "external_id":
+        return f"1 to {MAX_EXTERNAL_ID_CHARS} of A-Z a-z 0-9 . _ : -"
+    if parameter.kind == "workout":
+        return "a saved workout's UUID, or steps such as `squat:10x3,rest:30,plank:45s`"
+    if parameter.kind == "set_position":
+        return "a set of the workout, 1-based, such as `2.3`"
     return "—"
 
 
@@ -75,8 +87,6 @@ def _formtrack(parameter: Parameter) -> str:
     if parameter.status == "ignored":
         reason = message(f"reason_{parameter.reason}", "en")
         return f"**ignored**: {reason}. (PoseTracker: {parameter.doc})"
-    if parameter.status == "pending":
-        return f"**pending**: parsed, page behaviour pending. {parameter.doc}"
     return f"**{parameter.status}**. {parameter.doc}"
 
 
@@ -108,6 +118,38 @@ def parameters_markdown() -> str:
     return "\n".join(lines)
 
 
+def _names(names) -> str:
+    return ", ".join(f"`{name}`" for name in names) or "—"
+
+
+def _event_notes(event: Event) -> str:
+    notes = [f"**{event.status}**. {event.when}"]
+    notes += [f"`{name}`: {why}." for name, why in event.conditional.items()]
+    notes += [f"No `{name}`: {why}." for name, why in event.missing.items()]
+    if event.differs:
+        notes.append(f"Different: {event.differs}.")
+    if event.built_by != DEFAULT_BUILDER:
+        notes.append(f"Built by `{event.built_by}`.")
+    return " ".join(notes)
+
+
+def events_markdown() -> str:
+    lines = [
+        "| Event | § | Contract fields | FormTrack adds | FormTrack |",
+        "|---|---|---|---|---|",
+    ]
+    for event in EVENTS:
+        cells = [
+            f"`{event.type}`",
+            event.section,
+            _names(event.contract),
+            _names(event.added),
+            _event_notes(event),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join([*lines, ""])
+
+
 def _section(name: str) -> re.Pattern:
     return re.compile(
         rf"(<!-- BEGIN {name}: generated [^\n]*-->\n)(.*?)(<!-- END {name} -->)", re.DOTALL
@@ -116,10 +158,12 @@ def _section(name: str) -> re.Pattern:
 
 def updated(text: str) -> str:
     """The document with its generated sections rewritten from the tables."""
-    pattern = _section("parameters")
-    if not pattern.search(text):
-        raise CommandError(f"{DOC} has lost its parameters markers")
-    return pattern.sub(lambda match: match[1] + parameters_markdown() + match[3], text)
+    for name, markdown in (("parameters", parameters_markdown), ("events", events_markdown)):
+        pattern = _section(name)
+        if not pattern.search(text):
+            raise CommandError(f"{DOC} has lost its {name} markers")
+        text = pattern.sub(lambda match, write=markdown: match[1] + write() + match[3], text)
+    return text
 
 
 class Command(BaseCommand):
@@ -136,8 +180,8 @@ class Command(BaseCommand):
         if options["check"]:
             if fresh != text:
                 raise CommandError(
-                    f"{DOC} is out of date with tracking/param_table.py: "
-                    "run `manage.py compatibility_doc`."
+                    f"{DOC} is out of date with tracking/param_table.py or "
+                    "tracking/event_table.py: run `manage.py compatibility_doc`."
                 )
             return
         DOC.write_text(fresh)

@@ -1,17 +1,17 @@
-"""Queue again the uploads and callback deliveries a broker may have lost: after Redis restarted
-without persistence, or from cron every few minutes. Safe to run at any time: a job queued twice
-is analysed once, a callback queued twice is attempted once."""
+"""Queue again the uploads and webhook deliveries (upload callbacks, session.completed) a broker
+may have lost: after Redis restarted without persistence, or from cron every few minutes. Safe to
+run at any time: a job queued twice is analysed once, a callback queued twice is attempted once."""
 
 import datetime
 
 from django.core.management.base import BaseCommand
 
-from tracking import services
+from tracking import uploads, webhooks
 
 
 class Command(BaseCommand):
     help = (
-        "Queue again uploads stuck in `queued` (or abandoned in `processing`), and callback "
+        "Queue again uploads stuck in `queued` (or abandoned in `processing`), and webhook "
         "deliveries overdue."
     )
 
@@ -25,11 +25,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, queued_for, **options):
-        stalled = services.uploads_requeue_stalled(
-            queued_for=datetime.timedelta(minutes=queued_for)
-        )
+        stalled = uploads.uploads_requeue_stalled(queued_for=datetime.timedelta(minutes=queued_for))
         self.stdout.write(f"{len(stalled)} upload(s) queued again")
-        overdue = services.upload_callbacks_requeue_overdue(
+        overdue = webhooks.callbacks_requeue_overdue(
             overdue_for=datetime.timedelta(minutes=queued_for)
         )
         self.stdout.write(f"{len(overdue)} callback delivery(ies) queued again")

@@ -51,6 +51,6 @@ def test_the_api_lists_every_contract_id_with_its_kind_view_and_outputs(acme_api
 
 
 def test_docs_describe_every_exercise():
-    events_doc = (Path(__file__).resolve().parents[1] / "docs" / "events.md").read_text()
+    events_doc = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text()
     for exercise in EXERCISES:
         assert f"`{exercise}`" in events_doc, exercise

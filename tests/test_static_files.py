@@ -1,0 +1,136 @@
+"""Static files as the live page needs them fast: it preloads the pose model and runtime it runs,
+and in production (`collectstatic` with SERVE_STATIC=False, served by deploy/nginx.conf) every file
+it asks for is named by its content's hash, which browsers may keep for a year."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from tests.processes import Processes, http
+from tests.support.needs import needs_tool
+from tests.support.servers import free_port, port_open, wait_until
+from tests.test_scale_out import nginx_config
+
+ROOT = Path(__file__).resolve().parent.parent
+HASHED = re.compile(r"\.[0-9a-f]{12}\.\w+$")
+HASHED_STORAGE = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "config.staticfiles.HashedStaticFilesStorage"},
+}
+
+
+def _attribute(html: str, name: str) -> str:
+    return re.search(rf'{name}="([^"]+)"', html).group(1)
+
+
+def _preloads(html: str) -> dict[str, str]:
+    """href -> rel of the page's preload links."""
+    links = re.findall(r'<link rel="(preload|modulepreload)" href="([^"]+)"', html)
+    return {href: rel for rel, href in links}
+
+
+@pytest.mark.django_db
+def test_the_live_page_preloads_the_model_it_runs_and_the_runtimes_script(client, acme_token):
+    query = {"token": acme_token, "exercise": "squat", "blazepose": "true"}
+    html = client.get("/pose_tracker/tracking", query).content.decode()
+    model = _attribute(html, "data-model")
+    assert model.endswith("/pose_landmarker_full.task")
+    assert _preloads(html) == {
+        model: "preload",
+        _attribute(html, "data-vision-module"): "modulepreload",
+    }
+
+
+@pytest.mark.django_db
+def test_a_server_inference_page_preloads_no_pose_runtime(client, acme_token):
+    query = {"token": acme_token, "exercise": "squat", "inference": "server"}
+    html = client.get("/pose_tracker/tracking", query).content.decode()
+    assert _preloads(html) == {}
+
+
+def test_static_files_are_named_by_their_content_only_when_a_proxy_serves_them():
+    def storage(serve_static: str) -> str:
+        script = (
+            "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); "
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.STORAGES['staticfiles']['BACKEND'])"
+        )
+        env = os.environ | {"SERVE_STATIC": serve_static}
+        return subprocess.run(  # noqa: S603 - our interpreter, fixed arguments
+            [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+        ).stdout.strip()
+
+    assert storage("False") == "config.staticfiles.HashedStaticFilesStorage"
+    # Daphne serving /static/ itself finds the source files by their own names.
+    assert storage("True") == "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+
+def _static_paths(html: str) -> list[str]:
+    return sorted(set(re.findall(r'"/static/([^"]+)"', html)))
+
+
+def _module_imports(source: str) -> list[str]:
+    return re.findall(r'^import .* from "([^"]+)";$', source, flags=re.M)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+@needs_tool("nginx")
+def test_in_production_the_live_page_loads_only_hashed_files_which_browsers_keep_a_year(
+    client, acme_token, tmp_path
+):
+    collected = tmp_path / "staticfiles"
+    with override_settings(STORAGES=HASHED_STORAGE, STATIC_ROOT=collected):
+        call_command("collectstatic", "--noinput", verbosity=0)
+        html = client.get("/pose_tracker/tracking", {"token": acme_token}).content.decode()
+
+    # Every file the page names, and every module its scripts import, by its hashed name.
+    paths = _static_paths(html)
+    assert {p.split("/")[-1].split(".")[0] for p in paths} >= {
+        "main",
+        "vision_bundle",
+        "vision_wasm_internal",
+        "pose_landmarker_lite",
+        "pose-worker",
+    }
+    pending = [p for p in paths if p.endswith(".js")]
+    seen = set(paths)
+    while pending:
+        script = collected / pending.pop()
+        for name in _module_imports(script.read_text()):
+            path = (script.parent / name).resolve().relative_to(collected).as_posix()
+            if path not in seen:
+                seen.add(path)
+                pending.append(path)
+    assert len(seen) > len(paths)  # the live page's modules
+    for path in seen:
+        assert HASHED.search(path), path
+        assert (collected / path).is_file(), path
+    manifest = json.loads((collected / "staticfiles.json").read_text())["paths"]
+    model = next(p for p in paths if "pose_landmarker_lite" in p)
+    assert manifest["vendor/mediapipe/models/pose_landmarker_lite.task"] == model
+
+    # The shipped nginx config: hashed names for a year, without asking again; others a week.
+    port = free_port()
+    config = nginx_config(tmp_path / "nginx", port, [free_port()])
+    config.write_text(config.read_text().replace("/srv/formtrack/staticfiles/", f"{collected}/"))
+    processes = Processes(tmp_path, base_env=dict(os.environ))
+    try:
+        processes.start("nginx", ["nginx", "-c", str(config), "-p", str(config.parent)])
+        wait_until(lambda: port_open(port), 20, "nginx")
+        status, headers, body = http("GET", f"http://127.0.0.1:{port}/static/{model}")
+        assert status == 200
+        assert body == (collected / model).read_bytes()
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        status, headers, _ = http("GET", f"http://127.0.0.1:{port}/static/formtrack/base.css")
+        assert status == 200
+        assert headers["Cache-Control"] == "public, max-age=604800"
+    finally:
+        processes.close()
