@@ -13,10 +13,12 @@ import json
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import connection
+from django.db.models import Sum
 
 from accounts.models import UsageRecord
 from config.asgi import application
@@ -226,9 +228,13 @@ def server_rss_mib(pid: int) -> float:
     return int(next(line for line in status if line.startswith("VmRSS:")).split()[1]) / 1024
 
 
-def session_usage(token_name: str) -> UsageRecord | None:
-    """The usage row of the one session made with this token."""
-    return UsageRecord.objects.filter(kind="live", token__name=token_name).first()
+def session_usage(token_name: str) -> SimpleNamespace | None:
+    """The usage of the one session made with this token, summed over the days it touched (a
+    session's call is counted when it opens, its seconds when it ends, perhaps after midnight)."""
+    usage = UsageRecord.objects.filter(kind="live", token__name=token_name).aggregate(
+        calls=Sum("calls"), seconds_tracked=Sum("seconds_tracked")
+    )
+    return SimpleNamespace(**usage) if usage["calls"] is not None else None
 
 
 # Each abusive session: server inference, two frames analysed, then the abuse. Returns the seconds
