@@ -4,8 +4,10 @@ Labels: bench/accuracy_labels.toml (copied from the shared data set's MANIFEST.m
 sources). Each video runs through tracking.pose.pipeline.analyze_file as an upload would (real
 MediaPipe at the upload's analysis rate, the real engine tracker), once per model: lite (the
 upload default) and full (blazepose=true). MediaPipe's
-landmarks of a file are kept in .cache/accuracy/, keyed by the file's hash, the model and the
-analysis rate, and replayed on later runs: only the estimator is replayed, everything else runs.
+landmarks of a file are kept in .cache/accuracy/, keyed by the file's hash, the model, the
+analysis rate and what makes landmarks (the code that decodes and prepares frames, the models and
+mediapipe: `landmark_inputs_hash`), and replayed on later runs: only the estimator is replayed,
+everything else runs.
 
 Groups (each: exact %, within one %, normalised MAE = mean |count - label| / max(label, 1)):
 - sets: multi-rep clips; wrong: a movement that is not the exercise analysed (label 0);
@@ -34,6 +36,7 @@ that finds as many complete turns as the label has reps.
 """
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -45,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
+import mediapipe
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +59,7 @@ from tests.support.labelled import table_poses  # noqa: E402
 from tracking.engine.pose import Pose  # noqa: E402
 from tracking.engine.tracker import open_tracker  # noqa: E402
 from tracking.params import parse_tracking_params  # noqa: E402
+from tracking.pose import chunks, estimator, media  # noqa: E402
 from tracking.pose.estimator import PoseEstimator  # noqa: E402
 from tracking.pose.media import probe_video  # noqa: E402
 from tracking.pose.pipeline import analyze_file  # noqa: E402
@@ -71,6 +76,18 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+@functools.cache
+def landmark_inputs_hash(model: str) -> str:
+    """What MediaPipe's landmarks of a file depend on besides the file: the modules that decode,
+    select and convert its frames and run the estimator, the model files and mediapipe's
+    version. Any change there (a frame size, a colour conversion) records the landmarks anew."""
+    digest = hashlib.sha256(mediapipe.__version__.encode())
+    sources = [Path(module.__file__) for module in (media, chunks, estimator)]
+    for path in [*sources, *estimator.model_files(model), estimator.server_landmark_model(model)]:
+        digest.update(path.read_bytes() if path.is_file() else b"missing")
+    return digest.hexdigest()[:12]
+
+
 # -- MediaPipe, replayed ---------------------------------------------------------------------
 
 
@@ -85,7 +102,8 @@ def _pose_to_json(pose: Pose) -> list:
 
 class ReplayEstimator:
     """PoseEstimator's interface: MediaPipe's landmarks of this file as recorded on an earlier
-    run (same file hash, model and analysis rate), else the real estimator, recording."""
+    run (same file, model, analysis rate and landmark inputs), else the real estimator,
+    recording."""
 
     def __init__(self, record: Path, model: str, mode: str):
         self.record, self.model, self.mode = record, model, mode
@@ -148,7 +166,9 @@ class Uploads:
     def analyse(self, video: Path, query: str, fps: float = UPLOAD_FPS):
         params = self.params(query)
         rate = min(fps, probe_video(video).fps)
-        record = CACHE / f"{file_hash(video)}-{params.mediapipe_model}-{rate:g}fps.json"
+        model = params.mediapipe_model
+        inputs = landmark_inputs_hash(model)
+        record = CACHE / f"{file_hash(video)}-{model}-{rate:g}fps-{inputs}.json"
         result = analyze_file(
             video,
             params=params,

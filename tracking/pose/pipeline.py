@@ -59,8 +59,10 @@ from tracking.pose.skeleton import SKELETONS, skeleton_name, style_for
 # Worker processes cost about a second each to start: not worth it for short videos.
 MIN_SECONDS_PER_WORKER = 10.0
 WORKER_OVERLAP_S = 0.5
-# The preview is encoded while the video is analysed, and takes far less: waited for at most this
-# long after the analysis (at least PREVIEW_MIN_WAIT_S), so a stuck encoder never holds the job.
+# The preview is encoded while the video is analysed, on the same cores: for the 60 s 720p video
+# of bench/upload.py about 8 s of CPU beside the analysis' 12-14 s (`--preview`). It is waited for
+# at most this long after the analysis (at least PREVIEW_MIN_WAIT_S), so a stuck encoder never
+# holds the job.
 PREVIEW_WAIT_PER_VIDEO_S = 0.5
 PREVIEW_MIN_WAIT_S = 30.0
 FULL_BODY = N_("Full body visible")
