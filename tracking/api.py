@@ -254,8 +254,8 @@ class UploadSerializer(serializers.ModelSerializer):
         return media_link(upload.timeline_file.name) if upload.timeline_file else None
 
     def get_preview_url(self, upload) -> str | None:
-        """A small H.264 MP4 of the video (no audio) that every browser plays, whatever the
-        original's format: the picture to draw the timeline over."""
+        """A small H.264 MP4 of the video (no audio) that every browser plays, made when the
+        original is not one already (null then): the picture to draw the timeline over."""
         return media_link(upload.preview_file.name) if upload.preview_file else None
 
     def get_events_url(self, upload) -> str:

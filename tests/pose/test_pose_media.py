@@ -7,11 +7,12 @@ import pytest
 from PIL import Image
 
 from tests.pose.conftest import PHOTO
-from tests.support.clips import SQUAT_CLIP
+from tests.support.clips import SQUAT_CLIP, reencoded_clip
 from tracking.pose import media
 from tracking.pose.media import (
     MediaError,
     MediaLimits,
+    browsers_play,
     iter_video_frames,
     probe_video,
     read_image,
@@ -87,6 +88,29 @@ def test_probe_reads_the_videos_geometry_and_length():
     assert (info.width, info.height, info.fps, info.frame_count) == (152, 248, 10.0, 103)
     assert info.duration_s == pytest.approx(10.3)
     assert info.codec == "FMP4"  # FFmpeg's tag for MPEG-4 Part 2 (mp4v)
+
+
+@pytest.mark.parametrize(
+    ("name", "ffmpeg_args", "plays"),
+    [
+        ("phone.mp4", ("-c:v", "libx264", "-pix_fmt", "yuv420p"), True),
+        ("full-range.mp4", ("-c:v", "libx264", "-pix_fmt", "yuvj420p"), True),
+        ("camera.mp4", ("-c:v", "mpeg4"), False),  # MPEG-4 part 2, as the fixture clips
+        ("hevc.mp4", ("-c:v", "libx265", "-pix_fmt", "yuv420p"), False),
+        ("ten-bit.mp4", ("-c:v", "libx264", "-pix_fmt", "yuv420p10le"), False),
+        ("four-four-four.mp4", ("-c:v", "libx264", "-pix_fmt", "yuv444p"), False),
+        ("quicktime.mov", ("-c:v", "libx264", "-pix_fmt", "yuv420p"), False),
+        ("windows.avi", ("-c:v", "libx264", "-pix_fmt", "yuv420p"), False),
+        ("webm.webm", ("-c:v", "libvpx-vp9"), False),
+        ("large.mp4", ("-vf", "scale=1984:-2", "-c:v", "libx264", "-pix_fmt", "yuv420p"), False),
+    ],
+)
+def test_only_an_h264_mp4_of_a_page_size_plays_in_every_browser_as_it_is(
+    tmp_path, name, ffmpeg_args, plays
+):
+    video = reencoded_clip(SQUAT_CLIP, tmp_path / name, "-t", "1", *ffmpeg_args)
+
+    assert browsers_play(video, probe_video(video)) is plays
 
 
 def truncated_clip() -> bytes:

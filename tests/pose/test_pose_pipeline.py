@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.pose.conftest import PHOTO
-from tests.support.clips import CURL_CLIP, SQUAT_CLIP
+from tests.support.clips import CURL_CLIP, SQUAT_CLIP, reencoded_clip
 from tracking.params import parse_tracking_params
 from tracking.pose import pipeline
 from tracking.pose.media import MediaError
@@ -203,6 +203,29 @@ def test_the_timeline_says_when_in_the_video_each_event_happened(squats):
         if event["type"] == "keypoints":
             assert t == round(event["timestampMs"], 1)
     assert times[-1] == timeline["frames"][-1][0]
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "previewed"),
+    [("phone.mp4", "libx264", False), ("camera.mp4", "mpeg4", True)],
+)
+def test_a_preview_is_encoded_only_for_a_video_browsers_cannot_play(
+    tmp_path, name, codec, previewed
+):
+    # Encoding a preview costs about half the analysis' CPU again: an H.264 MP4 replays as it is.
+    video = reencoded_clip(SQUAT_CLIP, tmp_path / name, "-c:v", codec, "-pix_fmt", "yuv420p")
+    preview = tmp_path / "preview.mp4"
+
+    result = analyze_file(
+        video,
+        params=upload_params("source=video&exercise=squat"),
+        timeline_path=tmp_path / "timeline.json",
+        preview_path=preview,
+    )
+
+    assert preview.exists() is previewed
+    assert "preview_error" not in result.stats
+    assert counters(result.events)[-1]["current_count"] == 4
 
 
 def test_a_photo_gives_posture_keypoints_angles_and_an_overlay(tmp_path):

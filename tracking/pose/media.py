@@ -43,6 +43,8 @@ class MediaLimits:
 
 
 DEFAULT_LIMITS = MediaLimits()
+# Larger videos that play get a preview all the same: a phone's 4K original is too heavy to replay.
+BROWSER_PLAYABLE_MAX_SIDE = 1920
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class VideoInfo:
     frame_count: int
     duration_s: float
     codec: str
+    pixel_format: str  # OpenCV's four-letter code of the pictures' layout: I420 is 8-bit 4:2:0
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ def probe_video(path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS
         fps = capture.get(cv2.CAP_PROP_FPS)
         frame_count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         codec = _fourcc_text(capture.get(cv2.CAP_PROP_FOURCC))
+        pixel_format = _fourcc_text(capture.get(cv2.CAP_PROP_CODEC_PIXEL_FORMAT))
         _check_video_size(width, height, limits)
         if not _FRAME_RATE_RANGE[0] <= fps <= _FRAME_RATE_RANGE[1]:
             raise MediaError(
@@ -139,7 +143,21 @@ def probe_video(path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS
             "video_too_long",
             f"The video lasts {duration_s:.0f} s; the limit is {limits.max_duration_s:.0f} s.",
         )
-    return VideoInfo(width, height, fps, frame_count, duration_s, codec)
+    return VideoInfo(width, height, fps, frame_count, duration_s, codec, pixel_format)
+
+
+def browsers_play(path: str | os.PathLike, info: VideoInfo) -> bool:
+    """Whether every browser plays the video as it is, at a size fit for a page: H.264 in MP4,
+    8-bit 4:2:0, the long side at most BROWSER_PLAYABLE_MAX_SIDE. Anything else (MPEG-4 part 2,
+    HEVC, AVI, MOV, 10-bit or 4:2:2, 4K) needs a preview to be replayed."""
+    media_type = served_media_type(path)
+    return (
+        media_type is not None
+        and media_type.mime == "video/mp4"
+        and info.codec.lower() in {"h264", "avc1"}
+        and info.pixel_format == "I420"
+        and max(info.width, info.height) <= BROWSER_PLAYABLE_MAX_SIDE
+    )
 
 
 def iter_video_frames(

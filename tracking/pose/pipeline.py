@@ -41,6 +41,7 @@ from tracking.pose.estimator import PoseEstimator
 from tracking.pose.media import (
     DEFAULT_LIMITS,
     MediaLimits,
+    browsers_play,
     iter_video_frames,
     probe_video,
     read_image,
@@ -100,8 +101,9 @@ def analyze_file(
     PNG overlay of an image, timeline_path a video's pose timeline (JSON: the skeleton and the
     counter at each analysed frame, what a page draws over the original video instead of
     downloading an annotated copy; see write_timeline), preview_path a small H.264 copy of a video
-    that every browser plays, to draw the timeline over (render.PreviewEncoder; not written when
-    encoding fails: stats' preview_error says why). workers > 1 splits a video of at least
+    that every browser plays, to draw the timeline over (render.PreviewEncoder; written only when
+    browsers do not play the original as it is, media.browsers_play, and not when encoding fails:
+    stats' preview_error says why). workers > 1 splits a video of at least
     MIN_SECONDS_PER_WORKER per worker across that many processes (stats' stage seconds, elapsed
     in stages_s and CPU in stages_cpu_s, then add up all processes' time; peak_rss_mb is this
     process's peak during the analysis, workers_peak_rss_mb the workers').
@@ -255,7 +257,8 @@ def _analyze_video(
     estimated_share = 70 if export_path is not None and others else 95
     with ExitStack() as resources:
         preview = None
-        if preview_to is not None:
+        # Encoding costs about half the analysis' CPU again: only for originals browsers can't play.
+        if preview_to is not None and not browsers_play(path, info):
             preview = resources.enter_context(
                 PreviewEncoder(path, preview_to, max_s=limits.max_duration_s)
             )
