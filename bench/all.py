@@ -123,6 +123,11 @@ def main() -> int:
         "engine": run([PYTHON, "bench/engine.py", "--frames", frames]),
         "reference": run([PYTHON, "bench/reference.py", "--frames", frames]),
         "upload": run([PYTHON, "bench/upload.py", "--seconds", upload_s]),
+        # A video browsers do not play: the service encodes an H.264 preview beside the analysis.
+        "upload unplayable": run(
+            [PYTHON, "bench/upload.py", "--seconds", upload_s]
+            + ["--workers", "2", "--kept-runs", "1", "--unplayable"]
+        ),
         "faults": run([PYTHON, "bench/faults.py"]),
         "accuracy": run([PYTHON, "bench/accuracy.py"]),
         "first pose": run([PYTHON, "bench/first_pose.py", "--runs", first_pose_runs]),
@@ -165,6 +170,7 @@ def main() -> int:
 
     upload = outputs["upload"]
     kept = upload_run(upload, "worker processes kept from the previous video")
+    unplayable = upload_run(outputs["upload unplayable"], "MPEG-4 part 2 with its preview")
     started = upload_run(upload, "worker processes started for this video")
     ceiling = number(r"inference-bound ceiling[^:]*: ([\d.]+)x", kept)
     idle_bound = number(r"this CPU allows ([\d.]+)x", kept)
@@ -254,6 +260,17 @@ def main() -> int:
             upload_command,
             "upload",
             "",
+        ),
+        (
+            "Upload analysis, the same video in MPEG-4 part 2 (browsers do not play it), with "
+            "its H.264 preview encoded beside the analysis (workers kept)",
+            "—",
+            number(r"of video in [\d.]+ s: ([\d.]+)x real time", unplayable),
+            lambda v: True,
+            "× real time",
+            f"{upload_command} --workers 2 --kept-runs 1 --unplayable",
+            "upload unplayable",
+            "an H.264 MP4 of page size gets no preview: the row above",
         ),
         (
             # What 10× real time at 15 analysed frames a second leaves on 2 cores: 13.3 ms.
