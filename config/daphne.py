@@ -19,6 +19,8 @@ import uvloop  # isort:skip
 # Before Daphne is imported: it creates its event loop (Twisted's asyncio reactor) on import.
 asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
+import autobahn.twisted.websocket  # noqa: E402
+import autobahn.websocket.protocol  # noqa: E402
 from daphne import server as daphne_server  # noqa: E402
 from daphne.access import AccessLogGenerator  # noqa: E402
 from daphne.cli import CommandLineInterface  # noqa: E402
@@ -34,6 +36,17 @@ from config.redaction import redact  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 from django.conf import settings  # noqa: E402
+
+
+def _uncoloured(value, *args, **kwargs):
+    return value
+
+
+# autobahn colours the arguments of a debug line (with click) for every read and every message it
+# sends, whether the line is logged or not: a twentieth of the server's time per live frame. Its
+# debug lines, when logged, show the plain values.
+for _module in (autobahn.twisted.websocket, autobahn.websocket.protocol):
+    _module.hltype = _module.hlval = _uncoloured
 
 
 class RedactingAccessLog(AccessLogGenerator):
