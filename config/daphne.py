@@ -109,6 +109,9 @@ class LimitedWebSocketProtocol(WebSocketProtocol):
     the whole process: past the budget the connection is closed with 1008 (policy violation).
     Keep-alives (Daphne pings every 20 s, clients rarely more) stay far below it."""
 
+    def dataReceived(self, data):
+        self._dataReceived(data)  # autobahn's own first makes a debug line, logged or not
+
     def onOpen(self):
         rate = settings.WEBSOCKET_MAX_CONTROL_FRAMES_PER_S
         self.control_frames = MessageRate(rate, time.monotonic())
