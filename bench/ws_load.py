@@ -10,8 +10,9 @@ most two frames unanswered; a frame due while two wait is skipped, as the tracki
 
 Prints, per number of sessions: the time from a frame sent to its ack (p50/p95/p99), frames sent,
 skipped by the client, dropped by the server, the frame rate each session achieved, and the
-server's CPU (from /proc/<pid>/stat of the server process). With several session counts it says
-how many sessions keep p95 under the target (100 ms by default).
+server's CPU (from /proc/<pid>/stat of the server process), as a share of a core and in µs per
+frame answered. With several session counts it says how many sessions keep p95 under the target
+(100 ms by default).
 
 `--flood N` adds N sessions that send the stream as fast as the socket takes it, without waiting
 for acks: a misbehaving or hostile client. The measured sessions' latency then shows what a flood
@@ -358,7 +359,9 @@ def servers_cpu_seconds(pids: list[int]) -> float | None:
     return None if not seconds or None in seconds else sum(seconds)
 
 
-async def run_load(args, count: int, stream) -> dict:
+async def run_load(args, count: int, stream, streaming=None) -> dict:
+    """One step: `count` sessions opened, then streaming for args.duration. `streaming`, if
+    given, is called with the sessions once they are all open, as the measured part begins."""
     query = urlencode({"token": args.token, "exercise": args.exercise, "inference": args.inference})
     fps = args.fps or (30.0 if args.mode == "landmarks" else 15.0)
     sessions = []
@@ -373,6 +376,8 @@ async def run_load(args, count: int, stream) -> dict:
     server_before, client_before = servers_cpu_seconds(args.server_pid), time.process_time()
     wall_before = loop.time()
     until = wall_before + args.duration
+    if streaming is not None:
+        streaming(sessions)
     # Staggered over one frame period, as independent cameras would be.
     tasks = []
     for index, session in enumerate(sessions):
@@ -394,6 +399,10 @@ async def run_load(args, count: int, stream) -> dict:
         "fps": statistics.mean(s.acked / s.sending_s for s in sessions if s.sending_s),
         "fps_min": min((s.acked / s.sending_s for s in sessions if s.sending_s), default=0),
         "server_cpu": None if server_cpu is None else (server_cpu - server_before) / wall * 100,
+        # CPU time, not wall time: other work on the machine hardly moves it.
+        "server_us_per_frame": None
+        if server_cpu is None
+        else (server_cpu - server_before) / max(1, sum(s.acked for s in sessions)) * 1e6,
         "client_cpu": (time.process_time() - client_before) / wall * 100,
         "errors": sorted({e for s in sessions for e in s.errors if e}),
         "failures": [repr(r) for r in results if isinstance(r, BaseException)],
@@ -451,10 +460,12 @@ def run_floods(args, stream, fps: float, sending) -> None:
 
 def print_row(row: dict) -> None:
     cpu = "n/a" if row["server_cpu"] is None else f"{row['server_cpu']:.0f}%"
+    per_frame = "n/a" if row["server_us_per_frame"] is None else f"{row['server_us_per_frame']:.0f}"
     print(
         f"{row['sessions']:>8} {row['p50']:>7.1f} {row['p95']:>7.1f} {row['p99']:>7.1f} "
         f"{row['sent']:>8} {row['skipped']:>8} {row['dropped']:>8} "
-        f"{row['fps']:>6.1f} {row['fps_min']:>6.1f} {cpu:>7} {row['client_cpu']:>6.0f}%"
+        f"{row['fps']:>6.1f} {row['fps_min']:>6.1f} {cpu:>7} {row['client_cpu']:>6.0f}% "
+        f"{per_frame:>9}"
         + (f"  errors: {row['errors']}" if row["errors"] else "")
         + (f"  failures: {row['failures']}" if row["failures"] else ""),
         flush=True,
@@ -541,7 +552,7 @@ def main() -> None:
     )
     print(
         f"{'sessions':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'sent':>8} {'skipped':>8} "
-        f"{'dropped':>8} {'fps':>6} {'min':>6} {'server':>7} {'client':>7}"
+        f"{'dropped':>8} {'fps':>6} {'min':>6} {'server':>7} {'client':>7} {'µs/frame':>9}"
     )
     holding = 0
     for count in args.sessions:

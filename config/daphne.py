@@ -12,6 +12,7 @@ import json  # isort:skip
 import os  # isort:skip
 import select  # isort:skip
 import time  # isort:skip
+from functools import partial  # isort:skip
 from http import HTTPStatus  # isort:skip
 
 import uvloop  # isort:skip
@@ -19,13 +20,15 @@ import uvloop  # isort:skip
 # Before Daphne is imported: it creates its event loop (Twisted's asyncio reactor) on import.
 asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
+import autobahn.twisted.websocket  # noqa: E402
+import autobahn.websocket.protocol  # noqa: E402
 from daphne import server as daphne_server  # noqa: E402
 from daphne.access import AccessLogGenerator  # noqa: E402
 from daphne.cli import CommandLineInterface  # noqa: E402
 from daphne.http_protocol import HTTPFactory, WebRequest  # noqa: E402
 from daphne.server import Server  # noqa: E402
 from daphne.ws_protocol import WebSocketProtocol  # noqa: E402
-from twisted.internet import reactor  # noqa: E402
+from twisted.internet import reactor, tcp  # noqa: E402
 from twisted.web import http  # noqa: E402
 
 from config.errors import FormTrackError  # noqa: E402
@@ -34,6 +37,17 @@ from config.redaction import redact  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 from django.conf import settings  # noqa: E402
+
+
+def _uncoloured(value, *args, **kwargs):
+    return value
+
+
+# autobahn colours the arguments of a debug line (with click) for every read and every message it
+# sends, whether the line is logged or not: a twentieth of the server's time per live frame. Its
+# debug lines, when logged, show the plain values.
+for _module in (autobahn.twisted.websocket, autobahn.websocket.protocol):
+    _module.hltype = _module.hlval = _uncoloured
 
 
 class RedactingAccessLog(AccessLogGenerator):
@@ -90,15 +104,35 @@ class RedactingServer(Server):
         self._ws_factory = factory
 
 
+def write_now(transport: tcp.Server, buffered_write, data: bytes) -> None:
+    """Send at once what a TCP connection with nothing waiting to go is given; Twisted would buffer
+    it and send it from the event loop's next pass, asking the loop to watch the socket for that
+    and to stop watching it after: two more system calls and a callback for every live frame's
+    answer. What the socket does not take at once (or an error) goes Twisted's way."""
+    if transport.connected and not transport.disconnecting and not transport._writeDisconnected:
+        if not transport.dataBuffer and not transport._tempDataBuffer:
+            sent = transport.writeSomeData(data)
+            if isinstance(sent, int) and sent >= 0:
+                data = data[sent:]
+                if not data:
+                    return
+    buffered_write(data)
+
+
 class LimitedWebSocketProtocol(WebSocketProtocol):
     """A WebSocket whose pings and pongs count against a budget. autobahn answers every ping
     itself, so a flood of them never reaches the application (and its message rate) but costs
     the whole process: past the budget the connection is closed with 1008 (policy violation).
     Keep-alives (Daphne pings every 20 s, clients rarely more) stay far below it."""
 
+    def dataReceived(self, data):
+        self._dataReceived(data)  # autobahn's own first makes a debug line, logged or not
+
     def onOpen(self):
         rate = settings.WEBSOCKET_MAX_CONTROL_FRAMES_PER_S
         self.control_frames = MessageRate(rate, time.monotonic())
+        if type(self.transport) is tcp.Server:
+            self.transport.write = partial(write_now, self.transport, self.transport.write)
         super().onOpen()
 
     def onPing(self, payload):

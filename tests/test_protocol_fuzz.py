@@ -2,12 +2,15 @@
 
 import json
 
+import numpy as np
 import pytest
 from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.asgi import application
+from tests.support.clips import SQUAT_CLIP
+from tests.support.clips import landmark_messages as landmark_messages_of
 from tracking import protocol
 from tracking.engine.pose import Pose
 
@@ -74,6 +77,58 @@ def test_any_text_becomes_a_message_or_a_protocol_error(text):
     except protocol.ProtocolError as error:
         outcome = error.code
     assert isinstance(outcome, dict) or outcome in {"invalid_message", "message_too_large"}
+
+
+odd_values = (
+    st.floats(allow_nan=True, allow_infinity=True)
+    | st.integers()
+    | st.booleans()
+    | st.none()
+    | st.text(max_size=3)
+    | st.lists(st.floats(0, 1), max_size=4)
+)
+
+
+# Real frames: the squat clip's landmarks, as the tracking page sends them.
+CLIP_MESSAGES = [m for m in landmark_messages_of(SQUAT_CLIP) if m["landmarks"] is not None]
+
+
+@st.composite
+def nearly_usual_rows(draw, field: str):
+    """A real frame's landmarks (or world landmarks), a few values or rows of it made odd, or
+    every value a boolean."""
+    rows = [list(row) for row in draw(st.sampled_from(CLIP_MESSAGES))[field]]
+    for _ in range(draw(st.integers(0, 3))):
+        index = draw(st.integers(0, 32))
+        odd = draw(st.sampled_from(["value", "row", "booleans"]))
+        if odd == "value" and rows[index]:
+            rows[index][draw(st.integers(0, len(rows[index]) - 1))] = draw(odd_values)
+        elif odd == "row":
+            rows[index] = draw(st.lists(odd_values | st.floats(-1, 1), max_size=5))
+        elif odd == "booleans":
+            rows = [[draw(st.booleans()) for _ in row] for row in rows]
+    return rows
+
+
+def checked(check, raw):
+    try:
+        return check(raw)
+    except protocol.ProtocolError as error:
+        return error
+
+
+@settings(max_examples=400, deadline=None)
+@given(nearly_usual_rows("landmarks"), nearly_usual_rows("world"))
+def test_frames_taken_on_the_quick_checks_pass_the_full_checks_as_the_same_array(raw, world):
+    for quick, full, rows in (
+        (protocol._usual_landmarks, protocol._checked_landmarks, raw),
+        (protocol._usual_world, protocol._checked_world, world),
+    ):
+        taken = quick(rows)
+        if taken is not None:
+            array = checked(full, rows)
+            assert isinstance(array, np.ndarray) and array.dtype == taken.dtype == np.float64
+            assert np.array_equal(array, taken)
 
 
 @pytest.mark.django_db(transaction=True)

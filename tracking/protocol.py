@@ -4,6 +4,7 @@ Documented for app developers in docs/protocol.md.
 """
 
 import json
+from itertools import chain
 
 import numpy as np
 import orjson
@@ -98,21 +99,75 @@ def landmarks_to_pose(message: dict, *, last_timestamp_ms: float | None) -> Pose
         if raw_world is not None:
             raise _bad("world must be null when landmarks is null.")
         return Pose(None, timestamp, width, height, frame_id=frame)
+    landmarks = _usual_landmarks(raw)
+    if landmarks is None:
+        landmarks = _checked_landmarks(raw)
+    world = None
+    if raw_world is not None:
+        world = _usual_world(raw_world)
+        if world is None:
+            world = _checked_world(raw_world)
+    return Pose(landmarks, timestamp, width, height, world=world, frame_id=frame)
+
+
+# The usual frame is checked in plain Python, which takes a third of NumPy's time on 33 short
+# lists, and only then made an array. Anything off in it (a value out of range, NaN, a string, a
+# list of the wrong length: a comparison that fails or raises) goes to the NumPy checks, which
+# say precisely what. A first value that is a boolean goes there too: an array of booleans only
+# is refused, one with numbers among them is not.
+
+
+def _usual_landmarks(raw) -> np.ndarray | None:
+    if type(raw) is not list or len(raw) != LANDMARK_COUNT:
+        return None
+    low, high = -MAX_COORDINATE, MAX_COORDINATE
+    try:
+        for x, y, z, visibility in raw:
+            if not (
+                low <= x <= high and low <= y <= high and low <= z <= high and 0 <= visibility <= 1
+            ):
+                return None
+    except (TypeError, ValueError):
+        return None
+    return None if type(raw[0][0]) is bool else _array(raw, 4)
+
+
+def _usual_world(raw) -> np.ndarray | None:
+    if type(raw) is not list or len(raw) != LANDMARK_COUNT:
+        return None
+    low, high = -MAX_WORLD_METRES, MAX_WORLD_METRES
+    try:
+        for x, y, z in raw:
+            if not (low <= x <= high and low <= y <= high and low <= z <= high):
+                return None
+    except (TypeError, ValueError):
+        return None
+    return None if type(raw[0][0]) is bool else _array(raw, 3)
+
+
+def _array(rows: list, width: int) -> np.ndarray:
+    return np.fromiter(chain.from_iterable(rows), float, LANDMARK_COUNT * width).reshape(
+        LANDMARK_COUNT, width
+    )
+
+
+def _checked_landmarks(raw) -> np.ndarray:
     landmarks = _landmark_array(raw, "landmarks", "landmark", ("x", "y", "z", "visibility"))
-    # Whole-array checks on the usual frame (NaN fails them all); the detailed ones only when
-    # something is off.
+    # Whole-array checks (NaN fails them all); the detailed ones only when something is off.
     if not (np.abs(landmarks[:, :3]).max() <= MAX_COORDINATE and _unit(landmarks[:, 3])):
         _finite(landmarks, "landmark")
         if not _unit(landmarks[:, 3]):
             raise _bad("landmark visibility must be from 0 to 1.")
         raise _bad(f"landmark x, y, z must be normalised (about 0..1, within ±{MAX_COORDINATE:g}).")
-    world = None
-    if raw_world is not None:
-        world = _landmark_array(raw_world, "world", "world landmark", ("x", "y", "z"))
-        if not np.abs(world).max() <= MAX_WORLD_METRES:
-            _finite(world, "world landmark")
-            raise _bad(f"world x, y, z must be metres from the hips, within ±{MAX_WORLD_METRES:g}.")
-    return Pose(landmarks, timestamp, width, height, world=world, frame_id=frame)
+    return landmarks
+
+
+def _checked_world(raw) -> np.ndarray:
+    world = _landmark_array(raw, "world", "world landmark", ("x", "y", "z"))
+    if not np.abs(world).max() <= MAX_WORLD_METRES:
+        _finite(world, "world landmark")
+        raise _bad(f"world x, y, z must be metres from the hips, within ±{MAX_WORLD_METRES:g}.")
+    return world
 
 
 def _landmark_array(raw, field: str, item: str, fields: tuple[str, ...]) -> np.ndarray:

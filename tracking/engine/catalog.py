@@ -90,6 +90,10 @@ class Check:
     slack: float = 0.0
     views: tuple[str, ...] = ("front", "side")
 
+    def __hash__(self) -> int:
+        # Checks key the fault readings of every frame: the id alone, not a tuple of all fields.
+        return hash(self.id)
+
     def threshold(self, tolerance: float) -> float:
         """The fault threshold once difficulty is applied (tolerance +1 easy, 0 medium, -1 hard)."""
         lenient = -1.0 if self.op == "<" else 1.0
