@@ -146,14 +146,13 @@ def probe_video(path: str | os.PathLike, *, limits: MediaLimits = DEFAULT_LIMITS
     return VideoInfo(width, height, fps, frame_count, duration_s, codec, pixel_format)
 
 
-def browsers_play(path: str | os.PathLike, info: VideoInfo) -> bool:
-    """Whether every browser plays the video as it is, at a size fit for a page: H.264 in MP4,
-    8-bit 4:2:0, the long side at most BROWSER_PLAYABLE_MAX_SIDE. Anything else (MPEG-4 part 2,
-    HEVC, AVI, MOV, 10-bit or 4:2:2, 4K) needs a preview to be replayed."""
-    media_type = served_media_type(path)
+def browsers_play(mime: str, info: VideoInfo) -> bool:
+    """Whether every browser plays the video (of type `mime`, as sniff_media_type found it) as it
+    is, at a size fit for a page: H.264 in MP4, 8-bit 4:2:0, the long side at most
+    BROWSER_PLAYABLE_MAX_SIDE. Anything else (MPEG-4 part 2, HEVC, AVI, MOV, 10-bit or 4:2:2,
+    4K) needs a preview to be replayed."""
     return (
-        media_type is not None
-        and media_type.mime == "video/mp4"
+        mime == "video/mp4"
         and info.codec.lower() in {"h264", "avc1"}
         and info.pixel_format == "I420"
         and max(info.width, info.height) <= BROWSER_PLAYABLE_MAX_SIDE

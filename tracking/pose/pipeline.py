@@ -45,7 +45,7 @@ from tracking.pose.media import (
     iter_video_frames,
     probe_video,
     read_image,
-    sniff_media_kind,
+    sniff_media_type,
 )
 from tracking.pose.render import (
     AnnotatedVideoWriter,
@@ -119,14 +119,17 @@ def analyze_file(
     progress = _Progress(on_progress)
     timer = StageTimer()
     with timer.stage("decode"):
-        kind = sniff_media_kind(path, limits=limits)
+        media_type = sniff_media_type(path, limits=limits)
+    kind = media_type.kind
     run = _Run(params, timer, progress, on_event, make_estimator)
     if kind == "image":
         summary, stats = _analyze_image(path, run, overlay_path, limits)
     else:
         tracker = open_tracker(params, reference_signature)
         outputs = (export_path, timeline_path, preview_path)
-        summary, stats = _analyze_video(path, run, tracker, *outputs, analysis_fps, workers, limits)
+        summary, stats = _analyze_video(
+            path, media_type.mime, run, tracker, *outputs, analysis_fps, workers, limits
+        )
     progress.report(100)
     wall_s = time.perf_counter() - started
     stats |= {
@@ -234,7 +237,16 @@ def _analyze_image(path, run: _Run, overlay_path, limits) -> tuple[dict, dict]:
 
 
 def _analyze_video(
-    path, run: _Run, tracker, export_path, timeline_path, preview_to, analysis_fps, workers, limits
+    path,
+    mime: str,
+    run: _Run,
+    tracker,
+    export_path,
+    timeline_path,
+    preview_to,
+    analysis_fps,
+    workers,
+    limits,
 ) -> tuple[dict, dict]:
     params = run.params
     with run.timer.stage("decode"):
@@ -258,7 +270,7 @@ def _analyze_video(
     with ExitStack() as resources:
         preview = None
         # Encoding costs about half the analysis' CPU again: only for originals browsers can't play.
-        if preview_to is not None and not browsers_play(path, info):
+        if preview_to is not None and not browsers_play(mime, info):
             preview = resources.enter_context(
                 PreviewEncoder(path, preview_to, max_s=limits.max_duration_s)
             )
