@@ -1,6 +1,7 @@
-"""Static files as the live page needs them fast: it preloads the pose model and runtime it runs,
-and in production (`collectstatic` with SERVE_STATIC=False, served by deploy/nginx.conf) every file
-it asks for is named by its content's hash, which browsers may keep for a year."""
+"""Static files as the pages need them fast: they preload their scripts' modules, the live page
+the pose model and runtime it runs, and in production (`collectstatic` with SERVE_STATIC=False,
+served by deploy/nginx.conf) every file they ask for is named by its content's hash, which
+browsers may keep for a year."""
 
 import json
 import os
@@ -45,14 +46,46 @@ def test_the_live_page_preloads_the_model_it_runs_and_the_runtimes_script(client
     assert _preloads(html) == {
         model: "preload",
         _attribute(html, "data-vision-module"): "modulepreload",
-    }
+    } | {f"/static/{m}": "modulepreload" for m in _imported("formtrack/live/main.js")}
+
+
+def _imported(entry: str) -> set[str]:
+    """The static paths of the modules `entry` imports, however deep, read from the files."""
+    found, pending = set(), [Path(entry)]
+    while pending:
+        module = pending.pop()
+        source = (ROOT / "static" / module).read_text()
+        for name in _module_imports(source):
+            path = Path(os.path.normpath(module.parent / name))
+            if path.as_posix() not in found:
+                found.add(path.as_posix())
+                pending.append(path)
+    return found
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "entry"),
+    [
+        ("/pose_tracker/tracking", "formtrack/live/main.js"),
+        ("/pose_tracker/upload_tracking", "formtrack/upload.js"),
+    ],
+)
+def test_a_page_names_every_module_its_script_imports_so_the_browser_fetches_them_at_once(
+    client, acme_token, url, entry
+):
+    html = client.get(url, {"token": acme_token, "inference": "server"}).content.decode()
+    assert f'<script type="module" src="/static/{entry}"></script>' in html
+    preloaded = {href for href, rel in _preloads(html).items() if rel == "modulepreload"}
+    assert len(_imported(entry)) >= 3
+    assert preloaded == {f"/static/{m}" for m in _imported(entry)}
 
 
 @pytest.mark.django_db
 def test_a_server_inference_page_preloads_no_pose_runtime(client, acme_token):
     query = {"token": acme_token, "exercise": "squat", "inference": "server"}
     html = client.get("/pose_tracker/tracking", query).content.decode()
-    assert _preloads(html) == {}
+    assert all(href.startswith("/static/formtrack/") for href in _preloads(html))
 
 
 def test_static_files_are_named_by_their_content_only_when_a_proxy_serves_them():
@@ -109,7 +142,7 @@ def test_in_production_the_live_page_loads_only_hashed_files_which_browsers_keep
             if path not in seen:
                 seen.add(path)
                 pending.append(path)
-    assert len(seen) > len(paths)  # the live page's modules
+    assert seen == set(paths)  # the page names (preloads) every module its scripts import
     for path in seen:
         assert HASHED.search(path), path
         assert (collected / path).is_file(), path

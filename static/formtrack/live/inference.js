@@ -13,6 +13,9 @@ const GPU_MEASURED_FRAMES = 5; // a slow GPU is slow on every frame: decide earl
 const GPU_SLOW_MS = 40; // a real GPU runs the lite model in a few ms; slower means try the CPU
 const MODEL_LOAD_TIMEOUT_MS = 60000;
 
+// The module MediaPipe's FilesetResolver.isSimdSupported() tries (vision_bundle.mjs): checked
+// here, the wasm binary to fetch is known before the runtime's script has loaded.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 const absolute = (path) => new URL(path, location.href).href;
 const root = document.getElementById("formtrack-root");
 // Each file by the URL the page names (content-hashed in production): the runtime's wasm for
@@ -80,7 +83,8 @@ async function download(url, signal, onBytes, keep = true) {
 // is made from (it starts downloading first), and the wasm binary this browser runs, fetched here
 // only to show its progress when the browser does not have it yet: the runtime compiles it from
 // its URL, out of the HTTP cache, and compiled that way the browser keeps the compiled code for
-// the next visit. onProgress(percent), or null while the sizes are unknown.
+// the next visit. All three start at once, the runtime's script too. onProgress(percent), or null
+// while the sizes are unknown.
 async function downloadRuntime(signal, onProgress) {
   const files = [{ loaded: 0, total: 0 }, { loaded: 0, total: 0 }];
   const progress = (index) => (loaded, total) => {
@@ -91,9 +95,11 @@ async function downloadRuntime(signal, onProgress) {
   };
   const model = download(urls.model, signal, progress(1));
   model.catch(() => {}); // awaited below
+  const fileset = WebAssembly.validate(SIMD_PROBE) ? urls.wasm : urls.wasmNoSimd;
+  const wasm = download(fileset.wasmBinaryPath, signal, progress(0), false);
+  wasm.catch(() => {}); // awaited below
   const vision = await import(urls.bundleModule);
-  const fileset = (await vision.FilesetResolver.isSimdSupported()) ? urls.wasm : urls.wasmNoSimd;
-  await download(fileset.wasmBinaryPath, signal, progress(0), false);
+  await wasm;
   const bytes = await model;
   return { vision, fileset, model: bytes };
 }
@@ -237,8 +243,8 @@ export class BrowserInference {
   }
 
   async makeRunner(onProgress) {
-    const runtime = await this.download(onProgress);
-    const gl = probeWebGL();
+    const downloading = this.download(onProgress);
+    const gl = probeWebGL(); // while the runtime downloads: it creates a WebGL context
     let delegate = "CPU";
     let fallback = null;
     if (params.pose_backend !== "wasm") {
@@ -246,6 +252,7 @@ export class BrowserInference {
       else if (gl.software) fallback = "WebGL is software-rendered here (" + gl.renderer + "), the CPU is faster";
       else delegate = "GPU";
     }
+    const runtime = await downloading;
     let runner;
     try {
       runner = await createRunner(delegate, runtime);
