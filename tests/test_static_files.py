@@ -3,6 +3,7 @@ the pose model and runtime it runs, and in production (`collectstatic` with SERV
 served by deploy/nginx.conf) every file they ask for is named by its content's hash, which
 browsers may keep for a year."""
 
+import gzip
 import json
 import os
 import re
@@ -165,5 +166,25 @@ def test_in_production_the_live_page_loads_only_hashed_files_which_browsers_keep
         status, headers, _ = http("GET", f"http://127.0.0.1:{port}/static/formtrack/base.css")
         assert status == 200
         assert headers["Cache-Control"] == "public, max-age=604800"
+
+        # The page's files reach a browser that accepts gzip compressed, a third of the wasm.
+        wasm = _attribute(html, "data-wasm-binary").removeprefix("/static/")
+        url = f"http://127.0.0.1:{port}/static/{wasm}"
+        status, headers, body = http("GET", url, headers={"Accept-Encoding": "gzip"})
+        assert status == 200
+        assert headers["Content-Encoding"] == "gzip"
+        assert headers["Content-Type"] == "application/wasm"
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert "Accept-Encoding" in headers["Vary"]
+        assert gzip.decompress(body) == (collected / wasm).read_bytes()
+        assert len(body) < len(gzip.decompress(body)) / 2
+        status, headers, body = http("GET", url)
+        assert "Content-Encoding" not in headers
+        assert body == (collected / wasm).read_bytes()
+        # Every script and style sheet the page names has its copy; a file not worth it has none.
+        for path in paths:
+            if path.endswith((".js", ".mjs", ".css", ".wasm")):
+                assert (collected / f"{path}.gz").is_file(), path
+        assert not any(collected.rglob("*.png.gz"))
     finally:
         processes.close()
