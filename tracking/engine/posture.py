@@ -206,7 +206,10 @@ class ExerciseNeeds:
             needs = self.exercise.needs_in(view)
             sides = [tuple(JOINTS[side][name] for name in needs) for side in SIDES]
             self._needed[view] = sides
-        return any(frame.visible(*indices) for indices in sides)
+        for indices in sides:
+            if frame.visible(*indices):
+                return True
+        return False
 
     def lost(self, frame: Frame | None, language: str) -> Placement:
         return _lost(language)
