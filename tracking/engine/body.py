@@ -94,30 +94,45 @@ class SidePicker:
 
 
 class Smoother:
-    """One-Euro filtered measurements, one filter per (metric, side)."""
+    """One-Euro filtered measurements, one filter per (metric, side). A measurement asked for
+    again in the same frame (a rep's checks are read for its evidence and for the live cues) is
+    the value already given, which its filter would give again, with no time gone by."""
 
-    __slots__ = ("_filters",)
+    __slots__ = ("_filters", "_frame", "_values")
 
     def __init__(self):
         self._filters: dict[tuple[str, str | None], tuple[OneEuroFilter, float]] = {}
+        self._frame: Frame | None = None
+        self._values: dict[tuple[str, str | None], float | None] = {}
 
     def value(self, frame: Frame, metric: str, side: str | None) -> float | None:
+        key = (metric, side)
+        values = self._values
+        if frame is not self._frame:
+            self._frame = frame
+            values.clear()
+        elif key in values:
+            return values[key]
         raw = frame.metric(metric, side)
         if raw is None:
-            return None
-        key = (metric, side)
-        entry = self._filters.get(key)
-        if entry is None:
-            entry = (
-                OneEuroFilter(beta=MEASUREMENT_BETA),
-                90.0 if metric in _DEGREE_METRICS else 1.0,
-            )
-            self._filters[key] = entry
-        smoothing, scale = entry
-        return smoothing(raw / scale, frame.t) * scale
+            smoothed = None
+        else:
+            entry = self._filters.get(key)
+            if entry is None:
+                entry = (
+                    OneEuroFilter(beta=MEASUREMENT_BETA),
+                    90.0 if metric in _DEGREE_METRICS else 1.0,
+                )
+                self._filters[key] = entry
+            smoothing, scale = entry
+            smoothed = smoothing(raw / scale, frame.t) * scale
+        values[key] = smoothed
+        return smoothed
 
     def reset(self) -> None:
         self._filters.clear()
+        self._frame = None
+        self._values.clear()
 
 
 class Coach:

@@ -13,6 +13,8 @@ raise and a lateral raise look the same from some views.
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from tracking.engine.pose import (
     LEFT_ANKLE,
     LEFT_EAR,
@@ -72,31 +74,39 @@ _DEGREES = 180.0 / math.pi
 class Frame:
     """One pose as flat lists: x, y and z in pixels (z on the x scale), visibility in [0, 1]."""
 
-    __slots__ = ("x", "y", "z", "v", "world", "width", "height", "t", "_cache")
+    __slots__ = ("x", "y", "z", "v", "width", "height", "t", "_cache", "_world", "_world_array")
 
     def __init__(self, pose: Pose):
         width, height = pose.image_width, pose.image_height
-        # By column: four lists from NumPy instead of 33, the same numbers.
-        xs, ys, zs, vs = pose.landmarks.T.tolist()
-        self.x = [x * width for x in xs]
-        self.y = [y * height for y in ys]
-        self.z = [z * width for z in zs]
+        # By column, scaled to pixels in one NumPy multiply (in float64, as Python's own floats
+        # would be): four lists from NumPy instead of 33, the same numbers.
+        scale = np.array((width, height, width, 1.0))
+        self.x, self.y, self.z, vs = (pose.landmarks * scale).T.tolist()
         # NaN never equals itself: a landmark with any unknown value is simply not visible. A sum
         # without NaN (the usual pose) says there is none to look for.
-        total = sum(xs) + sum(ys) + sum(vs)
+        x, y = self.x, self.y
+        total = sum(x) + sum(y) + sum(vs)
         self.v = (
             vs
             if total == total
             else [
-                v if x == x and y == y and v == v else 0.0
-                for x, y, v in zip(xs, ys, vs, strict=True)
+                v if a == a and b == b and v == v else 0.0 for a, b, v in zip(x, y, vs, strict=True)
             ]
         )
-        self.world = pose.world.tolist() if pose.world is not None else None
         self.width = width
         self.height = height
         self.t = pose.timestamp_ms
         self._cache: dict = {}
+        self._world_array = pose.world
+        self._world: list[list[float]] | None = None
+
+    @property
+    def world(self) -> list[list[float]] | None:
+        """World landmarks (metres, hip-centred) as lists, when the pose has them: made on first
+        use, as only 3-D measurements read them."""
+        if self._world is None and self._world_array is not None:
+            self._world = self._world_array.tolist()
+        return self._world
 
     def visible(self, *indices: int) -> bool:
         # A loop, not all() over a generator: called about ten times a frame.
@@ -136,13 +146,13 @@ def _joint_angle_3d(first: str, middle: str, last: str) -> Callable[[Frame, str]
     about 180 to about 0 in one frame; the 3-D angle moves smoothly through the whole rep.
     """
     flat = _joint_angle(first, middle, last)
+    indices = _joint_indices(first, middle, last)
 
     def measure(f: Frame, side: str) -> float | None:
         world = f.world
         if world is None:
             return flat(f, side)
-        joints = JOINTS[side]
-        a, b, c = joints[first], joints[middle], joints[last]
+        a, b, c = indices[side]
         if not f.visible(a, b, c):
             return None
         pa, pb, pc = world[a], world[b], world[c]
@@ -154,10 +164,16 @@ def _joint_angle_3d(first: str, middle: str, last: str) -> Callable[[Frame, str]
     return measure
 
 
+def _joint_indices(*joint_names: str) -> dict[str, tuple[int, ...]]:
+    """Each side's landmark indices of these joints, looked up once rather than every frame."""
+    return {side: tuple(JOINTS[side][name] for name in joint_names) for side in SIDES}
+
+
 def _joint_angle(first: str, middle: str, last: str) -> Callable[[Frame, str], float | None]:
+    indices = _joint_indices(first, middle, last)
+
     def measure(f: Frame, side: str) -> float | None:
-        joints = JOINTS[side]
-        a, b, c = joints[first], joints[middle], joints[last]
+        a, b, c = indices[side]
         if not f.visible(a, b, c):
             return None
         return angle_at(f, a, b, c)
@@ -407,9 +423,19 @@ def arm_plane(f: Frame, side: str) -> float | None:
     return math.atan2(sideways, ahead) * _DEGREES
 
 
+# Joint name -> (left index, right index).
+_PAIRS = {name: (index, JOINTS["right"][name]) for name, index in JOINTS["left"].items()}
+
+
 def _both(f: Frame, *joint_names: str) -> bool:
-    left, right = JOINTS["left"], JOINTS["right"]
-    return f.visible(*(left[name] for name in joint_names), *(right[name] for name in joint_names))
+    """Both sides' joints visible. A loop over the pairs, not generators: about twenty calls a
+    frame."""
+    v = f.v
+    for name in joint_names:
+        left, right = _PAIRS[name]
+        if not (v[left] >= VISIBILITY_GATE and v[right] >= VISIBILITY_GATE):
+            return False
+    return True
 
 
 def _horizontal_gap(f: Frame, joint: str) -> float:

@@ -177,16 +177,6 @@ def _which_way(frame: Frame, indices: list[int]) -> tuple[str, str]:
     return "show_body", "in-frame"
 
 
-def present(exercise: Exercise, frame: Frame | None, view: str | None = None) -> bool:
-    """Still there: at least one side's needed joints (in this view) are visible."""
-    if frame is None:
-        return False
-    needs = exercise.needs_in(view)
-    return any(
-        all(frame.v[JOINTS[side][name]] >= VISIBILITY_GATE for name in needs) for side in SIDES
-    )
-
-
 def _lost(language: str, missing: tuple[str, ...] = ()) -> Placement:
     return Placement(False, message("lost", language), "in-frame", ("full_body_visible",), missing)
 
@@ -198,6 +188,9 @@ class ExerciseNeeds:
     def __init__(self, exercise: Exercise):
         self.exercise = exercise
         self.view_fixed = exercise.fixed_view
+        # Per camera view, each side's landmark indices of the joints needed (looked up once:
+        # `present` is asked every frame).
+        self._needed: dict[str | None, list[tuple[int, ...]]] = {}
 
     def assess(
         self, frame: Frame | None, view: str | None, language: str, insist_on_view: bool = True
@@ -205,7 +198,18 @@ class ExerciseNeeds:
         return assess(self.exercise, frame, view, language, insist_on_view)
 
     def present(self, frame: Frame | None, view: str | None) -> bool:
-        return present(self.exercise, frame, view)
+        """Still there: at least one side's needed joints (in this view) are visible."""
+        if frame is None:
+            return False
+        sides = self._needed.get(view)
+        if sides is None:
+            needs = self.exercise.needs_in(view)
+            sides = [tuple(JOINTS[side][name] for name in needs) for side in SIDES]
+            self._needed[view] = sides
+        for indices in sides:
+            if frame.visible(*indices):
+                return True
+        return False
 
     def lost(self, frame: Frame | None, language: str) -> Placement:
         return _lost(language)

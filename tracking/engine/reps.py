@@ -147,6 +147,9 @@ class RepAnalysis:
         self.signal: Signal | None = exercise.signal_for("front")
         self._requires = exercise.requires_in("front")
         self.reps: list[RepRecord] = []
+        # The counted reps' scores summed as they come (whole numbers: the same sum in any
+        # order), not again over every rep at each one.
+        self._score_total = 0
         self.rejected: list[RepRecord] = []
         self.attempts: list[Attempt] = []
         self._recent: list[tuple[str | None, RepCandidate]] = []
@@ -517,6 +520,7 @@ class RepAnalysis:
         else:
             record = RepRecord(len(self.reps) + 1, side, candidate, result, rep.analysis)
             self.reps.append(record)
+            self._score_total += result.score
             form_score = self.form_score(result.score)
             events.append(
                 contract.counter(
@@ -583,7 +587,7 @@ class RepAnalysis:
     def average_score(self) -> float | None:
         if not self.reps:
             return None
-        return sum(record.result.score for record in self.reps) / len(self.reps)
+        return self._score_total / len(self.reps)
 
     def form_score(self, score: float | None) -> dict:
         return contract.scores(score=score, average=self.average_score)
