@@ -205,7 +205,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # An absolute URL (a separate, cookie-less domain) serves uploaded media there: docs/deploy.md.
 MEDIA_URL = env("MEDIA_URL", default="media/")

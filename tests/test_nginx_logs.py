@@ -11,8 +11,7 @@ import pytest
 
 from tests.processes import Processes, http
 from tests.support.needs import needs_tool
-from tests.support.servers import free_port, port_open, wait_until
-from tests.test_scale_out import nginx_config
+from tests.support.servers import free_port, nginx_config, port_open, wait_until
 from tracking.media_links import media_link
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -30,7 +30,7 @@ from tests.processes import (
 )
 from tests.support.clips import landmark_messages
 from tests.support.needs import needs, needs_tool
-from tests.support.servers import free_port, port_open, stop, wait_until
+from tests.support.servers import free_port, nginx_config, port_open, stop, wait_until
 from tracking.models import Upload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,31 +125,6 @@ def test_a_live_session_runs_on_when_the_other_daphne_stops(acme_token, cluster)
     another = tracking_socket(ws_a, acme_token, exercise="squat")
     assert another.receive()["type"] == "session_started"
     another.close()
-
-
-def nginx_config(tmp_path: Path, listen_port: int, upstream_ports: list[int]) -> Path:
-    """deploy/nginx.conf as shipped, but on a loopback port without TLS, in a private prefix."""
-    shipped = (ROOT / "deploy" / "nginx.conf").read_text()
-    (tmp_path / "logs").mkdir(parents=True)
-    upstreams = tmp_path / "formtrack-upstream.conf"
-    upstreams.write_text("".join(f"server 127.0.0.1:{port};\n" for port in upstream_ports))
-    head = shipped[: shipped.index("server {\n    listen 80;")]
-    head = head.replace("/etc/nginx/formtrack-upstream.conf", str(upstreams))
-    site = shipped[shipped.index("server {\n    listen 443 ssl;") :]
-    site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{listen_port};")
-    site = site.replace("/var/log/nginx/", f"{tmp_path}/logs/")
-    site = "\n".join(
-        line for line in site.splitlines() if "ssl_certificate" not in line and "http2" not in line
-    )
-    config = tmp_path / "nginx.conf"
-    config.write_text(
-        f"user root; daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/logs/error.log;\n"
-        "events {}\n"
-        f"http {{ include /etc/nginx/mime.types; access_log {tmp_path}/logs/access.log;\n"
-        f"client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;\n"
-        f"{head}\n{site}\n}}\n"
-    )
-    return config
 
 
 @needs_tool("nginx")

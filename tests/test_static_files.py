@@ -14,11 +14,21 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from playwright.sync_api import sync_playwright
 
 from tests.processes import Processes, http
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, fake_camera_args
+from tests.support.clips import SQUAT_CLIP, clip_to_y4m
 from tests.support.needs import needs_tool
-from tests.support.servers import free_port, port_open, wait_until
-from tests.test_scale_out import nginx_config
+from tests.support.servers import (
+    free_port,
+    manage,
+    nginx_config,
+    port_open,
+    production_settings,
+    standalone_env,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 HASHED = re.compile(r"\.[0-9a-f]{12}\.\w+$")
@@ -153,8 +163,7 @@ def test_in_production_the_live_page_loads_only_hashed_files_which_browsers_keep
 
     # The shipped nginx config: hashed names for a year, without asking again; others a week.
     port = free_port()
-    config = nginx_config(tmp_path / "nginx", port, [free_port()])
-    config.write_text(config.read_text().replace("/srv/formtrack/staticfiles/", f"{collected}/"))
+    config = nginx_config(tmp_path / "nginx", port, [free_port()], static_root=collected)
     processes = Processes(tmp_path, base_env=dict(os.environ))
     try:
         processes.start("nginx", ["nginx", "-c", str(config), "-p", str(config.parent)])
@@ -188,3 +197,56 @@ def test_in_production_the_live_page_loads_only_hashed_files_which_browsers_keep
         assert not any(collected.rglob("*.png.gz"))
     finally:
         processes.close()
+
+
+@pytest.mark.slow
+@needs_tool("nginx")
+@needs_tool("chromium")
+def test_behind_the_shipped_nginx_the_live_page_runs_the_pose_model_in_the_browser(tmp_path):
+    """As deployed (collectstatic, deploy/nginx.conf in front of Daphne), in a real browser: the
+    pose runtime's module script is accepted (Debian's mime.types has no .mjs, which browsers
+    then refuse as text/plain) and its large files arrive gzip-encoded."""
+    collected = tmp_path / "staticfiles"
+    env = standalone_env(
+        tmp_path, **production_settings(), SERVE_STATIC="False", STATIC_ROOT=str(collected)
+    )
+    manage(env, "migrate", "--noinput")
+    key = re.search(r"^DEMO_PUBLISHABLE_KEY=(\S+)$", manage(env, "seed_demo"), re.M).group(1)
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    camera = tmp_path / "squat.y4m"
+    clip_to_y4m(SQUAT_CLIP, camera, scale=2, repeat=3)
+    processes = Processes(tmp_path, base_env=env)
+    try:
+        daphne_port, port = free_port(), free_port()
+        processes.daphne("daphne", daphne_port, options=("-v", "0"))
+        config = nginx_config(tmp_path / "nginx", port, [daphne_port], static_root=collected)
+        processes.start("nginx", ["nginx", "-c", str(config), "-p", str(config.parent)])
+        wait_until(lambda: port_open(port), 20, "nginx")
+        console, encodings = [], {}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=[*CHROMIUM_ARGS, *fake_camera_args(camera)],
+            )
+            page = browser.new_page()
+            page.on("console", lambda message: console.append(message.text))
+            page.on(
+                "response",
+                lambda response: encodings.update(
+                    {response.url.rsplit(".", 1)[-1]: response.headers.get("content-encoding")}
+                ),
+            )
+            page.goto(f"http://127.0.0.1:{port}/pose_tracker/tracking?token={key}&exercise=squat")
+            page.wait_for_function(
+                "() => performance.getEntriesByName('formtrack:first-pose').length",
+                timeout=90_000,
+            )
+            marks = page.evaluate("() => performance.getEntriesByType('mark').map((m) => m.name)")
+            mode = page.evaluate("() => window.FormTrack.stats.mode")
+            browser.close()
+    finally:
+        processes.close()
+    assert "formtrack:model" in marks and mode == "browser", console
+    assert not [line for line in console if "model_load_failed" in line]
+    assert encodings["mjs"] == encodings["wasm"] == "gzip"

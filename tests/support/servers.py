@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import http.server
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -226,3 +227,44 @@ class MediaServer(LoopbackHTTPServer):
     def url(self, path: str) -> str:
         host = self.server.server_address[0]
         return f"http://{host}:{self.port}{path}"
+
+
+def nginx_config(
+    tmp_path: Path, listen_port: int, upstream_ports: list[int], static_root: Path | None = None
+) -> Path:
+    """deploy/nginx.conf as shipped, but on a loopback port without TLS, in a private prefix.
+    `static_root`: where it serves /static/ from, instead of the shipped path."""
+    shipped = (ROOT / "deploy" / "nginx.conf").read_text()
+    (tmp_path / "logs").mkdir(parents=True)
+    upstreams = tmp_path / "formtrack-upstream.conf"
+    upstreams.write_text("".join(f"server 127.0.0.1:{port};\n" for port in upstream_ports))
+    head = shipped[: shipped.index("server {\n    listen 80;")]
+    head = head.replace("/etc/nginx/formtrack-upstream.conf", str(upstreams))
+    site = shipped[shipped.index("server {\n    listen 443 ssl;") :]
+    site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{listen_port};")
+    site = site.replace("/var/log/nginx/", f"{tmp_path}/logs/")
+    if static_root is not None:
+        site = site.replace("/srv/formtrack/staticfiles/", f"{static_root}/")
+    site = "\n".join(
+        line for line in site.splitlines() if "ssl_certificate" not in line and "http2" not in line
+    )
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        f"user root; daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/logs/error.log;\n"
+        "events {}\n"
+        f"http {{ include /etc/nginx/mime.types; access_log {tmp_path}/logs/access.log;\n"
+        f"client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;\n"
+        f"{head}\n{site}\n}}\n"
+    )
+    return config
+
+
+def production_settings() -> dict[str, str]:
+    """Settings as production runs (DJANGO_DEBUG=False, which the server refuses to start with
+    development secrets): no debug bookkeeping, such as Django's log of every SQL query."""
+    return {
+        "DJANGO_DEBUG": "False",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EMAIL_URL": "smtp+tls://bench@127.0.0.1:587",  # never used
+    }
