@@ -12,7 +12,10 @@ milestones (performance marks `formtrack:connected`, `camera`, `model`, `first-p
 navigation); each visit also reports the inference time per frame it settled at. Prints the
 median and the worst of each kind. Targets (issue #18): warm ≤ 1.0 s, cold ≤ 2.0 s.
 
-    .venv/bin/python bench/first_pose.py [--runs 5] [--model lite]
+    .venv/bin/python bench/first_pose.py [--runs 5] [--model lite] [--rtt 100 --mbps 20]
+
+`--rtt` and `--mbps` emulate a slower network in Chromium (a phone on 4G, say): on loopback the
+page's round trips cost nothing, which hides what they cost a person.
 """
 
 import argparse
@@ -26,9 +29,10 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.server import Server, production_settings  # noqa: E402
+from bench.server import Server  # noqa: E402
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, fake_camera_args  # noqa: E402
 from tests.support.clips import SQUAT_CLIP, clip_to_y4m  # noqa: E402
+from tests.support.servers import production_settings  # noqa: E402
 
 MILESTONES = ("connected", "camera", "model", "first-pose")
 FIRST_POSE_TIMEOUT_S = 60
@@ -46,9 +50,10 @@ READ_VISIT = """() => ({
 })"""
 
 
-def visit(playwright, profile: Path, camera: Path, url: str) -> dict:
+def visit(playwright, profile: Path, camera: Path, url: str, network: dict | None) -> dict:
     """One page visit in a browser started on `profile`: its milestones in ms from navigation and
-    the bytes it fetched from the network."""
+    the bytes it fetched from the network. `network`: Chromium's emulated network conditions
+    (DevTools' Network.emulateNetworkConditions), None for loopback as it is."""
     context = playwright.chromium.launch_persistent_context(
         str(profile),
         executable_path=str(CHROMIUM),
@@ -57,6 +62,10 @@ def visit(playwright, profile: Path, camera: Path, url: str) -> dict:
     )
     try:
         page = context.pages[0] if context.pages else context.new_page()
+        if network:
+            devtools = context.new_cdp_session(page)
+            devtools.send("Network.enable")
+            devtools.send("Network.emulateNetworkConditions", network)
         page.goto(url)
         page.wait_for_function(
             "() => performance.getEntriesByName('formtrack:first-pose').length",
@@ -90,7 +99,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="cold and warm visits of each kind")
     parser.add_argument("--model", default="lite", choices=("lite", "full", "heavy"))
     parser.add_argument("--verbose", action="store_true", help="each visit's resources too")
+    parser.add_argument(
+        "--rtt", type=float, default=0, help="emulated round trip in ms (e.g. 100 for 4G)"
+    )
+    parser.add_argument("--mbps", type=float, default=0, help="emulated download Mbit/s")
+    parser.add_argument(
+        "--proxy",
+        action="store_true",
+        help="as deployed: collectstatic and the shipped nginx config in front of Daphne",
+    )
     args = parser.parse_args()
+    network = None
+    if args.rtt or args.mbps:
+        bytes_per_s = args.mbps * 1e6 / 8 if args.mbps else -1  # -1: not throttled
+        network = {
+            "offline": False,
+            "latency": args.rtt,
+            "downloadThroughput": bytes_per_s,
+            "uploadThroughput": bytes_per_s,
+        }
     if not CHROMIUM.exists():
         sys.exit(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
 
@@ -100,12 +127,22 @@ def main() -> None:
         work = Path(workdir)
         camera = work / "squat.y4m"
         clip_to_y4m(SQUAT_CLIP, camera, scale=CAMERA_SCALE, repeat=CAMERA_REPEAT)
-        server = Server(work, processes=1, **production_settings())
+        server = Server(work, processes=1, proxy=args.proxy, **production_settings())
         query = {"token": server.publishable_key, "exercise": "squat"}
         if args.model != "lite":
             query["mediapipeModel"] = args.model
-        url = f"http://127.0.0.1:{server.ports[0]}/pose_tracker/tracking?{urlencode(query)}"
+        url = f"{server.url}/pose_tracker/tracking?{urlencode(query)}"
         results = {"cold": [], "warm": []}
+        conditions = f"{args.rtt:g} ms round trips, {args.mbps or 'unlimited'} Mbit/s"
+        print(f"network: {conditions if network else 'loopback as it is'}")
+        print(
+            "server: "
+            + (
+                "nginx (deploy/nginx.conf) in front of Daphne"
+                if args.proxy
+                else "Daphne serving its own static files"
+            )
+        )
         print(
             f"model={args.model}, {args.runs} runs; milestones in ms from navigation, MB from "
             f"the network, inference ms a frame (mean of the last 30 of a {SESSION_S} s session)"
@@ -121,7 +158,7 @@ def main() -> None:
                     profile = work / f"profile-{run}"
                     for kind in ("cold", "warm"):
                         load = os.getloadavg()[0]
-                        result = visit(playwright, profile, camera, url)
+                        result = visit(playwright, profile, camera, url, network)
                         results[kind].append(result)
                         print(row(kind, run, result) + f"   load {load:.2f}", flush=True)
                         if args.verbose:

@@ -40,8 +40,9 @@ import uvloop
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.server import Server, production_settings  # noqa: E402
+from bench.server import Server  # noqa: E402
 from bench.ws_load import LandmarkStream, cpu_seconds, run_load  # noqa: E402
+from tests.support.servers import production_settings  # noqa: E402
 
 PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
 SAMPLES_PER_S = 250

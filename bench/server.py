@@ -6,31 +6,38 @@ behind a proxy) on a fresh SQLite database with the demo organisation and its ke
 import contextlib
 import os
 import re
-import secrets
 import sys
 from pathlib import Path
 
-from tests.support.servers import Processes, free_port, manage, standalone_env
-
-
-def production_settings() -> dict[str, str]:
-    """Settings as production runs (DJANGO_DEBUG=False, which the server refuses to start with
-    development secrets): no debug bookkeeping, such as Django's log of every SQL query."""
-    return {
-        "DJANGO_DEBUG": "False",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "EMAIL_URL": "smtp+tls://bench@127.0.0.1:587",  # never used
-    }
+from tests.support.servers import (
+    Processes,
+    free_port,
+    manage,
+    nginx_config,
+    port_open,
+    standalone_env,
+    wait_until,
+)
 
 
 class Server:
     """Daphne processes on free loopback ports, a fresh SQLite database in `workdir` with a demo
     token (`token`, secret) and publishable key (`publishable_key`); their logs are in `workdir`.
-    `env` overrides settings of the servers."""
+    `env` overrides settings of the servers. With `proxy`, as deployed: `collectstatic` and the
+    shipped nginx config in front (deploy/nginx.conf: hashed static files, their gzip copies), on
+    `url`'s port."""
 
-    def __init__(self, workdir: Path, processes: int = len(os.sched_getaffinity(0)), **env: str):
+    def __init__(
+        self,
+        workdir: Path,
+        processes: int = len(os.sched_getaffinity(0)),
+        *,
+        proxy: bool = False,
+        **env: str,
+    ):
         self.ports = [free_port() for _ in range(processes)]
+        if proxy:
+            env = env | {"SERVE_STATIC": "False", "STATIC_ROOT": str(workdir / "staticfiles")}
         # Load, not abuse: the benchmarks open many sessions from one token and one address.
         limits = {
             "RATE_LIMIT_TOKEN_WEBSOCKET_PER_MIN": "100000",
@@ -44,9 +51,24 @@ class Server:
         self.publishable_key = re.search(r"^DEMO_PUBLISHABLE_KEY=(\S+)$", seeded, re.M).group(1)
         self.stack = Processes(workdir, base_env=self.env)
         # No access log: writing a line per request would be part of what is measured.
+        if proxy:
+            manage(self.env, "collectstatic", "--noinput", "-v", "0")
         self.processes = [
             self.stack.daphne(f"daphne-{port}", port, options=("-v", "0")) for port in self.ports
         ]
+        self.port = self.ports[0]
+        if proxy:
+            self.port = free_port()
+            config = nginx_config(
+                workdir / "nginx", self.port, self.ports, static_root=workdir / "staticfiles"
+            )
+            self.stack.start("nginx", ["nginx", "-c", str(config), "-p", str(config.parent)])
+            wait_until(lambda: port_open(self.port), 20, "nginx")
+
+    @property
+    def url(self) -> str:
+        """Where a browser opens the pages: nginx's port with `proxy`, else the first Daphne's."""
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def pids(self) -> list[int]:

@@ -32,8 +32,9 @@ import uvloop
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.server import Server, production_settings  # noqa: E402
+from bench.server import Server  # noqa: E402
 from bench.ws_load import JpegStream, LandmarkStream, open_session, wait_until_idle  # noqa: E402
+from tests.support.servers import production_settings  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
