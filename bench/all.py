@@ -109,6 +109,9 @@ def machine() -> str:
     )
 
 
+FIRST_POSE_4G = "--proxy --rtt 100 --mbps 20"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs, for a smoke test")
@@ -131,6 +134,10 @@ def main() -> int:
         "faults": run([PYTHON, "bench/faults.py"]),
         "accuracy": run([PYTHON, "bench/accuracy.py"]),
         "first pose": run([PYTHON, "bench/first_pose.py", "--runs", first_pose_runs]),
+        # As deployed (nginx in front, gzip copies) on a phone's network, where bytes cost time.
+        "first pose 4g": run(
+            [PYTHON, "bench/first_pose.py", "--runs", "3", *FIRST_POSE_4G.split()]
+        ),
         "soak": run([PYTHON, "bench/soak.py", "--sessions", soak_sessions]),
     }
     # Landmark sessions per Daphne process: one process, on one core (the client has the other).
@@ -196,6 +203,9 @@ def main() -> int:
         kind: re.search(rf"^{kind}: first skeleton median (\d+) ms, worst (\d+) ms", text, re.M)
         for kind, text in [(kind, outputs["first pose"]) for kind in ("cold", "warm")]
     }
+    first_pose_4g = re.search(
+        r"^cold: first skeleton median (\d+) ms, worst (\d+) ms", outputs["first pose 4g"], re.M
+    )
     landmark_soak = re.search(
         r"^landmark soak: .*?([+-][\d.]+) MB over the last (\d+).*?within ([\d.]+)–([\d.]+) MB",
         outputs["soak"],
@@ -208,6 +218,11 @@ def main() -> int:
     )
 
     job_rss = number(r"peak RSS: this process ([\d.]+) MB", kept)
+
+    def cold_mb(text: str) -> str:
+        """The MB a cold visit of bench/first_pose.py took from the network (its first)."""
+        found = re.search(r"^cold\s+1(?:\s+\S+){4}\s+([\d.]+)\s", text, re.M)
+        return found.group(1) if found else "?"
 
     def first_pose_s(kind: str, group: int = 1) -> float | None:
         found = first_pose[kind]
@@ -367,6 +382,19 @@ def main() -> int:
             "first pose",
             (f"worst {first_pose_s('cold', 2):g} s; " if first_pose["cold"] else "")
             + "first round 1.6–2.3 s",
+        ),
+        (
+            "First skeleton, cold visit as deployed (collectstatic, deploy/nginx.conf) on an "
+            "emulated phone network (100 ms round trips, 20 Mbit/s; median of 3)",
+            "—",
+            int(first_pose_4g.group(1)) / 1000 if first_pose_4g else None,
+            lambda v: True,
+            "s",
+            f"bench/first_pose.py --runs 3 {FIRST_POSE_4G}",
+            "first pose 4g",
+            (f"worst {int(first_pose_4g.group(2)) / 1000:g} s; " if first_pose_4g else "")
+            + f"a cold visit takes {cold_mb(outputs['first pose 4g'])} MB from the network "
+            f"(gzip copies), {cold_mb(outputs['first pose'])} MB from Daphne alone",
         ),
         (
             f"Server memory over {soak_sessions} live landmark sessions opened and closed, 50 at "
