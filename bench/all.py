@@ -60,7 +60,7 @@ def upload_run(output: str, label: str) -> str:
 
 
 def previous_figures() -> dict[str, str]:
-    """What the last report measured, by the first words of each row: the previous round."""
+    """What the last report measured, by each row's key: the previous round."""
     if not REPORT.is_file():
         return {}
     figures = {}
@@ -72,7 +72,8 @@ def previous_figures() -> dict[str, str]:
 
 
 def row_key(what: str) -> str:
-    return " ".join(what.split()[:4])
+    """A row's words before its first parenthesis: rows may share their first words."""
+    return what.split(" (")[0]
 
 
 def ws_load(server: Server, *args: str) -> str:
