@@ -16,7 +16,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from playwright.sync_api import sync_playwright
 
-from tests.processes import Processes, http
+from tests.processes import Processes, http, seeded_sqlite
+from tests.support import servers
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, fake_camera_args
 from tests.support.clips import SQUAT_CLIP, clip_to_y4m
 from tests.support.needs import needs_tool
@@ -207,15 +208,20 @@ def test_behind_the_shipped_nginx_the_live_page_runs_the_pose_model_in_the_brows
     pose runtime's module script is accepted (Debian's mime.types has no .mjs, which browsers
     then refuse as text/plain) and its large files arrive gzip-encoded."""
     collected = tmp_path / "staticfiles"
+    database_url, keys = seeded_sqlite(tmp_path)
     env = standalone_env(
-        tmp_path, **production_settings(), SERVE_STATIC="False", STATIC_ROOT=str(collected)
+        tmp_path,
+        **production_settings(),
+        DATABASE_URL=database_url,
+        SERVE_STATIC="False",
+        STATIC_ROOT=str(collected),
     )
-    manage(env, "migrate", "--noinput")
-    key = re.search(r"^DEMO_PUBLISHABLE_KEY=(\S+)$", manage(env, "seed_demo"), re.M).group(1)
     manage(env, "collectstatic", "--noinput", "-v", "0")
+    key = keys["DEMO_PUBLISHABLE_KEY"]
     camera = tmp_path / "squat.y4m"
     clip_to_y4m(SQUAT_CLIP, camera, scale=2, repeat=3)
-    processes = Processes(tmp_path, base_env=env)
+    # Processes of their own database, not the tests' (whose Processes wait for its sessions).
+    processes = servers.Processes(tmp_path, base_env=env)
     try:
         daphne_port, port = free_port(), free_port()
         processes.daphne("daphne", daphne_port, options=("-v", "0"))
