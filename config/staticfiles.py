@@ -39,7 +39,6 @@ class HashedStaticFilesStorage(ManifestStaticFilesStorage):
         with self.open(name) as file:
             content = file.read()
         packed = gzip.compress(content, compresslevel=9, mtime=0)
-        copy = self.path(name + ".gz")
         if len(packed) <= len(content) * (1 - MIN_SAVING):
-            with open(copy, "wb") as out:
+            with open(self.path(name + ".gz"), "wb") as out:
                 out.write(packed)

@@ -4,10 +4,12 @@ only once the module has arrived, one level of the graph per round trip; with th
 the whole graph at once. The graph is read from the modules' own import statements, so the
 links cannot drift from the code."""
 
+import functools
+import posixpath
 import re
-from pathlib import PurePosixPath
 
 from django import template
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.utils.html import format_html, format_html_join
@@ -30,25 +32,21 @@ def imported_modules(entry: str) -> list[str]:
         with open(source, encoding="utf-8") as file:
             code = file.read()
         for relative in IMPORT.findall(code):
-            path = _normalise(PurePosixPath(module).parent / relative)
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(module), relative))
             if path != entry and path not in found:
                 found.append(path)
                 pending.append(path)
     return found
 
 
-def _normalise(path: PurePosixPath) -> str:
-    parts: list[str] = []
-    for part in path.parts:
-        if part == "..":
-            parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return "/".join(parts)
+# Read once per process: the modules only change with a release. In development (DEBUG) they are
+# read for every page, so an edited import shows at once.
+_imported_once = functools.cache(imported_modules)
 
 
 @register.simple_tag
 def module_script(entry: str):
-    links = ((static(module),) for module in imported_modules(entry))
+    modules = imported_modules(entry) if settings.DEBUG else _imported_once(entry)
+    links = ((static(module),) for module in modules)
     preloads = format_html_join("", '\n<link rel="modulepreload" href="{}">', links)
     return format_html('<script type="module" src="{}"></script>{}', static(entry), preloads)
